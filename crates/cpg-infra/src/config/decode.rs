@@ -1,0 +1,629 @@
+//! Decodes a [`Node`] tree into typed config through serde, collecting every problem
+//! instead of stopping at the first.
+//!
+//! Unknown keys, wrong types and invalid enum values are recorded and decoding goes
+//! on with a stand-in value, so one pass reports them all; a missing required key
+//! ends the decoding of the document it is in. The stand-ins never escape: a document
+//! with problems yields its problems, not a value.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::value::StrDeserializer;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::diagnostic::Problem;
+use super::source::{Key, KeyPath, Node, NodeValue};
+use super::suggest::Suggestion;
+
+/// A problem found while decoding, at a path relative to the decoded node.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldProblem {
+    pub path: KeyPath,
+    pub line: u32,
+    pub problem: Problem,
+}
+
+/// Decodes `node` (found at `base` in its file) as a `T`.
+///
+/// Returns the value and every problem found. The value is `None` when a problem
+/// stopped decoding (a missing required key); otherwise it is present even when
+/// problems were found, with stand-ins where the problems were.
+pub(crate) fn decode<T: DeserializeOwned>(
+    node: &Node,
+    base: &KeyPath,
+) -> (Option<T>, Vec<FieldProblem>) {
+    let sink = Sink::default();
+    let result = T::deserialize(NodeDe {
+        node,
+        path: base.clone(),
+        sink: &sink,
+    });
+    let mut problems = sink.problems.into_inner();
+    match result {
+        Ok(value) => (Some(value), problems),
+        Err(error) => {
+            if !error.reported {
+                let (path, line) = error.at.unwrap_or_else(|| (base.clone(), node.line));
+                problems.push(FieldProblem {
+                    path,
+                    line,
+                    problem: error.problem,
+                });
+            }
+            (None, problems)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Sink {
+    problems: RefCell<Vec<FieldProblem>>,
+}
+
+impl Sink {
+    fn report(&self, path: &KeyPath, line: u32, problem: Problem) {
+        self.problems.borrow_mut().push(FieldProblem {
+            path: path.clone(),
+            line,
+            problem,
+        });
+    }
+}
+
+/// The error serde sees. `reported` marks errors that only follow from a problem
+/// already in the sink, so they are not reported twice.
+#[derive(Debug)]
+pub(crate) struct DeError {
+    problem: Problem,
+    at: Option<(KeyPath, u32)>,
+    reported: bool,
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.problem.fmt(f)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        DeError {
+            problem: Problem::Invalid {
+                message: message.to_string(),
+            },
+            at: None,
+            reported: false,
+        }
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DeError {
+            problem: Problem::MissingKey {
+                key: field.to_owned(),
+            },
+            at: None,
+            reported: false,
+        }
+    }
+}
+
+struct NodeDe<'a> {
+    node: &'a Node,
+    path: KeyPath,
+    sink: &'a Sink,
+}
+
+impl<'a> NodeDe<'a> {
+    /// Records a wrong type; the caller then visits a stand-in value.
+    fn mismatch(&self, expected: &str) {
+        self.sink.report(
+            &self.path,
+            self.node.line,
+            Problem::WrongType {
+                expected: expected.to_owned(),
+                found: self.node.kind().to_owned(),
+            },
+        );
+    }
+
+    /// Gives an error raised below this node the location of this node, unless it
+    /// already has one. `reported` marks it as following from a recorded problem.
+    fn locate<T>(&self, result: Result<T, DeError>, reported: bool) -> Result<T, DeError> {
+        result.map_err(|mut error| {
+            if error.at.is_none() {
+                error.at = Some((self.path.clone(), self.node.line));
+            }
+            error.reported |= reported;
+            error
+        })
+    }
+
+    fn integer(&self) -> Option<i64> {
+        match self.node.value {
+            NodeValue::Int(n) => Some(n),
+            NodeValue::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! integers {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+            let value = match self.integer() {
+                Some(n) => n,
+                None => {
+                    self.mismatch("an integer");
+                    0
+                }
+            };
+            let result = visitor.visit_i64(value);
+            self.locate(result, false)
+        }
+    )*};
+}
+
+impl<'a> de::Deserializer<'a> for NodeDe<'a> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let result = match &self.node.value {
+            NodeValue::Null => visitor.visit_unit(),
+            NodeValue::Bool(b) => visitor.visit_bool(*b),
+            NodeValue::Int(n) => visitor.visit_i64(*n),
+            NodeValue::Float(f) => visitor.visit_f64(*f),
+            NodeValue::Str(s) | NodeValue::Datetime(s) => visitor.visit_str(s),
+            NodeValue::Seq(items) => visitor.visit_seq(SeqDe::new(&self, items)),
+            NodeValue::Map(entries) => {
+                visitor.visit_map(MapDe::new(&self, entries.iter().collect()))
+            }
+        };
+        self.locate(result, false)
+    }
+
+    fn deserialize_bool<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let value = match self.node.value {
+            NodeValue::Bool(b) => b,
+            _ => {
+                self.mismatch("a boolean (true or false)");
+                false
+            }
+        };
+        let result = visitor.visit_bool(value);
+        self.locate(result, false)
+    }
+
+    integers!(deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128);
+
+    fn deserialize_f32<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let value = match self.node.value {
+            NodeValue::Int(n) => n as f64,
+            NodeValue::Float(f) => f,
+            _ => {
+                self.mismatch("a number");
+                0.0
+            }
+        };
+        let result = visitor.visit_f64(value);
+        self.locate(result, false)
+    }
+
+    fn deserialize_char<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let value = match &self.node.value {
+            NodeValue::Str(s) => s.as_str(),
+            _ => {
+                self.mismatch("a string");
+                ""
+            }
+        };
+        let result = visitor.visit_str(value);
+        self.locate(result, false)
+    }
+
+    fn deserialize_string<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.node.value == NodeValue::Null {
+            let result = visitor.visit_none();
+            return self.locate(result, false);
+        }
+        let path = self.path.clone();
+        let line = self.node.line;
+        visitor.visit_some(self).map_err(|mut error| {
+            error.at.get_or_insert((path, line));
+            error
+        })
+    }
+
+    fn deserialize_unit<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.node.value != NodeValue::Null {
+            self.mismatch("null");
+        }
+        let result = visitor.visit_unit();
+        self.locate(result, false)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let (items, wrong): (&[Node], bool) = match &self.node.value {
+            NodeValue::Seq(items) => (items, false),
+            _ => {
+                self.mismatch("a list");
+                (&[], true)
+            }
+        };
+        let result = visitor.visit_seq(SeqDe::new(&self, items));
+        self.locate(result, wrong)
+    }
+
+    fn deserialize_tuple<V: Visitor<'a>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let (entries, wrong) = match &self.node.value {
+            NodeValue::Map(entries) => (entries.iter().collect(), false),
+            _ => {
+                self.mismatch("a mapping");
+                (Vec::new(), true)
+            }
+        };
+        let result = visitor.visit_map(MapDe::new(&self, entries));
+        self.locate(result, wrong)
+    }
+
+    fn deserialize_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let (entries, wrong) = match &self.node.value {
+            NodeValue::Map(entries) => {
+                let mut known = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    let key = &entry.0;
+                    if fields.contains(&key.name.as_str()) {
+                        known.push(entry);
+                    } else {
+                        self.sink.report(
+                            &self.path.key(key.name.clone()),
+                            key.line,
+                            Problem::UnknownKey {
+                                key: key.name.clone(),
+                                suggestion: Suggestion::closest(&key.name, fields.iter().copied()),
+                            },
+                        );
+                    }
+                }
+                (known, false)
+            }
+            _ => {
+                self.mismatch("a mapping");
+                (Vec::new(), true)
+            }
+        };
+        let result = visitor.visit_map(MapDe::new(&self, entries));
+        self.locate(result, wrong)
+    }
+
+    fn deserialize_enum<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let value = match &self.node.value {
+            NodeValue::Str(s) => s.as_str(),
+            _ => {
+                self.mismatch("a string");
+                variants.first().copied().unwrap_or_default()
+            }
+        };
+        let result = visitor.visit_enum(checked_variant(
+            value,
+            variants,
+            &self.path,
+            self.node.line,
+            self.sink,
+        ));
+        self.locate(result, false)
+    }
+
+    fn deserialize_identifier<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+}
+
+/// `value` when it is one of `variants`; otherwise records the problem and stands in
+/// the first variant.
+fn checked_variant<'a>(
+    value: &'a str,
+    variants: &'static [&'static str],
+    path: &KeyPath,
+    line: u32,
+    sink: &Sink,
+) -> StrDeserializer<'a, DeError> {
+    if variants.contains(&value) || variants.is_empty() {
+        return value.into_deserializer();
+    }
+    sink.report(
+        path,
+        line,
+        Problem::InvalidValue {
+            value: value.to_owned(),
+            expected: variants.iter().map(|v| (*v).to_owned()).collect(),
+            suggestion: Suggestion::closest(value, variants.iter().copied()),
+        },
+    );
+    variants[0].into_deserializer()
+}
+
+struct SeqDe<'a> {
+    items: std::slice::Iter<'a, Node>,
+    index: usize,
+    path: KeyPath,
+    sink: &'a Sink,
+}
+
+impl<'a> SeqDe<'a> {
+    fn new(parent: &NodeDe<'a>, items: &'a [Node]) -> Self {
+        SeqDe {
+            items: items.iter(),
+            index: 0,
+            path: parent.path.clone(),
+            sink: parent.sink,
+        }
+    }
+}
+
+impl<'a> de::SeqAccess<'a> for SeqDe<'a> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'a>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        let Some(node) = self.items.next() else {
+            return Ok(None);
+        };
+        let path = self.path.index(self.index);
+        self.index += 1;
+        seed.deserialize(NodeDe {
+            node,
+            path,
+            sink: self.sink,
+        })
+        .map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct MapDe<'a> {
+    entries: std::vec::IntoIter<&'a (Key, Node)>,
+    current: Option<&'a (Key, Node)>,
+    path: KeyPath,
+    sink: &'a Sink,
+}
+
+impl<'a> MapDe<'a> {
+    fn new(parent: &NodeDe<'a>, entries: Vec<&'a (Key, Node)>) -> Self {
+        MapDe {
+            entries: entries.into_iter(),
+            current: None,
+            path: parent.path.clone(),
+            sink: parent.sink,
+        }
+    }
+}
+
+impl<'a> de::MapAccess<'a> for MapDe<'a> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some(entry) = self.entries.next() else {
+            return Ok(None);
+        };
+        self.current = Some(entry);
+        let key = &entry.0;
+        seed.deserialize(KeyDe {
+            name: &key.name,
+            line: key.line,
+            path: self.path.key(key.name.clone()),
+            sink: self.sink,
+        })
+        .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let Some((key, node)) = self.current.take() else {
+            return Err(de::Error::custom("value requested before its key"));
+        };
+        seed.deserialize(NodeDe {
+            node,
+            path: self.path.key(key.name.clone()),
+            sink: self.sink,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+/// A mapping key: a string, or an enum value for maps keyed by an enum.
+struct KeyDe<'a> {
+    name: &'a str,
+    line: u32,
+    path: KeyPath,
+    sink: &'a Sink,
+}
+
+impl<'a> de::Deserializer<'a> for KeyDe<'a> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_str(self.name)
+    }
+
+    fn deserialize_enum<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_enum(checked_variant(
+            self.name, variants, &self.path, self.line, self.sink,
+        ))
+    }
+
+    serde::forward_to_deserialize_any! {
+        <W: Visitor<'a>>
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::config::names::CloudName;
+    use crate::config::source::parse_yaml;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        name: String,
+        #[serde(default)]
+        count: i64,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Outer {
+        inner: Inner,
+        #[serde(default)]
+        clouds: BTreeMap<CloudName, Vec<String>>,
+        #[serde(default)]
+        flag: bool,
+    }
+
+    fn problems(text: &str) -> Vec<(String, u32, Problem)> {
+        let node = parse_yaml(text).expect("yaml");
+        decode::<Outer>(&node, &KeyPath::root())
+            .1
+            .into_iter()
+            .map(|p| (p.path.to_string(), p.line, p.problem))
+            .collect()
+    }
+
+    #[test]
+    fn decodes_a_valid_document() {
+        let node =
+            parse_yaml("inner:\n  name: x\n  count: 2\nclouds:\n  gcp: [a]\n").expect("yaml");
+        let (outer, problems) = decode::<Outer>(&node, &KeyPath::root());
+        assert_eq!(problems, Vec::new());
+        let outer = outer.expect("valid");
+        assert_eq!(outer.inner.count, 2);
+        assert_eq!(outer.clouds[&CloudName::Gcp], vec!["a".to_owned()]);
+    }
+
+    #[test]
+    fn reports_every_problem_in_one_pass() {
+        let found = problems("inner:\n  name: x\n  cuont: 2\nclouds:\n  gpc: [a]\nflag: yes\n");
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(found[0].0, "inner.cuont");
+        assert_eq!(found[0].1, 3);
+        assert!(
+            matches!(&found[0].2, Problem::UnknownKey { suggestion, .. } if suggestion.0.as_deref() == Some("count"))
+        );
+        assert_eq!(found[1].0, "clouds.gpc", "{found:#?}");
+        assert!(
+            matches!(&found[1].2, Problem::InvalidValue { suggestion, .. } if suggestion.0.as_deref() == Some("gcp"))
+        );
+        assert_eq!(found[2].0, "flag");
+        assert_eq!(found[2].1, 6);
+        assert!(matches!(&found[2].2, Problem::WrongType { .. }));
+    }
+
+    #[test]
+    fn missing_key_is_reported_at_its_mapping() {
+        let found = problems("flag: true\ninner:\n  count: 1\n");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].0, "inner");
+        assert_eq!(found[0].1, 3);
+        assert_eq!(found[0].2, Problem::MissingKey { key: "name".into() });
+    }
+
+    #[test]
+    fn wrong_type_of_a_struct_is_reported_once() {
+        let found = problems("inner: 3\n");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(matches!(found[0].2, Problem::WrongType { .. }));
+    }
+}

@@ -1,0 +1,526 @@
+//! Loads a config directory:
+//!
+//! ```text
+//! cpg.toml                       the infrastructure config (top level or under [infrastructure])
+//! production.yaml                dataset name → dataset options
+//! datasets/<dataset>/members.yaml  group → member keys   (fills `members`)
+//! datasets/<dataset>/budgets.yaml  cloud → budget        (fills `budgets`)
+//! datasets/<dataset>/upload.yaml   upload buckets        (fills `upload_config`)
+//! ```
+//!
+//! `config-infrastructure.yaml` and `config-datasets.yaml` are accepted in place of
+//! `cpg.toml` and `production.yaml`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::Config;
+use super::dataset::{Budget, CpgDatasetConfig, DatasetGcpConfig, UploadConfig};
+use super::decode::{FieldProblem, decode};
+use super::diagnostic::{Diagnostic, InvalidConfig, Problem};
+use super::infrastructure::CpgInfrastructureConfig;
+use super::locate::{SourceFile, SourceMap};
+use super::names::{CloudName, GroupName};
+use super::source::{Key, KeyPath, Node, NodeValue, SyntaxError, parse_toml, parse_yaml};
+use super::suggest::Suggestion;
+use super::validate::validate_with;
+
+/// The infrastructure config's file names, in order of preference.
+pub const INFRASTRUCTURE_FILES: [&str; 2] = ["cpg.toml", "config-infrastructure.yaml"];
+/// The dataset config's file names, in order of preference.
+pub const DATASETS_FILES: [&str; 2] = ["production.yaml", "config-datasets.yaml"];
+/// The per-dataset files and the dataset key each fills.
+pub const DATASET_FILES: [(&str, &str); 3] = [
+    ("members.yaml", "members"),
+    ("budgets.yaml", "budgets"),
+    ("upload.yaml", "upload_config"),
+];
+
+/// Loads and validates the config directory `dir`, reporting every problem at once.
+pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
+    let mut loader = Loader {
+        dir: dir.as_ref().to_path_buf(),
+        diagnostics: Vec::new(),
+        broken_files: BTreeSet::new(),
+    };
+    let loaded = loader.load();
+    let schema = loader.diagnostics;
+    let mut diagnostics = schema.clone();
+    if let Some((config, sources)) = loaded {
+        for diagnostic in validate_with(&config.infrastructure, &config.datasets, &sources) {
+            // Where a value could not be read, a stand-in took its place: do not
+            // report what follows from the stand-in.
+            let follows_from_schema = loader.broken_files.contains(&diagnostic.file)
+                || schema
+                    .iter()
+                    .any(|d| d.file == diagnostic.file && d.path.overlaps(&diagnostic.path));
+            if !follows_from_schema {
+                diagnostics.push(diagnostic);
+            }
+        }
+        if diagnostics.is_empty() {
+            return Ok(config);
+        }
+    }
+    diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Err(InvalidConfig { diagnostics })
+}
+
+struct Loader {
+    dir: PathBuf,
+    diagnostics: Vec<Diagnostic>,
+    /// Files that could not be read or parsed.
+    broken_files: BTreeSet<String>,
+}
+
+/// A value from a dataset file, for the dataset key it fills.
+enum DatasetPart {
+    Members(BTreeMap<GroupName, Vec<String>>),
+    Budgets(BTreeMap<CloudName, Budget>),
+    Upload(UploadConfig),
+}
+
+impl Loader {
+    fn load(&mut self) -> Option<(Config, SourceMap)> {
+        let infrastructure = self.read_one_of(&INFRASTRUCTURE_FILES, "the infrastructure config");
+        let datasets_file = self.read_one_of(&DATASETS_FILES, "dataset name → dataset options");
+
+        let infrastructure = infrastructure.map(|mut file| {
+            if let Some((_, inner)) = file.root.get("infrastructure") {
+                let others: Vec<Key> = file
+                    .root
+                    .as_map()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|(k, _)| k.name != "infrastructure")
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for key in others {
+                    self.push(
+                        &file.name,
+                        KeyPath::root().key(key.name.clone()),
+                        Some(key.line),
+                        Problem::UnknownKey {
+                            suggestion: Suggestion::closest(&key.name, ["infrastructure"]),
+                            key: key.name,
+                        },
+                    );
+                }
+                let inner = inner.clone();
+                file.root = inner;
+                file.prefix = KeyPath::root().key("infrastructure");
+            }
+            file
+        });
+
+        let dataset_dirs = self.read_dataset_dirs();
+        let (infrastructure, datasets_file) = (infrastructure?, datasets_file?);
+
+        let infra_config = self.decode_into::<CpgInfrastructureConfig>(
+            &infrastructure,
+            &infrastructure.root,
+            &infrastructure.prefix,
+        );
+
+        let mut datasets = Vec::new();
+        let entries: Vec<(Key, Node)> = match &datasets_file.root.value {
+            NodeValue::Map(entries) => entries.clone(),
+            NodeValue::Null => Vec::new(),
+            _ => {
+                self.push(
+                    &datasets_file.name,
+                    KeyPath::root(),
+                    Some(datasets_file.root.line),
+                    Problem::WrongType {
+                        expected: "a mapping of dataset name to dataset options".into(),
+                        found: datasets_file.root.kind().into(),
+                    },
+                );
+                return None;
+            }
+        };
+
+        for (key, files) in &dataset_dirs {
+            if !entries.iter().any(|(k, _)| &k.name == key) {
+                let name = files
+                    .values()
+                    .next()
+                    .map_or_else(|| format!("datasets/{key}"), |f| f.name.clone());
+                self.push(
+                    &name,
+                    KeyPath::root(),
+                    None,
+                    Problem::OrphanDatasetDirectory {
+                        dataset: key.clone(),
+                        suggestion: Suggestion::closest(
+                            key,
+                            entries.iter().map(|(k, _)| k.name.as_str()),
+                        ),
+                    },
+                );
+            }
+        }
+
+        for (key, node) in &entries {
+            let files = dataset_dirs.get(&key.name);
+            datasets.push(self.decode_dataset(&datasets_file, key, node, files));
+        }
+
+        let infra_config = infra_config?;
+        let sources = SourceMap::new(infrastructure, datasets_file, dataset_dirs);
+        Some((
+            Config {
+                infrastructure: infra_config,
+                datasets,
+            },
+            sources,
+        ))
+    }
+
+    fn decode_dataset(
+        &mut self,
+        datasets_file: &SourceFile,
+        key: &Key,
+        node: &Node,
+        files: Option<&BTreeMap<&'static str, SourceFile>>,
+    ) -> CpgDatasetConfig {
+        let base = KeyPath::root().key(key.name.clone());
+        let mut entries = match &node.value {
+            NodeValue::Map(entries) => entries.clone(),
+            NodeValue::Null => Vec::new(),
+            _ => {
+                self.push(
+                    &datasets_file.name,
+                    base.clone(),
+                    Some(node.line),
+                    Problem::WrongType {
+                        expected: "a mapping of dataset options".into(),
+                        found: node.kind().into(),
+                    },
+                );
+                Vec::new()
+            }
+        };
+        match entries.iter().find(|(k, _)| k.name == "dataset") {
+            Some((k, value)) => {
+                if value.value != NodeValue::Str(key.name.clone()) {
+                    self.push(
+                        &datasets_file.name,
+                        base.key("dataset"),
+                        Some(k.line),
+                        Problem::DatasetNameMismatch {
+                            expected: key.name.clone(),
+                            found: match &value.value {
+                                NodeValue::Str(s) => s.clone(),
+                                _ => value.kind().to_owned(),
+                            },
+                        },
+                    );
+                }
+            }
+            None => entries.insert(
+                0,
+                (
+                    Key {
+                        name: "dataset".into(),
+                        line: key.line,
+                    },
+                    Node::new(NodeValue::Str(key.name.clone()), key.line),
+                ),
+            ),
+        }
+        let node = Node::new(NodeValue::Map(entries), node.line);
+        // A dataset that could not be decoded is kept as a placeholder under its
+        // name, so that references to it are not reported as unknown.
+        let mut dataset = self
+            .decode_into::<CpgDatasetConfig>(datasets_file, &node, &base)
+            .unwrap_or_else(|| placeholder_dataset(&key.name));
+
+        for (file_name, field) in DATASET_FILES {
+            let Some(file) = files.and_then(|f| f.get(file_name)) else {
+                continue;
+            };
+            if let Some((k, _)) = node.get(field) {
+                self.push(
+                    &datasets_file.name,
+                    base.key(field),
+                    Some(k.line),
+                    Problem::GivenTwice {
+                        key: field.to_owned(),
+                        other_file: file.name.clone(),
+                    },
+                );
+                continue;
+            }
+            if self.broken_files.contains(&file.name) {
+                continue;
+            }
+            // An empty file lists nothing.
+            let empty = Node::new(NodeValue::Map(Vec::new()), file.root.line);
+            let root_node = if file.root.value == NodeValue::Null {
+                &empty
+            } else {
+                &file.root
+            };
+            let root = KeyPath::root();
+            let part = match field {
+                "members" => self
+                    .decode_into(file, root_node, &root)
+                    .map(DatasetPart::Members),
+                "budgets" => self
+                    .decode_into(file, root_node, &root)
+                    .map(DatasetPart::Budgets),
+                _ => self
+                    .decode_into(file, root_node, &root)
+                    .map(DatasetPart::Upload),
+            };
+            match part {
+                Some(DatasetPart::Members(members)) => dataset.members = members,
+                Some(DatasetPart::Budgets(budgets)) => dataset.budgets = budgets,
+                Some(DatasetPart::Upload(upload)) => dataset.upload_config = Some(upload),
+                None => {}
+            }
+        }
+        dataset
+    }
+
+    fn decode_into<T: DeserializeOwned>(
+        &mut self,
+        file: &SourceFile,
+        node: &Node,
+        base: &KeyPath,
+    ) -> Option<T> {
+        let (value, problems) = decode::<T>(node, base);
+        for FieldProblem {
+            path,
+            line,
+            problem,
+        } in problems
+        {
+            self.push(&file.name, path, Some(line), problem);
+        }
+        value
+    }
+
+    fn push(&mut self, file: &str, path: KeyPath, line: Option<u32>, problem: Problem) {
+        self.diagnostics.push(Diagnostic {
+            file: file.to_owned(),
+            path,
+            line,
+            problem,
+        });
+    }
+
+    /// Reads the first of `names` that exists; two existing is ambiguous.
+    fn read_one_of(&mut self, names: &[&str], expected: &str) -> Option<SourceFile> {
+        let present: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|name| self.dir.join(name).exists())
+            .collect();
+        match present.as_slice() {
+            [] => {
+                self.push(
+                    names[0],
+                    KeyPath::root(),
+                    None,
+                    Problem::MissingFile {
+                        expected: format!("{expected}, in {}", self.dir.display()),
+                    },
+                );
+                None
+            }
+            [name] => self.read_file(name),
+            [first, rest @ ..] => {
+                for other in rest {
+                    self.push(
+                        other,
+                        KeyPath::root(),
+                        None,
+                        Problem::Duplicate {
+                            what: "config file".into(),
+                            name: format!("{other} (also given as {first})"),
+                        },
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn read_file(&mut self, relative: &str) -> Option<SourceFile> {
+        let file = self.parse_file(relative);
+        if file.is_none() {
+            self.broken_files.insert(relative.to_owned());
+        }
+        file
+    }
+
+    fn parse_file(&mut self, relative: &str) -> Option<SourceFile> {
+        let path = self.dir.join(relative);
+        let text = match fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    self.push(
+                        relative,
+                        KeyPath::root(),
+                        None,
+                        Problem::Unreadable {
+                            message: "the file is not UTF-8".into(),
+                        },
+                    );
+                    return None;
+                }
+            },
+            Err(error) => {
+                self.push(
+                    relative,
+                    KeyPath::root(),
+                    None,
+                    Problem::Unreadable {
+                        message: error.to_string(),
+                    },
+                );
+                return None;
+            }
+        };
+        let parsed = if relative.ends_with(".toml") {
+            parse_toml(&text)
+        } else {
+            parse_yaml(&text)
+        };
+        match parsed {
+            Ok(root) => Some(SourceFile {
+                name: relative.to_owned(),
+                root,
+                prefix: KeyPath::root(),
+            }),
+            Err(SyntaxError {
+                message,
+                line,
+                duplicate,
+            }) => {
+                match duplicate {
+                    Some(duplicate) => {
+                        let key = match duplicate.path.0.last() {
+                            Some(super::source::Segment::Key(key)) => key.clone(),
+                            _ => String::new(),
+                        };
+                        self.push(
+                            relative,
+                            duplicate.path,
+                            line,
+                            Problem::DuplicateKey {
+                                key,
+                                first_line: duplicate.first_line,
+                            },
+                        );
+                    }
+                    None => self.push(relative, KeyPath::root(), line, Problem::Syntax { message }),
+                }
+                None
+            }
+        }
+    }
+
+    /// Reads `datasets/<dataset>/<file>` for every dataset directory.
+    fn read_dataset_dirs(&mut self) -> BTreeMap<String, BTreeMap<&'static str, SourceFile>> {
+        let mut dirs = BTreeMap::new();
+        let root = self.dir.join("datasets");
+        let entries = match list_dir(&root) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return dirs,
+            Err(error) => {
+                self.push(
+                    "datasets",
+                    KeyPath::root(),
+                    None,
+                    Problem::Unreadable {
+                        message: error.to_string(),
+                    },
+                );
+                return dirs;
+            }
+        };
+        for (name, is_dir) in entries {
+            if !is_dir {
+                continue;
+            }
+            let mut files = BTreeMap::new();
+            let dir_entries = match list_dir(&root.join(&name)) {
+                Ok(entries) => entries,
+                Err(error) => {
+                    self.push(
+                        &format!("datasets/{name}"),
+                        KeyPath::root(),
+                        None,
+                        Problem::Unreadable {
+                            message: error.to_string(),
+                        },
+                    );
+                    continue;
+                }
+            };
+            for (file, _) in dir_entries {
+                let relative = format!("datasets/{name}/{file}");
+                match DATASET_FILES.iter().find(|(known, _)| *known == file) {
+                    Some((known, _)) => {
+                        // A file that cannot be read still counts as given, so the
+                        // dataset's own value is not used in its place.
+                        let source = self.read_file(&relative).unwrap_or_else(|| SourceFile {
+                            name: relative.clone(),
+                            root: Node::new(NodeValue::Null, 1),
+                            prefix: KeyPath::root(),
+                        });
+                        files.insert(*known, source);
+                    }
+                    None if file.ends_with(".yaml")
+                        || file.ends_with(".yml")
+                        || file.ends_with(".toml") =>
+                    {
+                        self.push(
+                            &relative,
+                            KeyPath::root(),
+                            None,
+                            Problem::UnknownKey {
+                                suggestion: Suggestion::closest(
+                                    &file,
+                                    DATASET_FILES.iter().map(|(f, _)| *f),
+                                ),
+                                key: file.clone(),
+                            },
+                        );
+                    }
+                    None => {}
+                }
+            }
+            dirs.insert(name, files);
+        }
+        dirs
+    }
+}
+
+/// Stands in for a dataset whose options could not be decoded.
+fn placeholder_dataset(name: &str) -> CpgDatasetConfig {
+    CpgDatasetConfig::builder()
+        .dataset(name)
+        .gcp(DatasetGcpConfig::builder().project(name).build())
+        .build()
+}
+
+/// The entries of a directory, sorted by name, with whether each is a directory.
+fn list_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        entries.push((name, entry.file_type()?.is_dir()));
+    }
+    entries.sort();
+    Ok(entries)
+}

@@ -1,0 +1,44 @@
+//! The configuration: types, loading a config directory, and validation.
+//!
+//! Data flows in two stages. Files are parsed into a raw tree that remembers where
+//! each value came from ([`source`]); the tree is decoded into the plain types of
+//! [`infrastructure`] and [`dataset`], and validated as a whole, with every problem
+//! reported at once as a [`Diagnostic`] naming the file, key path and line.
+
+pub mod dataset;
+mod decode;
+pub mod diagnostic;
+pub mod infrastructure;
+mod load;
+mod locate;
+pub mod names;
+pub mod source;
+pub mod suggest;
+mod validate;
+
+pub use dataset::{
+    AdditionalUploadBucket, Budget, CpgDatasetConfig, DatasetAzureConfig, DatasetGcpConfig,
+    DefaultUploadBucket, UploadConfig, UploadDropbox,
+};
+pub use diagnostic::{Diagnostic, InvalidConfig, Problem};
+pub use infrastructure::{
+    AdhocGroup, AnalysisRunnerConfig, AnalysisRunnerGcpConfig, AzureConfig,
+    BillingAggregatorConfig, BillingConfig, BillingGcpConfig, CloudIdentity,
+    CpgInfrastructureConfig, CromwellConfig, CromwellGcpConfig, DataDropboxConfig,
+    DataDropboxGcpConfig, EtlConfig, EtlParserConfig, GcpConfig, GcpCostControlsConfig,
+    HailAzureConfig, HailConfig, HailGcpConfig, MetamistConfig, MetamistGcpConfig, NotebooksConfig,
+    NotebooksGcpConfig, User, WebServiceConfig, WebServiceGcpConfig,
+};
+pub use load::{DATASET_FILES, DATASETS_FILES, INFRASTRUCTURE_FILES, load_dir};
+pub use names::{CloudName, Component, GroupName};
+pub use validate::validate;
+
+/// A validated configuration: the organisation-wide config and every dataset, in the
+/// order the dataset config lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The organisation-wide config.
+    pub infrastructure: CpgInfrastructureConfig,
+    /// Every dataset.
+    pub datasets: Vec<CpgDatasetConfig>,
+}

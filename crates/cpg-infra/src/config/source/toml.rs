@@ -1,0 +1,129 @@
+//! Reads TOML into a [`Node`] tree.
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::{Key, Node, NodeValue, SyntaxError};
+
+/// Turns byte offsets into 1-based line numbers.
+pub(super) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(super) fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    pub(super) fn line(&self, offset: usize) -> u32 {
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        };
+        u32::try_from(line).unwrap_or(u32::MAX)
+    }
+}
+
+/// Parses a TOML document. A key defined twice is a syntax error, as TOML requires.
+pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
+    let lines = LineIndex::new(text);
+    let table = DeTable::parse(text).map_err(|error| SyntaxError {
+        message: error.message().trim().to_owned(),
+        line: error.span().map(|span| lines.line(span.start)),
+        duplicate: None,
+    })?;
+    let line = lines.line(table.span().start);
+    Ok(Node::new(table_value(table.get_ref(), &lines), line))
+}
+
+fn table_value(table: &DeTable<'_>, lines: &LineIndex) -> NodeValue {
+    NodeValue::Map(
+        table
+            .iter()
+            .map(|(key, value)| {
+                let key = Key {
+                    name: key.get_ref().to_string(),
+                    line: lines.line(key.span().start),
+                };
+                (key, node(value, lines))
+            })
+            .collect(),
+    )
+}
+
+fn node(value: &Spanned<DeValue<'_>>, lines: &LineIndex) -> Node {
+    let line = lines.line(value.span().start);
+    let value = match value.get_ref() {
+        DeValue::String(s) => NodeValue::Str(s.to_string()),
+        DeValue::Integer(i) => {
+            let digits = i.as_str().replace('_', "");
+            match i64::from_str_radix(&digits, i.radix()) {
+                Ok(n) => NodeValue::Int(n),
+                // Out of range for i64: keep the magnitude as a float so decoding
+                // reports a wrong type rather than a wrong number.
+                Err(_) => NodeValue::Float(digits.parse().unwrap_or(f64::INFINITY)),
+            }
+        }
+        DeValue::Float(f) => NodeValue::Float(parse_toml_float(f.as_str())),
+        DeValue::Boolean(b) => NodeValue::Bool(*b),
+        DeValue::Datetime(d) => NodeValue::Datetime(d.to_string()),
+        DeValue::Array(items) => {
+            NodeValue::Seq(items.iter().map(|item| node(item, lines)).collect())
+        }
+        DeValue::Table(table) => table_value(table, lines),
+    };
+    Node::new(value, line)
+}
+
+fn parse_toml_float(text: &str) -> f64 {
+    let text = text.replace('_', "");
+    match text.trim_start_matches(['+', '-']) {
+        "inf" if text.starts_with('-') => f64::NEG_INFINITY,
+        "inf" => f64::INFINITY,
+        "nan" => f64::NAN,
+        _ => text.parse().unwrap_or(f64::NAN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_nesting() {
+        let node = parse_toml("a = 1\n\n[b]\nc = \"x\"\nd = [true, 2.5]\n").expect("valid");
+        let (key, a) = node.get("a").expect("a");
+        assert_eq!((key.line, &a.value), (1, &NodeValue::Int(1)));
+        let (_, b) = node.get("b").expect("b");
+        let (key, c) = b.get("c").expect("c");
+        assert_eq!(key.line, 4);
+        assert_eq!(c.value, NodeValue::Str("x".into()));
+        let (_, d) = b.get("d").expect("d");
+        assert_eq!(d.line, 5);
+    }
+
+    #[test]
+    fn duplicate_key_is_an_error_with_a_line() {
+        let error = parse_toml("a = 1\na = 2\n").expect_err("duplicate");
+        assert_eq!(error.line, Some(2));
+    }
+
+    #[test]
+    fn radix_and_underscores() {
+        let node = parse_toml("a = 0x1F\nb = 1_000\nc = -3\n").expect("valid");
+        assert_eq!(
+            node.get("a").map(|(_, v)| &v.value),
+            Some(&NodeValue::Int(31))
+        );
+        assert_eq!(
+            node.get("b").map(|(_, v)| &v.value),
+            Some(&NodeValue::Int(1000))
+        );
+        assert_eq!(
+            node.get("c").map(|(_, v)| &v.value),
+            Some(&NodeValue::Int(-3))
+        );
+    }
+}

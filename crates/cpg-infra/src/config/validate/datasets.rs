@@ -1,0 +1,212 @@
+//! Rules on datasets and the dependencies between them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Context, Findings, path};
+use crate::config::diagnostic::Problem;
+use crate::config::names::CloudName;
+use crate::config::source::KeyPath;
+use crate::config::suggest::Suggestion;
+
+pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
+    check_names(cx, findings);
+    check_common(cx, findings);
+    check_dependency_targets(cx, findings);
+    for cycle in dependency_cycles(cx) {
+        let first = cycle[0].clone();
+        let second = &cycle[1];
+        let dataset = cx.by_name[first.as_str()];
+        let (key, index) = dependency_entries(dataset)
+            .find(|(_, _, target)| *target == second)
+            .map(|(key, index, _)| (key, index))
+            .unwrap_or(("depends_on", 0));
+        findings.dataset(
+            &first,
+            path(&[key]).index(index),
+            Problem::DependencyCycle { cycle },
+        );
+    }
+}
+
+/// Dataset names become parts of bucket, group and account names.
+fn name_problem(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() {
+        return Some("it is empty");
+    }
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+    {
+        return Some("use lowercase letters, digits and hyphens only");
+    }
+    if bytes[0] == b'-' {
+        return Some("it must not start with a hyphen");
+    }
+    if bytes[bytes.len() - 1] == b'-' {
+        return Some("it must not end with a hyphen");
+    }
+    None
+}
+
+fn check_names(cx: &Context<'_>, findings: &mut Findings) {
+    let mut seen = BTreeSet::new();
+    for dataset in cx.datasets {
+        let name = &dataset.dataset;
+        if !seen.insert(name.as_str()) {
+            findings.dataset(
+                name,
+                KeyPath::root(),
+                Problem::DuplicateDataset { name: name.clone() },
+            );
+        }
+        if let Some(reason) = name_problem(name) {
+            findings.dataset(
+                name,
+                path(&["dataset"]),
+                Problem::InvalidDatasetName {
+                    name: name.clone(),
+                    reason: reason.into(),
+                },
+            );
+        }
+    }
+}
+
+fn check_common(cx: &Context<'_>, findings: &mut Findings) {
+    let common = &cx.infra.common_dataset;
+    match cx.by_name.get(common.as_str()) {
+        None => findings.infra(
+            path(&["common_dataset"]),
+            Problem::UnknownDataset {
+                name: common.clone(),
+                suggestion: Suggestion::closest(common, cx.dataset_names()),
+            },
+        ),
+        Some(dataset) if !dataset.deploy_locations.contains(&CloudName::Gcp) => findings.dataset(
+            common,
+            path(&["deploy_locations"]),
+            Problem::Invalid {
+                message: "the common dataset hosts the organisation-wide GCP resources, so it must deploy to gcp".into(),
+            },
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Every `depends_on` and `depends_on_readonly` entry: (key, index, target).
+fn dependency_entries(
+    dataset: &crate::config::CpgDatasetConfig,
+) -> impl Iterator<Item = (&'static str, usize, &String)> {
+    let full = dataset
+        .depends_on
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ("depends_on", i, t));
+    let readonly = dataset
+        .depends_on_readonly
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ("depends_on_readonly", i, t));
+    full.chain(readonly)
+}
+
+fn check_dependency_targets(cx: &Context<'_>, findings: &mut Findings) {
+    for dataset in cx.datasets {
+        for (key, index, target) in dependency_entries(dataset) {
+            if !cx.by_name.contains_key(target.as_str()) {
+                findings.dataset(
+                    &dataset.dataset,
+                    path(&[key]).index(index),
+                    Problem::UnknownDataset {
+                        name: target.clone(),
+                        suggestion: Suggestion::closest(target, cx.dataset_names()),
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Each dependency cycle once, starting from its smallest name, the first name
+/// repeated at the end.
+pub(crate) fn dependency_cycles(cx: &Context<'_>) -> Vec<Vec<String>> {
+    let edges: BTreeMap<&str, Vec<&str>> = cx
+        .by_name
+        .iter()
+        .map(|(name, dataset)| {
+            let targets = dependency_entries(dataset)
+                .map(|(_, _, t)| t.as_str())
+                .filter(|t| cx.by_name.contains_key(t))
+                .collect();
+            (*name, targets)
+        })
+        .collect();
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Unseen,
+        OnPath,
+        Done,
+    }
+    let mut state: BTreeMap<&str, State> = edges.keys().map(|k| (*k, State::Unseen)).collect();
+    let mut cycles = BTreeSet::new();
+
+    for start in edges.keys() {
+        if state[start] != State::Unseen {
+            continue;
+        }
+        // Iterative depth-first search; `stack` is the current path with the index of
+        // the next edge to follow from each node.
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        state.insert(start, State::OnPath);
+        while let Some((node, next)) = stack.last_mut() {
+            let targets = &edges[*node];
+            if *next == targets.len() {
+                state.insert(*node, State::Done);
+                stack.pop();
+                continue;
+            }
+            let target = targets[*next];
+            *next += 1;
+            match state[target] {
+                State::Unseen => {
+                    state.insert(target, State::OnPath);
+                    stack.push((target, 0));
+                }
+                State::OnPath => {
+                    let from = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        stack[from..].iter().map(|(n, _)| (*n).to_owned()).collect();
+                    let smallest = cycle
+                        .iter()
+                        .enumerate()
+                        .min_by(|a, b| a.1.cmp(b.1))
+                        .map_or(0, |(i, _)| i);
+                    cycle.rotate_left(smallest);
+                    cycle.push(cycle[0].clone());
+                    cycles.insert(cycle);
+                }
+                State::Done => {}
+            }
+        }
+    }
+    cycles.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_name_rules() {
+        assert_eq!(name_problem("fewgenomes"), None);
+        assert_eq!(name_problem("tob-wgs2"), None);
+        assert!(name_problem("").is_some());
+        assert!(name_problem("Few").is_some());
+        assert_eq!(name_problem("1kg"), None);
+        assert!(name_problem("-kg").is_some());
+        assert!(name_problem("few_genomes").is_some());
+        assert!(name_problem("few-").is_some());
+    }
+}

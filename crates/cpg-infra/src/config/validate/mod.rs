@@ -1,0 +1,122 @@
+//! Every rule the configuration must satisfy before anything is built.
+//!
+//! Schema problems (unknown keys, wrong types, invalid values, missing keys) are
+//! found while decoding; the rules here check what the types cannot: references
+//! between datasets and users, budgets, the sections enabled components need, and the
+//! names the clouds will be asked to create.
+
+mod components;
+mod datasets;
+mod limits;
+mod members;
+mod organisation;
+mod uploads;
+
+use std::collections::BTreeMap;
+
+use super::dataset::CpgDatasetConfig;
+use super::diagnostic::{Diagnostic, InvalidConfig, Problem};
+use super::infrastructure::CpgInfrastructureConfig;
+use super::locate::{InCode, Locator, Place};
+use super::source::KeyPath;
+
+/// Validates a configuration built in code. Diagnostics name the value
+/// (`dataset config "x"`) instead of a file, and carry no lines.
+pub fn validate(
+    infrastructure: &CpgInfrastructureConfig,
+    datasets: &[CpgDatasetConfig],
+) -> Result<(), InvalidConfig> {
+    let diagnostics = validate_with(infrastructure, datasets, &InCode);
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(InvalidConfig { diagnostics })
+    }
+}
+
+/// Runs every rule and locates what they find.
+pub(crate) fn validate_with(
+    infrastructure: &CpgInfrastructureConfig,
+    datasets: &[CpgDatasetConfig],
+    locator: &dyn Locator,
+) -> Vec<Diagnostic> {
+    let context = Context::new(infrastructure, datasets);
+    let mut findings = Findings::default();
+    organisation::check(&context, &mut findings);
+    datasets::check(&context, &mut findings);
+    members::check(&context, &mut findings);
+    uploads::check(&context, &mut findings);
+    components::check(&context, &mut findings);
+    limits::check(&context, &mut findings);
+    findings
+        .0
+        .into_iter()
+        .map(|(place, problem)| {
+            let (file, path, line) = locator.locate(&place);
+            Diagnostic {
+                file,
+                path,
+                line,
+                problem,
+            }
+        })
+        .collect()
+}
+
+/// What the rules look at.
+pub(crate) struct Context<'a> {
+    pub infra: &'a CpgInfrastructureConfig,
+    pub datasets: &'a [CpgDatasetConfig],
+    /// The first dataset of each name.
+    pub by_name: BTreeMap<&'a str, &'a CpgDatasetConfig>,
+}
+
+impl<'a> Context<'a> {
+    fn new(infra: &'a CpgInfrastructureConfig, datasets: &'a [CpgDatasetConfig]) -> Self {
+        let mut by_name = BTreeMap::new();
+        for dataset in datasets {
+            by_name.entry(dataset.dataset.as_str()).or_insert(dataset);
+        }
+        Context {
+            infra,
+            datasets,
+            by_name,
+        }
+    }
+
+    /// The dataset names, for suggestions.
+    pub fn dataset_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.by_name.keys().copied()
+    }
+}
+
+/// What the rules found, in the order they found it.
+#[derive(Default)]
+pub(crate) struct Findings(Vec<(Place, Problem)>);
+
+impl Findings {
+    /// A problem in the infrastructure config.
+    pub fn infra(&mut self, path: KeyPath, problem: Problem) {
+        self.0.push((Place::Infrastructure(path), problem));
+    }
+
+    /// A problem in a dataset's config.
+    pub fn dataset(&mut self, dataset: &str, path: KeyPath, problem: Problem) {
+        self.0.push((
+            Place::Dataset {
+                dataset: dataset.to_owned(),
+                path,
+            },
+            problem,
+        ));
+    }
+}
+
+/// A key path from a list of keys.
+pub(crate) fn path(keys: &[&str]) -> KeyPath {
+    KeyPath(
+        keys.iter()
+            .map(|k| super::source::Segment::Key((*k).to_owned()))
+            .collect(),
+    )
+}
