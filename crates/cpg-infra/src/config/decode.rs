@@ -141,6 +141,44 @@ impl<'a> NodeDe<'a> {
         })
     }
 
+    /// The entries of a mapping decoded as a struct with `fields`. An unknown key is
+    /// reported; when it is a misspelling of a field the mapping lacks, its value is
+    /// decoded as that field, so one typo does not also report a missing key and stop
+    /// the decoding.
+    fn struct_entries(
+        &self,
+        entries: &'a [(Key, Node)],
+        fields: &'static [&'static str],
+    ) -> Vec<Entry<'a>> {
+        let mut known: Vec<Entry<'a>> = entries
+            .iter()
+            .filter(|(key, _)| fields.contains(&key.name.as_str()))
+            .map(|(key, node)| (key.name.as_str(), key.line, node))
+            .collect();
+        for (key, node) in entries {
+            if fields.contains(&key.name.as_str()) {
+                continue;
+            }
+            let suggestion = Suggestion::closest(&key.name, fields.iter().copied());
+            if let Some(field) = fields
+                .iter()
+                .find(|field| Some(**field) == suggestion.0.as_deref())
+                && !known.iter().any(|(name, _, _)| name == field)
+            {
+                known.push((field, key.line, node));
+            }
+            self.sink.report(
+                &self.path.key(key.name.clone()),
+                key.line,
+                Problem::UnknownKey {
+                    key: key.name.clone(),
+                    suggestion,
+                },
+            );
+        }
+        known
+    }
+
     fn integer(&self) -> Option<i64> {
         match self.node.value {
             NodeValue::Int(n) => Some(n),
@@ -177,9 +215,7 @@ impl<'a> de::Deserializer<'a> for NodeDe<'a> {
             NodeValue::Float(f) => visitor.visit_f64(*f),
             NodeValue::Str(s) | NodeValue::Datetime(s) => visitor.visit_str(s),
             NodeValue::Seq(items) => visitor.visit_seq(SeqDe::new(&self, items)),
-            NodeValue::Map(entries) => {
-                visitor.visit_map(MapDe::new(&self, entries.iter().collect()))
-            }
+            NodeValue::Map(entries) => visitor.visit_map(MapDe::new(&self, all_entries(entries))),
         };
         self.locate(result, false)
     }
@@ -312,7 +348,7 @@ impl<'a> de::Deserializer<'a> for NodeDe<'a> {
 
     fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         let (entries, wrong) = match &self.node.value {
-            NodeValue::Map(entries) => (entries.iter().collect(), false),
+            NodeValue::Map(entries) => (all_entries(entries), false),
             _ => {
                 self.mismatch("a mapping");
                 (Vec::new(), true)
@@ -329,25 +365,7 @@ impl<'a> de::Deserializer<'a> for NodeDe<'a> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         let (entries, wrong) = match &self.node.value {
-            NodeValue::Map(entries) => {
-                let mut known = Vec::with_capacity(entries.len());
-                for entry in entries {
-                    let key = &entry.0;
-                    if fields.contains(&key.name.as_str()) {
-                        known.push(entry);
-                    } else {
-                        self.sink.report(
-                            &self.path.key(key.name.clone()),
-                            key.line,
-                            Problem::UnknownKey {
-                                key: key.name.clone(),
-                                suggestion: Suggestion::closest(&key.name, fields.iter().copied()),
-                            },
-                        );
-                    }
-                }
-                (known, false)
-            }
+            NodeValue::Map(entries) => (self.struct_entries(entries, fields), false),
             _ => {
                 self.mismatch("a mapping");
                 (Vec::new(), true)
@@ -456,15 +474,25 @@ impl<'a> de::SeqAccess<'a> for SeqDe<'a> {
     }
 }
 
+/// A mapping entry as decoded: the key's name and line, and the value.
+type Entry<'a> = (&'a str, u32, &'a Node);
+
+fn all_entries(entries: &[(Key, Node)]) -> Vec<Entry<'_>> {
+    entries
+        .iter()
+        .map(|(key, node)| (key.name.as_str(), key.line, node))
+        .collect()
+}
+
 struct MapDe<'a> {
-    entries: std::vec::IntoIter<&'a (Key, Node)>,
-    current: Option<&'a (Key, Node)>,
+    entries: std::vec::IntoIter<Entry<'a>>,
+    current: Option<Entry<'a>>,
     path: KeyPath,
     sink: &'a Sink,
 }
 
 impl<'a> MapDe<'a> {
-    fn new(parent: &NodeDe<'a>, entries: Vec<&'a (Key, Node)>) -> Self {
+    fn new(parent: &NodeDe<'a>, entries: Vec<Entry<'a>>) -> Self {
         MapDe {
             entries: entries.into_iter(),
             current: None,
@@ -485,23 +513,23 @@ impl<'a> de::MapAccess<'a> for MapDe<'a> {
             return Ok(None);
         };
         self.current = Some(entry);
-        let key = &entry.0;
+        let (name, line, _) = entry;
         seed.deserialize(KeyDe {
-            name: &key.name,
-            line: key.line,
-            path: self.path.key(key.name.clone()),
+            name,
+            line,
+            path: self.path.key(name),
             sink: self.sink,
         })
         .map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let Some((key, node)) = self.current.take() else {
+        let Some((name, _, node)) = self.current.take() else {
             return Err(de::Error::custom("value requested before its key"));
         };
         seed.deserialize(NodeDe {
             node,
-            path: self.path.key(key.name.clone()),
+            path: self.path.key(name),
             sink: self.sink,
         })
     }

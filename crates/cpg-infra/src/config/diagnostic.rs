@@ -46,10 +46,26 @@ fn list(items: &[String]) -> String {
 #[non_exhaustive]
 pub enum Problem {
     /// A required file does not exist.
-    #[error("file not found (expected {expected})")]
+    #[error("file not found in {dir} (it holds {holds})")]
     MissingFile {
-        /// What the file should hold.
-        expected: String,
+        /// The config directory.
+        dir: String,
+        /// What the file holds.
+        holds: String,
+    },
+    /// Two files that hold the same config under alternative names.
+    #[error("{other} holds the same config; keep one of the two")]
+    ConflictingFiles {
+        /// The other file.
+        other: String,
+    },
+    /// A file in a dataset directory that the loader does not read.
+    #[error("unknown dataset file, expected one of {}{suggestion}", list(.expected))]
+    UnknownFile {
+        /// The files the loader reads.
+        expected: Vec<String>,
+        /// The nearest of them.
+        suggestion: Suggestion,
     },
     /// A file could not be read.
     #[error("cannot read the file: {message}")]
@@ -210,7 +226,7 @@ pub enum Problem {
         needs: String,
     },
     /// A config section an enabled feature needs.
-    #[error("the infrastructure config has no [{section}] section, which {needed_by} needs")]
+    #[error("the infrastructure config has no [{section}] section, needed by {needed_by}")]
     MissingSection {
         /// The section.
         section: String,

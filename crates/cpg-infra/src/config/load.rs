@@ -90,7 +90,8 @@ impl Loader {
         let datasets_file = self.read_one_of(&DATASETS_FILES, "dataset name → dataset options");
 
         let infrastructure = infrastructure.map(|mut file| {
-            if let Some((_, inner)) = file.root.get("infrastructure") {
+            if let Some((key, inner)) = file.root.get("infrastructure") {
+                let key_line = key.line;
                 let others: Vec<Key> = file
                     .root
                     .as_map()
@@ -110,7 +111,8 @@ impl Loader {
                         },
                     );
                 }
-                let inner = inner.clone();
+                let mut inner = inner.clone();
+                inner.line = key_line;
                 file.root = inner;
                 file.prefix = KeyPath::root().key("infrastructure");
             }
@@ -239,6 +241,8 @@ impl Loader {
         let mut dataset = self
             .decode_into::<CpgDatasetConfig>(datasets_file, &node, &base)
             .unwrap_or_else(|| placeholder_dataset(&key.name));
+        // The key is the dataset's name; a differing `dataset` value is reported above.
+        dataset.dataset.clone_from(&key.name);
 
         for (file_name, field) in DATASET_FILES {
             let Some(file) = files.and_then(|f| f.get(file_name)) else {
@@ -316,7 +320,7 @@ impl Loader {
     }
 
     /// Reads the first of `names` that exists; two existing is ambiguous.
-    fn read_one_of(&mut self, names: &[&str], expected: &str) -> Option<SourceFile> {
+    fn read_one_of(&mut self, names: &[&str], holds: &str) -> Option<SourceFile> {
         let present: Vec<&str> = names
             .iter()
             .copied()
@@ -329,7 +333,8 @@ impl Loader {
                     KeyPath::root(),
                     None,
                     Problem::MissingFile {
-                        expected: format!("{expected}, in {}", self.dir.display()),
+                        dir: self.dir.display().to_string(),
+                        holds: holds.to_owned(),
                     },
                 );
                 None
@@ -341,9 +346,8 @@ impl Loader {
                         other,
                         KeyPath::root(),
                         None,
-                        Problem::Duplicate {
-                            what: "config file".into(),
-                            name: format!("{other} (also given as {first})"),
+                        Problem::ConflictingFiles {
+                            other: (*first).to_owned(),
                         },
                     );
                 }
@@ -487,12 +491,15 @@ impl Loader {
                             &relative,
                             KeyPath::root(),
                             None,
-                            Problem::UnknownKey {
+                            Problem::UnknownFile {
+                                expected: DATASET_FILES
+                                    .iter()
+                                    .map(|(f, _)| (*f).to_owned())
+                                    .collect(),
                                 suggestion: Suggestion::closest(
                                     &file,
                                     DATASET_FILES.iter().map(|(f, _)| *f),
                                 ),
-                                key: file.clone(),
                             },
                         );
                     }

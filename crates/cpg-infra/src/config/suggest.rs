@@ -41,7 +41,10 @@ mod tests {
             Some("fewgenomes")
         );
         assert_eq!(Suggestion::closest("zzz", names).0, None);
-        assert_eq!(Suggestion::closest("gpc", ["gcp", "azure"]).0.as_deref(), Some("gcp"));
+        assert_eq!(
+            Suggestion::closest("gpc", ["gcp", "azure"]).0.as_deref(),
+            Some("gcp")
+        );
         assert_eq!(
             Suggestion::closest("fewgenomez", names).to_string(),
             " — did you mean \"fewgenomes\"?"

@@ -85,24 +85,30 @@ impl Node {
             .map(|(k, v)| (k, v))
     }
 
-    /// The line of the node at `path` below this one, or of its nearest ancestor that
-    /// exists.
+    /// The line of the value at `path` below this one: the line of its key when it
+    /// sits in a mapping. When the path does not exist, the line of its nearest
+    /// ancestor that does.
     pub fn line_of(&self, path: &[Segment]) -> u32 {
         let mut node = self;
+        let mut line = self.line;
         for segment in path {
             let next = match (segment, &node.value) {
-                (Segment::Key(key), NodeValue::Map(entries)) => {
-                    entries.iter().find(|(k, _)| &k.name == key).map(|(_, v)| v)
-                }
-                (Segment::Index(i), NodeValue::Seq(items)) => items.get(*i),
+                (Segment::Key(key), NodeValue::Map(entries)) => entries
+                    .iter()
+                    .find(|(k, _)| &k.name == key)
+                    .map(|(k, v)| (k.line, v)),
+                (Segment::Index(i), NodeValue::Seq(items)) => items.get(*i).map(|v| (v.line, v)),
                 _ => None,
             };
             match next {
-                Some(child) => node = child,
+                Some((at, child)) => {
+                    line = at;
+                    node = child;
+                }
                 None => break,
             }
         }
-        node.line
+        line
     }
 }
 

@@ -3,6 +3,7 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::yaml::MAX_DEPTH;
 use super::{Key, Node, NodeValue, SyntaxError};
 
 /// Turns byte offsets into 1-based line numbers.
@@ -35,26 +36,32 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
         duplicate: None,
     })?;
     let line = lines.line(table.span().start);
-    Ok(Node::new(table_value(table.get_ref(), &lines), line))
+    let value = table_value(table.get_ref(), &lines, 0).map_err(|line| SyntaxError {
+        message: "tables and arrays are nested too deeply".to_owned(),
+        line: Some(line),
+        duplicate: None,
+    })?;
+    Ok(Node::new(value, line))
 }
 
-fn table_value(table: &DeTable<'_>, lines: &LineIndex) -> NodeValue {
-    NodeValue::Map(
-        table
-            .iter()
-            .map(|(key, value)| {
-                let key = Key {
-                    name: key.get_ref().to_string(),
-                    line: lines.line(key.span().start),
-                };
-                (key, node(value, lines))
-            })
-            .collect(),
-    )
+/// Converts a table; `Err` holds the line where nesting went past [`MAX_DEPTH`].
+fn table_value(table: &DeTable<'_>, lines: &LineIndex, depth: usize) -> Result<NodeValue, u32> {
+    let mut entries = Vec::with_capacity(table.len());
+    for (key, value) in table.iter() {
+        let key = Key {
+            name: key.get_ref().to_string(),
+            line: lines.line(key.span().start),
+        };
+        entries.push((key, node(value, lines, depth + 1)?));
+    }
+    Ok(NodeValue::Map(entries))
 }
 
-fn node(value: &Spanned<DeValue<'_>>, lines: &LineIndex) -> Node {
+fn node(value: &Spanned<DeValue<'_>>, lines: &LineIndex, depth: usize) -> Result<Node, u32> {
     let line = lines.line(value.span().start);
+    if depth > MAX_DEPTH {
+        return Err(line);
+    }
     let value = match value.get_ref() {
         DeValue::String(s) => NodeValue::Str(s.to_string()),
         DeValue::Integer(i) => {
@@ -69,12 +76,15 @@ fn node(value: &Spanned<DeValue<'_>>, lines: &LineIndex) -> Node {
         DeValue::Float(f) => NodeValue::Float(parse_toml_float(f.as_str())),
         DeValue::Boolean(b) => NodeValue::Bool(*b),
         DeValue::Datetime(d) => NodeValue::Datetime(d.to_string()),
-        DeValue::Array(items) => {
-            NodeValue::Seq(items.iter().map(|item| node(item, lines)).collect())
-        }
-        DeValue::Table(table) => table_value(table, lines),
+        DeValue::Array(items) => NodeValue::Seq(
+            items
+                .iter()
+                .map(|item| node(item, lines, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        DeValue::Table(table) => table_value(table, lines, depth)?,
     };
-    Node::new(value, line)
+    Ok(Node::new(value, line))
 }
 
 fn parse_toml_float(text: &str) -> f64 {
@@ -108,6 +118,12 @@ mod tests {
     fn duplicate_key_is_an_error_with_a_line() {
         let error = parse_toml("a = 1\na = 2\n").expect_err("duplicate");
         assert_eq!(error.line, Some(2));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("a = {}1{}\n", "[".repeat(500), "]".repeat(500));
+        assert!(parse_toml(&text).is_err());
     }
 
     #[test]

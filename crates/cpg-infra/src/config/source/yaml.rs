@@ -10,14 +10,21 @@ use super::{DuplicateKey, Key, KeyPath, Node, NodeValue, Segment, SyntaxError};
 /// Aliases are expanded by copying; this bounds the copies (the "billion laughs").
 const MAX_NODES: usize = 1_000_000;
 
+/// The deepest nesting of lists and mappings accepted; config files need a handful.
+pub(crate) const MAX_DEPTH: usize = 128;
+
 /// Parses a YAML document. An empty document is `null`; more than one document is an
 /// error.
 pub fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        // The parser may place the end of input on the line after the last one.
+        last_line: u32::try_from(text.split('\n').count()).unwrap_or(u32::MAX),
+        ..Builder::default()
+    };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|error| SyntaxError {
             message: error.info().to_owned(),
-            line: Some(line_of(error.marker().line())),
+            line: Some(builder.clamp(error.marker().line())),
             duplicate: None,
         })?;
         builder.event(event, span)?;
@@ -58,11 +65,21 @@ struct Builder {
     root: Option<Node>,
     documents: usize,
     nodes: usize,
+    last_line: u32,
 }
 
 impl Builder {
+    fn clamp(&self, line: usize) -> u32 {
+        line_of(line).min(self.last_line.max(1))
+    }
+
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), SyntaxError> {
-        let line = line_of(span.start.line());
+        let line = self.clamp(span.start.line());
+        if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            return Err(error("lists and mappings are nested too deeply", line));
+        }
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
@@ -143,7 +160,7 @@ impl Builder {
         if self.nodes > MAX_NODES {
             return Err(error("too many values", built.node.line));
         }
-        let path = self.path();
+        let depth = self.stack.len();
         match self.stack.last_mut() {
             None => self.root = Some(built.node),
             Some(Frame::Seq { items, .. }) => items.push(built.node),
@@ -157,12 +174,14 @@ impl Builder {
                         error("a mapping key must be a plain value", built.node.line)
                     })?;
                     if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        let first_line = first.line;
+                        let path = self.path(depth);
                         return Err(SyntaxError {
                             message: format!("duplicate key {name:?}"),
                             line: Some(built.node.line),
                             duplicate: Some(DuplicateKey {
                                 path: path.key(name),
-                                first_line: first.line,
+                                first_line,
                             }),
                         });
                     }
@@ -177,13 +196,10 @@ impl Builder {
         Ok(())
     }
 
-    /// The path of the mapping or list currently being filled.
-    fn path(&self) -> KeyPath {
+    /// The path of the mapping or list at `depth` (1 for the outermost).
+    fn path(&self, depth: usize) -> KeyPath {
         let mut segments = Vec::new();
-        for (depth, frame) in self.stack.iter().enumerate() {
-            if depth + 1 == self.stack.len() {
-                break;
-            }
+        for frame in &self.stack[..depth.saturating_sub(1)] {
             match frame {
                 Frame::Seq { items, .. } => segments.push(Segment::Index(items.len())),
                 Frame::Map { pending_key, .. } => segments.push(Segment::Key(
@@ -259,17 +275,17 @@ fn resolve_plain(text: &str) -> NodeValue {
             Err(_) => NodeValue::Float(text.parse().unwrap_or(f64::INFINITY)),
         };
     }
-    if text.len() > 2 {
-        let radix = match &text[..2] {
-            "0x" => Some(16),
-            "0o" => Some(8),
-            _ => None,
-        };
-        if let Some(radix) = radix
-            && let Ok(n) = i64::from_str_radix(&text[2..], radix)
-        {
-            return NodeValue::Int(n);
-        }
+    let radix = if text.starts_with("0x") {
+        Some(16)
+    } else if text.starts_with("0o") {
+        Some(8)
+    } else {
+        None
+    };
+    if let Some(radix) = radix
+        && let Ok(n) = i64::from_str_radix(&text[2..], radix)
+    {
+        return NodeValue::Int(n);
     }
     if is_core_float(unsigned)
         && let Ok(f) = text.parse::<f64>()
@@ -373,6 +389,31 @@ mod tests {
             parse_yaml("# only a comment\n").expect("valid").value,
             NodeValue::Null
         );
+    }
+
+    #[test]
+    fn non_ascii_plain_scalars_are_strings() {
+        let node = parse_yaml("name: Zürich\nx: é\n").expect("valid");
+        assert_eq!(
+            node.get("name").map(|(_, v)| &v.value),
+            Some(&NodeValue::Str("Zürich".into()))
+        );
+        assert_eq!(
+            parse_yaml("aé").expect("valid").value,
+            NodeValue::Str("aé".into())
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("a:\n  {}x\n", "- ".repeat(20_000));
+        assert!(parse_yaml(&text).is_err());
+    }
+
+    #[test]
+    fn lines_stay_inside_the_text() {
+        let error = parse_yaml("[a").expect_err("unclosed");
+        assert_eq!(error.line, Some(1));
     }
 
     #[test]

@@ -1,0 +1,93 @@
+//! The `deploy` command line: exit codes and output of `validate`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn deploy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploy"))
+        .args(args)
+        .output()
+        .expect("run deploy")
+}
+
+fn example_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn validate_accepts_the_example_config() {
+    let output = deploy(&["validate", example_config().to_str().expect("utf-8 path")]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("valid ("),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
+#[test]
+fn validate_reports_every_problem_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("deploy-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("datasets/common")).expect("mkdir");
+    std::fs::write(
+        dir.join("cpg.toml"),
+        "domian = \"x\"\nbudget_currency = \"AUD\"\ncommon_dataset = \"common\"\nconfig_destination = \"gs://x\"\nusers = {}\nplugins_enabled = []\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("production.yaml"),
+        "common:\n  gcp:\n    project: cpg-common\n  setup_test: maybe\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("datasets/common/members.yaml"),
+        "analysis: [nobody]\n",
+    )
+    .expect("write");
+    let output = deploy(&["validate", dir.to_str().expect("utf-8 path")]);
+    let stderr = text(&output.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: cpg.toml: domian (line 1): unknown key \"domian\" — did you mean \"domain\"?"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: production.yaml: common.setup_test (line 4): expected a boolean"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "error: datasets/common/members.yaml: analysis[0] (line 1): unknown user \"nobody\""
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validate_of_a_missing_directory_exits_1() {
+    let output = deploy(&["validate", "/nonexistent/cpg-infra-config"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("cpg.toml: file not found"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(deploy(&[]).status.code(), Some(2));
+    assert_eq!(deploy(&["frobnicate", "x"]).status.code(), Some(2));
+    assert_eq!(deploy(&["validate"]).status.code(), Some(2));
+    let help = deploy(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("validate"));
+}
