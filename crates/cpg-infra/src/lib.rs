@@ -1,8 +1,9 @@
 //! cpg-infra builds an organisation's whole cloud infrastructure — GCP and Azure —
 //! from a few config files, name for name with the Python `cpg-infrastructure`.
 //!
-//! This release holds the configuration: its types, the loader for a config
-//! directory, and validation that reports every problem at once.
+//! Configs are loaded and validated ([`config`]), then the drivers declare every
+//! resource through a [`Cloud`](cloud::Cloud) into a [`Graph`](graph::Graph): the
+//! plan, which an engine deploys.
 //!
 //! ```no_run
 //! match cpg_infra::config::load_dir("examples/deploy/config") {
@@ -15,4 +16,9 @@
 //! }
 //! ```
 
+pub mod cloud;
 pub mod config;
+pub mod custom;
+pub mod driver;
+pub mod dry_run;
+pub mod graph;

@@ -1,24 +1,31 @@
 //! `deploy`: the thin binary an organisation builds around cpg-infra.
 //!
 //! ```text
-//! deploy validate <config dir>   check a config directory; exit 0 when valid, 1 when not
+//! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
+//! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
 //! ```
 
-use std::path::PathBuf;
+mod summary;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cpg_infra::config::{Config, load_dir};
+use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra_gcp::GcpProvider;
 
 const USAGE: &str = "\
-usage: deploy <command> <config dir>
+usage: deploy <command> <config dir> [options]
 
 commands:
-  validate   check every file of the config directory and report every problem
+  validate          check every file of the config directory and report every problem
+  plan [--json]     list every resource the config declares; --json for the plan document
 ";
 
 /// A command line the binary understood.
 enum Command {
     Validate(PathBuf),
+    Plan { dir: PathBuf, json: bool },
     Help,
 }
 
@@ -28,6 +35,17 @@ fn parse(args: &[String]) -> Result<Command, String> {
         [command, dir] if command == "validate" => Ok(Command::Validate(PathBuf::from(dir))),
         [command, ..] if command == "validate" => {
             Err("validate takes exactly one argument, the config directory".into())
+        }
+        [command, rest @ ..] if command == "plan" => {
+            let json = rest.iter().any(|a| a == "--json");
+            let others: Vec<&String> = rest.iter().filter(|a| *a != "--json").collect();
+            match others.as_slice() {
+                [dir] if !dir.starts_with('-') => Ok(Command::Plan {
+                    dir: PathBuf::from(dir),
+                    json,
+                }),
+                _ => Err("plan takes the config directory and optionally --json".into()),
+            }
         }
         [command, ..] => Err(format!("unknown command {command:?}")),
         [] => Err("no command given".into()),
@@ -41,7 +59,19 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Ok(Command::Validate(dir)) => validate(&dir),
+        Ok(Command::Validate(dir)) => match load(&dir) {
+            Some(config) => {
+                println!(
+                    "{}: valid ({} datasets, {} users)",
+                    dir.display(),
+                    config.datasets.len(),
+                    config.infrastructure.users.len()
+                );
+                ExitCode::SUCCESS
+            }
+            None => ExitCode::from(1),
+        },
+        Ok(Command::Plan { dir, json }) => plan(&dir, json),
         Err(message) => {
             eprintln!("deploy: {message}\n\n{USAGE}");
             ExitCode::from(2)
@@ -49,26 +79,56 @@ fn main() -> ExitCode {
     }
 }
 
-fn validate(dir: &std::path::Path) -> ExitCode {
+/// Loads and validates `dir`, printing every problem when it is invalid.
+fn load(dir: &Path) -> Option<Config> {
     match load_dir(dir) {
-        Ok(config) => {
-            println!("{}: {}", dir.display(), summary(&config));
-            ExitCode::SUCCESS
-        }
+        Ok(config) => Some(config),
         Err(invalid) => {
             for diagnostic in &invalid.diagnostics {
                 eprintln!("error: {diagnostic}");
             }
             eprintln!("{}: {invalid}", dir.display());
+            None
+        }
+    }
+}
+
+fn plan(dir: &Path, json: bool) -> ExitCode {
+    let Some(config) = load(dir) else {
+        return ExitCode::from(1);
+    };
+    let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+    let infrastructure = CpgInfrastructure::from_validated(config).with_cloud(GcpProvider);
+    match infrastructure.build() {
+        Ok(graph) if json => match serde_json::to_string_pretty(&graph.to_plan_json()) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: cannot render the plan: {error}");
+                ExitCode::from(1)
+            }
+        },
+        Ok(graph) => {
+            print!("{}", summary::render(&graph, &datasets));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {}", chain(&error));
             ExitCode::from(1)
         }
     }
 }
 
-fn summary(config: &Config) -> String {
-    format!(
-        "valid ({} datasets, {} users)",
-        config.datasets.len(),
-        config.infrastructure.users.len()
-    )
+/// An error and its causes, outermost first.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

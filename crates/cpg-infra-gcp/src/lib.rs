@@ -1,0 +1,907 @@
+//! GCP for cpg-infra: a [`Cloud`] that declares the reference's resources with its
+//! type tokens, logical names and inputs.
+//!
+//! ```
+//! use cpg_infra::cloud::CloudProvider;
+//! let provider = cpg_infra_gcp::GcpProvider;
+//! assert_eq!(provider.name(), cpg_infra::config::CloudName::Gcp);
+//! ```
+
+mod members;
+mod services;
+pub mod tokens;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cpg_infra::cloud::{
+    BucketMembership, BucketSpec, Cloud, CloudError, CloudProvider, CloudResult,
+    ContainerRegistryMembership, LifecycleRule, MachineAccountRole, Member, ResourceRef,
+    SecretMembership, periods,
+};
+use cpg_infra::config::{
+    BillingConfig, CloudName, CpgDatasetConfig, CpgInfrastructureConfig, GcpConfig,
+};
+use cpg_infra::graph::{
+    Alias, Function, Graph, Invoke, Resource, ResourceId, ResourceOptions, Value,
+};
+
+pub use members::principal;
+pub use services::Service;
+
+/// Makes a [`GcpCloud`] per dataset.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GcpProvider;
+
+impl CloudProvider for GcpProvider {
+    fn name(&self) -> CloudName {
+        CloudName::Gcp
+    }
+
+    fn for_dataset(
+        &self,
+        config: Arc<CpgInfrastructureConfig>,
+        dataset: Arc<CpgDatasetConfig>,
+    ) -> Box<dyn Cloud> {
+        Box::new(GcpCloud::new(config, dataset))
+    }
+}
+
+/// One dataset's GCP infrastructure: the reference's `GcpInfrastructure`.
+#[derive(Debug)]
+pub struct GcpCloud {
+    config: Arc<CpgInfrastructureConfig>,
+    dataset: Arc<CpgDatasetConfig>,
+    region: String,
+    project: Option<ResourceId>,
+    services: BTreeMap<Service, ResourceId>,
+}
+
+/// The role, resource key suffix and name of a bucket membership.
+fn bucket_role(membership: BucketMembership, key: &str) -> (&'static str, String) {
+    match membership {
+        BucketMembership::Mutate => (
+            "StorageObjectAndBucketMutator",
+            format!("{key}-no-bucket-deletion"),
+        ),
+        BucketMembership::Append => ("StorageViewerAndCreator", key.to_owned()),
+        BucketMembership::Read => ("StorageObjectAndBucketViewer", key.to_owned()),
+        BucketMembership::List => ("StorageLister", key.to_owned()),
+    }
+}
+
+/// A lifecycle rule in the provider's shape.
+fn lifecycle_rule(rule: &LifecycleRule) -> Value {
+    let (action, condition) = match rule {
+        LifecycleRule::Undelete { days } => (
+            Value::map([("type", Value::from("Delete"))]),
+            Value::map([
+                ("daysSinceNoncurrentTime", Value::Int(*days)),
+                ("withState", Value::from("ARCHIVED")),
+            ]),
+        ),
+        LifecycleRule::Archive { days } => (
+            Value::map([
+                ("type", Value::from("SetStorageClass")),
+                ("storageClass", Value::from("ARCHIVE")),
+            ]),
+            Value::map([("age", Value::Int(*days))]),
+        ),
+        LifecycleRule::Temporary {
+            days,
+            matches_prefixes,
+        } => {
+            let mut condition = vec![("age", Value::Int(*days))];
+            if !matches_prefixes.is_empty() {
+                condition.push(("matchesPrefixes", Value::strings(matches_prefixes.clone())));
+            }
+            (
+                Value::map([("type", Value::from("Delete"))]),
+                Value::map(condition),
+            )
+        }
+    };
+    Value::map([("action", action), ("condition", condition)])
+}
+
+fn abort_incomplete_uploads() -> Value {
+    Value::map([
+        (
+            "action",
+            Value::map([("type", Value::from("AbortIncompleteMultipartUpload"))]),
+        ),
+        (
+            "condition",
+            Value::map([("age", Value::Int(periods::INCOMPLETE_UPLOAD))]),
+        ),
+    ])
+}
+
+/// The options pulumi-gcp's SDK adds to resources of `type_token`.
+fn sdk_options(type_token: &str) -> ResourceOptions {
+    let secret_outputs = |outputs: &[&str]| outputs.iter().map(|s| (*s).to_owned()).collect();
+    let renamed = |old: &str| Alias {
+        type_token: Some(old.to_owned()),
+        no_parent: true,
+        ..Alias::default()
+    };
+    match type_token {
+        tokens::PROJECT | tokens::BUCKET | tokens::REPOSITORY | tokens::SECRET => ResourceOptions {
+            additional_secret_outputs: secret_outputs(&["effectiveLabels", "pulumiLabels"]),
+            ..ResourceOptions::default()
+        },
+        tokens::BUCKET_OBJECT => ResourceOptions {
+            additional_secret_outputs: secret_outputs(&["content", "customerEncryption"]),
+            ..ResourceOptions::default()
+        },
+        tokens::SECRET_VERSION => ResourceOptions {
+            additional_secret_outputs: secret_outputs(&["secretData"]),
+            ..ResourceOptions::default()
+        },
+        tokens::SERVICE_ACCOUNT => ResourceOptions {
+            aliases: vec![renamed("gcp:serviceAccount/account:Account")],
+            ..ResourceOptions::default()
+        },
+        tokens::SERVICE_ACCOUNT_IAM_MEMBER => ResourceOptions {
+            aliases: vec![renamed("gcp:serviceAccount/iAMMember:IAMMember")],
+            ..ResourceOptions::default()
+        },
+        tokens::SERVICE_ACCOUNT_KEY => ResourceOptions {
+            additional_secret_outputs: secret_outputs(&["privateKey"]),
+            aliases: vec![renamed("gcp:serviceAccount/key:Key")],
+            ..ResourceOptions::default()
+        },
+        _ => ResourceOptions::default(),
+    }
+}
+
+/// A resource of `type_token` with the SDK's options for it.
+fn resource(type_token: &str, name: impl Into<String>) -> Resource {
+    Resource::new(type_token, name).options(sdk_options(type_token))
+}
+
+impl GcpCloud {
+    /// The GCP infrastructure of `dataset`.
+    pub fn new(config: Arc<CpgInfrastructureConfig>, dataset: Arc<CpgDatasetConfig>) -> Self {
+        let region = dataset
+            .gcp
+            .region
+            .clone()
+            .or_else(|| config.gcp.as_ref().map(|g| g.region.clone()))
+            .unwrap_or_default();
+        GcpCloud {
+            config,
+            dataset,
+            region,
+            project: None,
+            services: BTreeMap::new(),
+        }
+    }
+
+    fn gcp(&self) -> CloudResult<&GcpConfig> {
+        self.config.gcp.as_ref().ok_or(CloudError::MissingSection {
+            cloud: CloudName::Gcp,
+            section: "gcp",
+        })
+    }
+
+    fn billing(&self) -> CloudResult<&BillingConfig> {
+        self.config
+            .billing
+            .as_ref()
+            .ok_or(CloudError::MissingSection {
+                cloud: CloudName::Gcp,
+                section: "billing",
+            })
+    }
+
+    /// A property of the organisation, looked up by the config's domain.
+    pub fn organization(&self, property: &str) -> Value {
+        Value::Invoke(Invoke {
+            token: tokens::GET_ORGANIZATION.to_owned(),
+            args: BTreeMap::from([(
+                "domain".to_owned(),
+                Value::from(self.config.domain.as_str()),
+            )]),
+            property: property.to_owned(),
+        })
+    }
+
+    /// An organisation-level custom role, `organizations/<id>/roles/<name>`.
+    fn org_role(&self, name: &str) -> Value {
+        Value::concat([
+            self.organization("id"),
+            Value::String(format!("/roles/{name}")),
+        ])
+    }
+
+    /// The API service, declared on first use after the service it depends on.
+    pub fn service(&mut self, graph: &mut Graph, service: Service) -> CloudResult<ResourceId> {
+        if let Some(id) = self.services.get(&service) {
+            return Ok(id.clone());
+        }
+        let dependency = match service.depends_on() {
+            Some(dependency) => Some(self.service(graph, dependency)?),
+            None => None,
+        };
+        let project = self.project_id(graph)?;
+        let id = graph.declare(
+            resource(
+                tokens::SERVICE,
+                self.pulumi_name(&format!("{}-service", service.key())),
+            )
+            .input("service", service.api())
+            .input("disableOnDestroy", false)
+            .input("project", project)
+            .depends_on(dependency),
+        )?;
+        self.services.insert(service, id.clone());
+        Ok(id)
+    }
+
+    fn budget(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        budget: i64,
+        project: &ResourceId,
+        filter: Value,
+    ) -> CloudResult<()> {
+        let billing_account = self.billing()?.gcp.account_id.clone();
+        let mut budget_resource = resource(tokens::BUDGET, self.pulumi_name(key))
+            .input(
+                "amount",
+                Value::map([(
+                    "specifiedAmount",
+                    Value::map([
+                        ("units", Value::String(budget.to_string())),
+                        (
+                            "currencyCode",
+                            Value::from(self.config.budget_currency.as_str()),
+                        ),
+                        ("nanos", Value::Int(0)),
+                    ]),
+                )]),
+            )
+            .input("billingAccount", billing_account)
+            .input("displayName", Value::output(project, "name"))
+            .input("budgetFilter", filter);
+        if let Some(topic) = &self.gcp()?.budget_notification_pubsub {
+            budget_resource = budget_resource
+                .input(
+                    "thresholdRules",
+                    Value::List(
+                        self.config
+                            .budget_notification_thresholds
+                            .iter()
+                            .map(|t| Value::map([("thresholdPercent", Value::Float(*t))]))
+                            .collect(),
+                    ),
+                )
+                .input(
+                    "allUpdatesRule",
+                    Value::map([
+                        ("pubsubTopic", Value::from(topic.as_str())),
+                        ("schemaVersion", Value::from("1.0")),
+                    ]),
+                );
+        }
+        let budgets_service = self.service(graph, Service::CloudBillingBudgets)?;
+        graph.declare(budget_resource.depends_on([budgets_service]))?;
+        Ok(())
+    }
+
+    fn project_numbers(project: &ResourceId) -> Value {
+        Value::List(vec![Value::concat([
+            Value::from("projects/"),
+            Value::output(project, "number"),
+        ])])
+    }
+}
+
+impl Cloud for GcpCloud {
+    fn name(&self) -> CloudName {
+        CloudName::Gcp
+    }
+
+    fn dataset(&self) -> &str {
+        &self.dataset.dataset
+    }
+
+    fn project(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {
+        if let Some(project) = &self.project {
+            return Ok(project.clone());
+        }
+        let name = self.dataset.gcp.project.clone();
+        let project = self.create_project(graph, "project", &name)?;
+        self.project = Some(project.clone());
+        Ok(project)
+    }
+
+    fn project_id(&mut self, graph: &mut Graph) -> CloudResult<Value> {
+        let project = self.project(graph)?;
+        Ok(Value::output(&project, "projectId"))
+    }
+
+    fn finalise(&mut self, graph: &mut Graph) -> CloudResult<()> {
+        self.service(graph, Service::ServiceUsage)?;
+        Ok(())
+    }
+
+    fn member_id(&self, member: &Member) -> Value {
+        members::member_id(member)
+    }
+
+    fn create_project(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        name: &str,
+    ) -> CloudResult<ResourceId> {
+        let mut project = resource(tokens::PROJECT, self.pulumi_name(key))
+            .input("orgId", self.organization("orgId"))
+            .input("projectId", name)
+            .input("name", name)
+            .input("billingAccount", self.billing()?.gcp.account_id.as_str())
+            .input("deletionPolicy", "ABANDON");
+        if key.contains("shared") {
+            project.options.aliases.push(Alias {
+                name: Some(format!("gcp-{}-shared-project", self.dataset.gcp.project)),
+                ..Alias::default()
+            });
+        }
+        Ok(graph.declare(project)?)
+    }
+
+    fn create_monthly_budget(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        budget: i64,
+        project: Option<&ResourceId>,
+    ) -> CloudResult<()> {
+        let project = match project {
+            Some(project) => project.clone(),
+            None => self.project(graph)?,
+        };
+        let filter = Value::map([
+            ("projects", Self::project_numbers(&project)),
+            ("calendarPeriod", Value::from("MONTH")),
+            ("creditTypesTreatment", Value::from("INCLUDE_ALL_CREDITS")),
+        ]);
+        // The reference names budgets twice over: `{ds}-gcp-gcp-monthly-budget`.
+        let key = self.pulumi_name(key);
+        self.budget(graph, &key, budget, &project, filter)
+    }
+
+    fn create_fixed_budget(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        budget: i64,
+        project: &ResourceId,
+    ) -> CloudResult<()> {
+        let start = Value::map([
+            ("year", Value::Int(2022)),
+            ("month", Value::Int(1)),
+            ("day", Value::Int(1)),
+        ]);
+        let filter = Value::map([
+            ("projects", Self::project_numbers(project)),
+            ("customPeriod", Value::map([("startDate", start)])),
+        ]);
+        let key = self.pulumi_name(key);
+        self.budget(graph, &key, budget, project, filter)
+    }
+
+    fn create_bucket(&mut self, graph: &mut Graph, spec: &BucketSpec) -> CloudResult<ResourceId> {
+        let name = if spec.unique {
+            spec.name.clone()
+        } else {
+            format!(
+                "{}{}-{}",
+                self.gcp()?.dataset_storage_prefix,
+                self.dataset.dataset,
+                spec.name
+            )
+        };
+        let mut rules: Vec<Value> = spec.lifecycle_rules.iter().map(lifecycle_rule).collect();
+        rules.push(abort_incomplete_uploads());
+        let project = self.project_id(graph)?;
+        let mut bucket = resource(
+            tokens::BUCKET,
+            self.pulumi_name(&format!("{}-bucket", spec.name)),
+        )
+        .input("name", name.as_str())
+        .input("location", self.region.as_str())
+        .input("uniformBucketLevelAccess", true)
+        .input(
+            "versioning",
+            Value::map([("enabled", Value::Bool(spec.versioning))]),
+        )
+        .input(
+            "labels",
+            Value::map([("bucket", Value::from(name.as_str()))]),
+        )
+        .input("lifecycleRules", Value::List(rules))
+        .input("requesterPays", spec.requester_pays)
+        .input("project", project);
+        if spec.autoclass {
+            bucket = bucket.input("autoclass", Value::map([("enabled", Value::Bool(true))]));
+        }
+        if !spec.soft_delete_protection {
+            bucket = bucket.input(
+                "softDeletePolicy",
+                Value::map([("retentionDurationSeconds", Value::Int(0))]),
+            );
+        }
+        Ok(graph.declare(bucket)?)
+    }
+
+    fn bucket_output_path(&self, bucket: &ResourceId) -> Value {
+        Value::concat([Value::from("gs://"), Value::output(bucket, "name")])
+    }
+
+    fn add_member_to_bucket(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        bucket: &ResourceRef,
+        member: &Member,
+        membership: BucketMembership,
+    ) -> CloudResult<()> {
+        let (role, key) = bucket_role(membership, key);
+        let identity = self.service(graph, Service::CloudIdentity)?;
+        graph.declare(
+            resource(tokens::BUCKET_IAM_MEMBER, self.pulumi_name(&key))
+                .input("bucket", members::bucket_name(bucket))
+                .input("member", members::iam_member(member))
+                .input("role", self.org_role(role))
+                .depends_on([identity]),
+        )?;
+        Ok(())
+    }
+
+    fn give_member_ability_to_list_buckets(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        member: &Member,
+    ) -> CloudResult<()> {
+        let (role, key) = bucket_role(BucketMembership::List, key);
+        let project = self.project_id(graph)?;
+        let identity = self.service(graph, Service::CloudIdentity)?;
+        graph.declare(
+            resource(tokens::PROJECT_IAM_MEMBER, self.pulumi_name(&key))
+                .input("role", self.org_role(role))
+                .input("member", members::iam_member(member))
+                .input("project", project)
+                .depends_on([identity]),
+        )?;
+        Ok(())
+    }
+
+    fn add_blob_to_bucket(
+        &mut self,
+        graph: &mut Graph,
+        resource_name: &str,
+        bucket: &ResourceRef,
+        output_name: &str,
+        contents: Value,
+    ) -> CloudResult<ResourceId> {
+        // pulumi-gcp marks an object's content secret.
+        let contents = match contents {
+            Value::Secret(_) => contents,
+            other => other.secret(),
+        };
+        Ok(graph.declare(
+            resource(tokens::BUCKET_OBJECT, resource_name)
+                .input("bucket", members::bucket_name(bucket))
+                .input("name", output_name)
+                .input("content", contents),
+        )?)
+    }
+
+    fn create_machine_account(
+        &mut self,
+        graph: &mut Graph,
+        name: &str,
+        project: Option<Value>,
+        resource_key: Option<&str>,
+    ) -> CloudResult<ResourceId> {
+        let key = resource_key.map_or_else(|| format!("service-account-{name}"), str::to_owned);
+        let project = match project {
+            Some(project) => project,
+            None => self.project_id(graph)?,
+        };
+        let iam = self.service(graph, Service::Iam)?;
+        Ok(graph.declare(
+            resource(tokens::SERVICE_ACCOUNT, self.pulumi_name(&key))
+                .input("accountId", name)
+                .input("createIgnoreAlreadyExists", true)
+                .input("project", project)
+                .depends_on([iam]),
+        )?)
+    }
+
+    fn add_member_to_machine_account_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        machine_account: &ResourceId,
+        member: &Member,
+        role: MachineAccountRole,
+    ) -> CloudResult<()> {
+        let role = match role {
+            MachineAccountRole::Access => "roles/iam.serviceAccountUser",
+            MachineAccountRole::Admin => "roles/iam.serviceAccountAdmin",
+            MachineAccountRole::CredentialsAdmin => "roles/iam.serviceAccountKeyAdmin",
+        };
+        let identity = self.service(graph, Service::CloudIdentity)?;
+        let iam = self.service(graph, Service::Iam)?;
+        graph.declare(
+            resource(tokens::SERVICE_ACCOUNT_IAM_MEMBER, self.pulumi_name(key))
+                .input("serviceAccountId", Value::output(machine_account, "name"))
+                .input("role", role)
+                .input("member", members::iam_member(member))
+                .depends_on([identity, iam]),
+        )?;
+        Ok(())
+    }
+
+    fn get_credentials_for_machine_account(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &ResourceId,
+    ) -> CloudResult<Value> {
+        let key = graph.declare(
+            resource(tokens::SERVICE_ACCOUNT_KEY, self.pulumi_name(key))
+                .input("serviceAccountId", Value::output(account, "email")),
+        )?;
+        Ok(Value::Function(Function::Base64Decode(Box::new(
+            Value::output(&key, "privateKey"),
+        ))))
+    }
+
+    fn create_group(
+        &mut self,
+        graph: &mut Graph,
+        name: &str,
+        description: Option<&str>,
+    ) -> CloudResult<ResourceId> {
+        let gcp = self.gcp()?.clone();
+        let mail = format!("{name}@{}", gcp.groups_domain);
+        let identity = self.service(graph, Service::CloudIdentity)?;
+        let mut group = resource(tokens::GROUP, self.pulumi_name(&format!("{name}-group")))
+            .input("displayName", name)
+            .input("description", description.map_or(Value::Null, Value::from))
+            .input(
+                "initialGroupConfig",
+                if gcp.create_empty_groups {
+                    "EMPTY"
+                } else {
+                    "WITH_INITIAL_OWNER"
+                },
+            )
+            .input("groupKey", Value::map([("id", Value::from(mail.as_str()))]))
+            .input(
+                "labels",
+                Value::map([(
+                    "cloudidentity.googleapis.com/groups.discussion_forum",
+                    Value::from(""),
+                )]),
+            )
+            .input("parent", format!("customers/{}", gcp.customer_id))
+            .depends_on([identity]);
+        // Pre-existing groups may hold null instead of EMPTY.
+        group
+            .options
+            .ignore_changes
+            .push("initialGroupConfig".to_owned());
+        let group = graph.declare(group)?;
+        if gcp.allow_external_group_members {
+            graph.declare(
+                resource(
+                    tokens::GROUP_SETTINGS,
+                    self.pulumi_name(&format!("{name}-group-settings")),
+                )
+                .input("group_email", mail.as_str())
+                .input(
+                    "settings",
+                    Value::map([("allowExternalMembers", Value::from("true"))]),
+                )
+                .depends_on([group.clone()]),
+            )?;
+        }
+        Ok(group)
+    }
+
+    fn add_group_member(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        group: &ResourceId,
+        member: &Member,
+        unique_key: bool,
+    ) -> CloudResult<()> {
+        if self.config.disable_group_memberships {
+            return Ok(());
+        }
+        let name = if unique_key {
+            key.to_owned()
+        } else {
+            self.pulumi_name(key)
+        };
+        let groups_domain = self.gcp()?.groups_domain.clone();
+        let identity = self.service(graph, Service::CloudIdentity)?;
+        graph.declare(
+            resource(tokens::GROUP_MEMBERSHIP, name)
+                .input(
+                    "group_key",
+                    members::group_key(&Member::Group(group.clone()), &groups_domain),
+                )
+                .input("member_key", members::membership_key(member))
+                .depends_on([identity]),
+        )?;
+        Ok(())
+    }
+
+    fn create_secret(
+        &mut self,
+        graph: &mut Graph,
+        name: &str,
+        project: Option<Value>,
+        resource_key: Option<&str>,
+    ) -> CloudResult<ResourceId> {
+        let resource_name = resource_key.map_or_else(|| self.pulumi_name(name), str::to_owned);
+        let project = match project {
+            Some(project) => project,
+            None => self.project_id(graph)?,
+        };
+        let secret_manager = self.service(graph, Service::SecretManager)?;
+        let replicas = Value::List(vec![Value::map([(
+            "location",
+            Value::from(self.region.as_str()),
+        )])]);
+        Ok(graph.declare(
+            resource(tokens::SECRET, resource_name)
+                .input("secretId", name)
+                .input(
+                    "replication",
+                    Value::map([("userManaged", Value::map([("replicas", replicas)]))]),
+                )
+                .input("project", project)
+                .depends_on([secret_manager]),
+        )?)
+    }
+
+    fn add_secret_member(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        secret: &ResourceRef,
+        member: &Member,
+        membership: SecretMembership,
+        project: Option<Value>,
+    ) -> CloudResult<()> {
+        let role = match membership {
+            SecretMembership::Admin => "roles/secretmanager.secretVersionManager",
+            SecretMembership::Accessor => "roles/secretmanager.secretAccessor",
+        };
+        let project = match project {
+            Some(project) => project,
+            None => self.project_id(graph)?,
+        };
+        let secret_id = match secret {
+            ResourceRef::Declared(id) => Value::output(id, "id"),
+            ResourceRef::Named(name) if name.matches('/').count() == 3 => {
+                Value::from(name.as_str())
+            }
+            ResourceRef::Named(name) => Value::concat([
+                Value::from("projects/"),
+                project.clone(),
+                Value::String(format!("/secrets/{name}")),
+            ]),
+        };
+        graph.declare(
+            resource(tokens::SECRET_IAM_MEMBER, self.pulumi_name(key))
+                .input("project", project)
+                .input("secretId", secret_id)
+                .input("role", role)
+                .input("member", members::iam_member(member)),
+        )?;
+        Ok(())
+    }
+
+    fn add_secret_version(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        secret: &ResourceId,
+        contents: Value,
+    ) -> CloudResult<ResourceId> {
+        Ok(graph.declare(
+            resource(tokens::SECRET_VERSION, self.pulumi_name(key))
+                .input("secret", Value::output(secret, "id"))
+                .input("secretData", contents.secret()),
+        )?)
+    }
+
+    fn create_container_registry(
+        &mut self,
+        graph: &mut Graph,
+        name: &str,
+    ) -> CloudResult<ResourceId> {
+        let project = self.project_id(graph)?;
+        Ok(graph.declare(
+            resource(
+                tokens::REPOSITORY,
+                self.pulumi_name(&format!("artifact-registry-{name}")),
+            )
+            .input("repositoryId", name)
+            .input("project", project)
+            .input("format", "DOCKER")
+            .input("location", self.region.as_str()),
+        )?)
+    }
+
+    fn add_member_to_container_registry(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        registry: &ResourceRef,
+        member: &Member,
+        membership: ContainerRegistryMembership,
+        project: Option<Value>,
+    ) -> CloudResult<()> {
+        let role = match membership {
+            ContainerRegistryMembership::Reader => "roles/artifactregistry.reader",
+            ContainerRegistryMembership::Writer => "roles/artifactregistry.writer",
+        };
+        let project = match project {
+            Some(project) => project,
+            None => self.project_id(graph)?,
+        };
+        let repository = match registry {
+            ResourceRef::Declared(id) => Value::output(id, "id"),
+            ResourceRef::Named(name) => Value::from(name.as_str()),
+        };
+        graph.declare(
+            resource(tokens::REPOSITORY_IAM_MEMBER, self.pulumi_name(key))
+                .input("project", project)
+                .input("location", self.region.as_str())
+                .input("repository", repository)
+                .input("role", role)
+                .input("member", members::iam_member(member)),
+        )?;
+        Ok(())
+    }
+
+    fn add_project_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        member: &Member,
+        role: &str,
+        project: Option<Value>,
+    ) -> CloudResult<()> {
+        let project = match project {
+            Some(project) => project,
+            None => self.project_id(graph)?,
+        };
+        graph.declare(
+            resource(tokens::PROJECT_IAM_MEMBER, self.pulumi_name(key))
+                .input("project", project)
+                .input("role", role)
+                .input("member", members::iam_member(member)),
+        )?;
+        Ok(())
+    }
+
+    fn create_python_registry(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {
+        let region = self.gcp()?.region.clone();
+        let project = self.project_id(graph)?;
+        Ok(graph.declare(
+            resource(tokens::REPOSITORY, "python-artifact-registry")
+                .input("repositoryId", "python-registry")
+                .input("project", project)
+                .input("format", "PYTHON")
+                .input("location", region)
+                .input("description", "Python packages for CPG"),
+        )?)
+    }
+
+    fn add_cloudrun_invoker(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        service: &str,
+        project: &str,
+        member: &Member,
+    ) -> CloudResult<()> {
+        graph.declare(
+            resource(tokens::CLOUDRUN_IAM_MEMBER, self.pulumi_name(key))
+                .input("location", self.region.as_str())
+                .input("project", project)
+                .input("service", service)
+                .input("role", "roles/run.invoker")
+                .input("member", members::iam_member(member)),
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpg_infra::config::DatasetGcpConfig;
+
+    fn cloud(dataset: &str) -> GcpCloud {
+        let config = CpgInfrastructureConfig::builder()
+            .domain("example.org")
+            .budget_currency("AUD")
+            .common_dataset("common")
+            .config_destination("gs://config/deploy")
+            .billing(
+                BillingConfig::builder()
+                    .gcp(
+                        cpg_infra::config::BillingGcpConfig::builder()
+                            .project_id("b")
+                            .account_id("A-B")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let dataset = CpgDatasetConfig::builder()
+            .dataset(dataset)
+            .gcp(DatasetGcpConfig::builder().project("p").build())
+            .build();
+        GcpCloud::new(Arc::new(config), Arc::new(dataset))
+    }
+
+    #[test]
+    fn logical_names_strip_the_dataset_prefix_once() {
+        let gcp = cloud("fewgenomes");
+        assert_eq!(gcp.pulumi_name("main-bucket"), "fewgenomes-gcp-main-bucket");
+        assert_eq!(
+            gcp.pulumi_name("fewgenomes-analysis-group"),
+            "fewgenomes-gcp-analysis-group"
+        );
+        assert_eq!(
+            gcp.pulumi_name("fewgenomes-fewgenomes-x"),
+            "fewgenomes-gcp-fewgenomes-x"
+        );
+        // The budget quirk: the key is named twice.
+        assert_eq!(
+            gcp.pulumi_name(&gcp.pulumi_name("monthly-budget")),
+            "fewgenomes-gcp-gcp-monthly-budget"
+        );
+        // Only a whole `{dataset}-` prefix is removed.
+        assert_eq!(gcp.pulumi_name("fewgenomesx"), "fewgenomes-gcp-fewgenomesx");
+    }
+
+    #[test]
+    fn services_are_declared_once_after_their_dependency() {
+        let mut gcp = cloud("ds");
+        let mut graph = Graph::new();
+        let identity = gcp
+            .service(&mut graph, Service::CloudIdentity)
+            .expect("service");
+        let again = gcp
+            .service(&mut graph, Service::CloudIdentity)
+            .expect("service");
+        assert_eq!(identity, again);
+        let declared = graph.get(&identity).expect("declared");
+        assert_eq!(
+            declared.options.depends_on,
+            vec![ResourceId::new(
+                tokens::SERVICE,
+                "ds-gcp-cloudresourcemanager-service"
+            )]
+        );
+        // project, cloudresourcemanager, cloudidentity
+        assert_eq!(graph.len(), 3);
+    }
+}

@@ -1,0 +1,309 @@
+//! The three drivers: [`CpgInfrastructure`] (the organisation), and per dataset and
+//! per dataset × cloud the views in [`dataset`] and [`dataset_cloud`]. They declare
+//! every resource, in the reference's order, into one [`Graph`].
+
+mod dataset;
+mod dataset_cloud;
+mod groups;
+pub mod naming;
+mod organisation;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::cloud::{Cloud, CloudError, CloudProvider, CloudResult};
+use crate::config::{
+    CloudName, Config, CpgDatasetConfig, CpgInfrastructureConfig, InvalidConfig, validate,
+};
+use crate::graph::{Graph, GraphError, ResourceId, Value};
+
+pub use dataset::CpgDatasetInfrastructure;
+pub use dataset_cloud::CpgDatasetCloudInfrastructure;
+pub use groups::{Group, GroupMember, GroupProvider};
+
+/// What stopped the infrastructure from being built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A cloud could not declare a resource.
+    #[error("dataset {dataset:?} on {cloud}")]
+    Cloud {
+        /// The dataset.
+        dataset: String,
+        /// The cloud.
+        cloud: CloudName,
+        /// What the cloud said.
+        #[source]
+        source: CloudError,
+    },
+    /// Declaring a resource failed.
+    #[error("cannot declare a resource")]
+    Graph(#[from] GraphError),
+    /// No provider was given for a cloud a dataset deploys to.
+    #[error("no cloud provider for {0}")]
+    NoProvider(CloudName),
+    /// A group was created twice.
+    #[error("group {name:?} on {cloud} is created twice")]
+    DuplicateGroup {
+        /// The cloud.
+        cloud: CloudName,
+        /// The group.
+        name: String,
+    },
+    /// A group that does not exist.
+    #[error("group {name:?} on {cloud} does not exist")]
+    UnknownGroup {
+        /// The cloud.
+        cloud: CloudName,
+        /// The group.
+        name: String,
+    },
+    /// A group added to itself.
+    #[error("group {group:?} cannot contain itself")]
+    GroupInItself {
+        /// The group.
+        group: String,
+    },
+    /// Two members of a group under one resource key.
+    #[error("group {group:?} already has a member under the key {key:?}")]
+    DuplicateMembership {
+        /// The group.
+        group: String,
+        /// The key.
+        key: String,
+    },
+    /// Groups that contain each other.
+    #[error("groups contain each other: {}", .cycle.join(" -> "))]
+    GroupCycle {
+        /// The groups, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A feature the configuration enables that this release does not build yet.
+    #[error("dataset {dataset:?}: {feature} is not built by this release")]
+    NotYetSupported {
+        /// The dataset.
+        dataset: String,
+        /// The feature.
+        feature: String,
+    },
+}
+
+/// The organisation's infrastructure: the reference's `CPGInfrastructure`.
+///
+/// ```
+/// # fn run(config: cpg_infra::config::Config) -> Result<(), Box<dyn std::error::Error>> {
+/// let infra = cpg_infra::driver::CpgInfrastructure::new(config.infrastructure, config.datasets)?;
+/// let plan = infra.build()?;
+/// println!("{} resources", plan.len());
+/// # Ok(()) }
+/// ```
+pub struct CpgInfrastructure {
+    config: Arc<CpgInfrastructureConfig>,
+    datasets: Vec<Arc<CpgDatasetConfig>>,
+    providers: BTreeMap<CloudName, Box<dyn CloudProvider>>,
+}
+
+impl std::fmt::Debug for CpgInfrastructure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpgInfrastructure")
+            .field("datasets", &self.datasets.len())
+            .field("clouds", &self.providers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl CpgInfrastructure {
+    /// Validates the configuration; nothing is declared yet. The dry-run cloud is
+    /// available from the start; add others with [`CpgInfrastructure::with_cloud`].
+    pub fn new(
+        config: CpgInfrastructureConfig,
+        datasets: Vec<CpgDatasetConfig>,
+    ) -> Result<Self, InvalidConfig> {
+        validate(&config, &datasets)?;
+        Ok(Self::from_validated(Config {
+            infrastructure: config,
+            datasets,
+        }))
+    }
+
+    /// Wraps a configuration [`load_dir`](crate::config::load_dir) has validated.
+    pub fn from_validated(config: Config) -> Self {
+        let mut providers: BTreeMap<CloudName, Box<dyn CloudProvider>> = BTreeMap::new();
+        providers.insert(CloudName::DryRun, Box::new(crate::dry_run::DryRunProvider));
+        CpgInfrastructure {
+            config: Arc::new(config.infrastructure),
+            datasets: config.datasets.into_iter().map(Arc::new).collect(),
+            providers,
+        }
+    }
+
+    /// Uses `provider` for its cloud.
+    #[must_use]
+    pub fn with_cloud(mut self, provider: impl CloudProvider + 'static) -> Self {
+        self.providers.insert(provider.name(), Box::new(provider));
+        self
+    }
+
+    /// Declares every resource, in the reference's order, and returns the plan.
+    pub fn build(&self) -> Result<Graph, BuildError> {
+        let mut state = State::new(self)?;
+        organisation::main(&mut state)?;
+        Ok(state.graph)
+    }
+}
+
+/// Everything the drivers share while building.
+pub(crate) struct State {
+    pub graph: Graph,
+    pub config: Arc<CpgInfrastructureConfig>,
+    pub datasets: BTreeMap<String, Arc<CpgDatasetConfig>>,
+    /// Dataset names, each after the datasets it depends on.
+    pub order: Vec<String>,
+    pub clouds: BTreeMap<(String, CloudName), Box<dyn Cloud>>,
+    pub groups: GroupProvider,
+    pub memos: BTreeMap<(String, CloudName), dataset_cloud::Memo>,
+    pub org: organisation::Memo,
+    /// Each dataset's metamist projects: main, and test when set up.
+    pub metamist_projects: BTreeMap<String, (ResourceId, Option<ResourceId>)>,
+}
+
+impl State {
+    fn new(infra: &CpgInfrastructure) -> Result<Self, BuildError> {
+        let datasets: BTreeMap<String, Arc<CpgDatasetConfig>> = infra
+            .datasets
+            .iter()
+            .map(|d| (d.dataset.clone(), Arc::clone(d)))
+            .collect();
+        let order = dependency_order(&infra.config.common_dataset, &infra.datasets);
+        let mut clouds = BTreeMap::new();
+        for dataset in &infra.datasets {
+            for cloud in &dataset.deploy_locations {
+                let provider = infra
+                    .providers
+                    .get(cloud)
+                    .ok_or(BuildError::NoProvider(*cloud))?;
+                clouds.insert(
+                    (dataset.dataset.clone(), *cloud),
+                    provider.for_dataset(Arc::clone(&infra.config), Arc::clone(dataset)),
+                );
+            }
+        }
+        Ok(State {
+            graph: Graph::new(),
+            config: Arc::clone(&infra.config),
+            datasets,
+            order,
+            clouds,
+            groups: GroupProvider::default(),
+            memos: BTreeMap::new(),
+            org: organisation::Memo::default(),
+            metamist_projects: BTreeMap::new(),
+        })
+    }
+
+    /// Runs `declare` with the cloud of `dataset` on `cloud` and the graph.
+    pub fn with_cloud<T>(
+        &mut self,
+        dataset: &str,
+        cloud: CloudName,
+        declare: impl FnOnce(&mut dyn Cloud, &mut Graph) -> CloudResult<T>,
+    ) -> Result<T, BuildError> {
+        let instance = self
+            .clouds
+            .get_mut(&(dataset.to_owned(), cloud))
+            .ok_or(BuildError::NoProvider(cloud))?;
+        declare(instance.as_mut(), &mut self.graph).map_err(|source| BuildError::Cloud {
+            dataset: dataset.to_owned(),
+            cloud,
+            source,
+        })
+    }
+
+    /// The logical name `key` gets from the cloud of `dataset` on `cloud`.
+    pub fn pulumi_name(&self, dataset: &str, cloud: CloudName, key: &str) -> String {
+        match self.clouds.get(&(dataset.to_owned(), cloud)) {
+            Some(instance) => instance.pulumi_name(key),
+            None => format!("{dataset}-{cloud}-{key}"),
+        }
+    }
+
+    /// The resource of group `name` on `cloud`, as a member.
+    pub fn group_member(
+        &self,
+        cloud: CloudName,
+        name: &str,
+    ) -> Result<crate::cloud::Member, BuildError> {
+        self.groups
+            .get(cloud, name)
+            .map(|g| crate::cloud::Member::Group(g.resource.clone()))
+            .ok_or_else(|| BuildError::UnknownGroup {
+                cloud,
+                name: name.to_owned(),
+            })
+    }
+
+    /// Declares a stack export.
+    pub fn export(&mut self, name: &str, value: Value) -> Result<(), BuildError> {
+        Ok(self.graph.export(name, value)?)
+    }
+}
+
+/// Datasets ordered so each comes after what it depends on (and the common dataset
+/// first), otherwise in config order.
+fn dependency_order(common: &str, datasets: &[Arc<CpgDatasetConfig>]) -> Vec<String> {
+    let known: BTreeMap<&str, &CpgDatasetConfig> = datasets
+        .iter()
+        .map(|d| (d.dataset.as_str(), d.as_ref()))
+        .collect();
+    let mut order: Vec<String> = Vec::with_capacity(datasets.len());
+    let mut placed = std::collections::BTreeSet::new();
+    fn visit<'a>(
+        name: &'a str,
+        common: &'a str,
+        known: &BTreeMap<&'a str, &'a CpgDatasetConfig>,
+        placed: &mut std::collections::BTreeSet<&'a str>,
+        visiting: &mut Vec<&'a str>,
+        order: &mut Vec<String>,
+    ) {
+        if placed.contains(name) || visiting.contains(&name) {
+            return;
+        }
+        let Some(dataset) = known.get(name) else {
+            return;
+        };
+        visiting.push(name);
+        let implicit = (name != common).then_some(common);
+        for dependency in dataset
+            .depends_on
+            .iter()
+            .chain(&dataset.depends_on_readonly)
+            .map(String::as_str)
+            .chain(implicit)
+        {
+            visit(dependency, common, known, placed, visiting, order);
+        }
+        visiting.pop();
+        placed.insert(name);
+        order.push(name.to_owned());
+    }
+    let mut visiting = Vec::new();
+    visit(
+        common,
+        common,
+        &known,
+        &mut placed,
+        &mut visiting,
+        &mut order,
+    );
+    for dataset in datasets {
+        visit(
+            &dataset.dataset,
+            common,
+            &known,
+            &mut placed,
+            &mut visiting,
+            &mut order,
+        );
+    }
+    order
+}
