@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use cpg_infra::cloud::{
     BucketMembership, BucketSpec, Cloud, CloudError, CloudProvider, CloudResult,
-    ContainerRegistryMembership, LifecycleRule, MachineAccountRole, Member, ResourceRef,
-    SecretMembership, periods,
+    ContainerRegistryMembership, DataprocRole, LifecycleRule, MachineAccountRole, Member,
+    ResourceRef, SecretMembership, periods,
 };
 use cpg_infra::config::{
     BillingConfig, CloudName, CpgDatasetConfig, CpgInfrastructureConfig, GcpConfig,
@@ -288,6 +288,27 @@ impl GcpCloud {
         }
         let budgets_service = self.service(graph, Service::CloudBillingBudgets)?;
         graph.declare(budget_resource.depends_on([budgets_service]))?;
+        Ok(())
+    }
+
+    /// A project role declared after the API `service` it needs.
+    fn project_role_after(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        member: &Member,
+        role: Value,
+        service: Service,
+    ) -> CloudResult<()> {
+        let project = self.project_id(graph)?;
+        let service = self.service(graph, service)?;
+        graph.declare(
+            resource(tokens::PROJECT_IAM_MEMBER, self.pulumi_name(key))
+                .input("role", role)
+                .input("member", members::iam_member(member))
+                .input("project", project)
+                .depends_on([service]),
+        )?;
         Ok(())
     }
 
@@ -621,7 +642,7 @@ impl Cloud for GcpCloud {
         &mut self,
         graph: &mut Graph,
         key: &str,
-        group: &ResourceId,
+        group: &Member,
         member: &Member,
         unique_key: bool,
     ) -> CloudResult<()> {
@@ -637,10 +658,7 @@ impl Cloud for GcpCloud {
         let identity = self.service(graph, Service::CloudIdentity)?;
         graph.declare(
             resource(tokens::GROUP_MEMBERSHIP, name)
-                .input(
-                    "group_key",
-                    members::group_key(&Member::Group(group.clone()), &groups_domain),
-                )
+                .input("group_key", members::group_key(group, &groups_domain))
                 .input("member_key", members::membership_key(member))
                 .depends_on([identity]),
         )?;
@@ -797,6 +815,53 @@ impl Cloud for GcpCloud {
                 .input("member", members::iam_member(member)),
         )?;
         Ok(())
+    }
+
+    fn add_batch_agent_reporter_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+    ) -> CloudResult<()> {
+        self.project_role_after(
+            graph,
+            key,
+            account,
+            Value::from("roles/batch.agentReporter"),
+            Service::Batch,
+        )
+    }
+
+    fn add_batch_jobs_editor_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+    ) -> CloudResult<()> {
+        self.project_role_after(
+            graph,
+            key,
+            account,
+            Value::from("roles/batch.jobsEditor"),
+            Service::Batch,
+        )
+    }
+
+    fn add_member_to_dataproc_api(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+        role: DataprocRole,
+    ) -> CloudResult<()> {
+        let role = match role {
+            DataprocRole::Admin => Value::from("roles/dataproc.admin"),
+            DataprocRole::Worker => Value::from("roles/dataproc.worker"),
+            DataprocRole::WorkerWithoutStorageAccess => {
+                self.org_role("DataprocWorkerWithoutStorageAccess")
+            }
+        };
+        self.project_role_after(graph, key, account, role, Service::Dataproc)
     }
 
     fn create_python_registry(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {

@@ -16,6 +16,9 @@ pub fn iam_member(member: &Member) -> Value {
         ]),
         Member::Bucket(bucket) => Value::output(bucket, "name"),
         Member::Id(id) => Value::String(principal(id)),
+        Member::MachineAccountEmail(email) => {
+            Value::concat([Value::from("serviceAccount:"), email.clone()])
+        }
     }
 }
 
@@ -37,6 +40,7 @@ pub fn membership_key(member: &Member) -> Value {
         Member::MachineAccount(account) => Value::output(account, "email"),
         Member::Bucket(bucket) => Value::output(bucket, "name"),
         Member::Id(id) => Value::from(id.as_str()),
+        Member::MachineAccountEmail(email) => email.clone(),
     }
 }
 

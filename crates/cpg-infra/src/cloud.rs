@@ -49,6 +49,17 @@ pub enum MachineAccountRole {
     CredentialsAdmin,
 }
 
+/// A Dataproc role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataprocRole {
+    /// Create and manage clusters.
+    Admin,
+    /// Run as a cluster worker.
+    Worker,
+    /// The organisation's worker role without storage access.
+    WorkerWithoutStorageAccess,
+}
+
 /// Temporary access to a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TemporaryBucketAccessType {
@@ -138,7 +149,7 @@ impl BucketSpec {
 }
 
 /// Who is granted access: a resource the cloud declared, or an id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Member {
     /// A group the cloud declared.
     Group(ResourceId),
@@ -146,6 +157,9 @@ pub enum Member {
     MachineAccount(ResourceId),
     /// A bucket the cloud declared (as a grant's target).
     Bucket(ResourceId),
+    /// A machine account known by an email that is only known at deploy time, such
+    /// as a Hail Batch user's account.
+    MachineAccountEmail(Value),
     /// An id: an email, a principal (`group:x@y`) or a name.
     Id(String),
 }
@@ -317,12 +331,13 @@ pub trait Cloud {
         description: Option<&str>,
     ) -> CloudResult<ResourceId>;
 
-    /// Adds `member` to `group`; `key` is used as is when `unique_key`.
+    /// Adds `member` to `group` (a declared group, or an existing one by id); `key` is
+    /// used as is when `unique_key`.
     fn add_group_member(
         &mut self,
         graph: &mut Graph,
         key: &str,
-        group: &ResourceId,
+        group: &Member,
         member: &Member,
         unique_key: bool,
     ) -> CloudResult<()>;
@@ -382,6 +397,31 @@ pub trait Cloud {
         member: &Member,
         role: &str,
         project: Option<Value>,
+    ) -> CloudResult<()>;
+
+    /// Lets `account` report on Batch jobs (GCP).
+    fn add_batch_agent_reporter_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+    ) -> CloudResult<()>;
+
+    /// Lets `account` edit Batch jobs (GCP).
+    fn add_batch_jobs_editor_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+    ) -> CloudResult<()>;
+
+    /// Grants `account` a Dataproc role (GCP).
+    fn add_member_to_dataproc_api(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+        role: DataprocRole,
     ) -> CloudResult<()>;
 
     /// Declares the organisation's private Python package registry (GCP).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::cloud::{
     BucketMembership, BucketSpec, Cloud, CloudProvider, CloudResult, ContainerRegistryMembership,
-    LifecycleRule, MachineAccountRole, Member, ResourceRef, SecretMembership,
+    DataprocRole, LifecycleRule, MachineAccountRole, Member, ResourceRef, SecretMembership,
 };
 use crate::config::{CloudName, CpgDatasetConfig, CpgInfrastructureConfig};
 use crate::graph::{Graph, Resource, ResourceId, Value};
@@ -50,6 +50,7 @@ fn member_value(member: &Member) -> Value {
             Value::output(id, "id")
         }
         Member::Id(id) => Value::from(id.as_str()),
+        Member::MachineAccountEmail(email) => email.clone(),
     }
 }
 
@@ -344,7 +345,7 @@ impl Cloud for DryRunCloud {
         &mut self,
         graph: &mut Graph,
         key: &str,
-        group: &ResourceId,
+        group: &Member,
         member: &Member,
         unique_key: bool,
     ) -> CloudResult<()> {
@@ -355,7 +356,7 @@ impl Cloud for DryRunCloud {
         };
         graph.declare(
             Resource::new(token("GroupMembership"), name)
-                .input("group", Value::output(group, "id"))
+                .input("group", member_value(group))
                 .input("member", member_value(member)),
         )?;
         Ok(())
@@ -456,6 +457,42 @@ impl Cloud for DryRunCloud {
             None => self.project_id(graph)?,
         };
         self.grant(graph, key, project, member, role)
+    }
+
+    fn add_batch_agent_reporter_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+    ) -> CloudResult<()> {
+        let project = self.project_id(graph)?;
+        self.grant(graph, key, project, account, "batch-agent-reporter")
+    }
+
+    fn add_batch_jobs_editor_role(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+    ) -> CloudResult<()> {
+        let project = self.project_id(graph)?;
+        self.grant(graph, key, project, account, "batch-jobs-editor")
+    }
+
+    fn add_member_to_dataproc_api(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        account: &Member,
+        role: DataprocRole,
+    ) -> CloudResult<()> {
+        let role = match role {
+            DataprocRole::Admin => "dataproc-admin",
+            DataprocRole::Worker => "dataproc-worker",
+            DataprocRole::WorkerWithoutStorageAccess => "dataproc-worker-without-storage",
+        };
+        let project = self.project_id(graph)?;
+        self.grant(graph, key, project, account, role)
     }
 
     fn create_python_registry(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {

@@ -49,6 +49,7 @@ pub(crate) fn main(state: &mut State) -> Result<(), BuildError> {
         return Err(not_yet(state, "plugins"));
     }
     finalize_groups(state)?;
+    setup_hail_batch_billing_project_members(state)?;
     update_metamist_members(state)?;
     generate_dropbox_config(state)?;
     output_infrastructure_config(state)
@@ -144,6 +145,7 @@ fn create_org_group(
     state: &mut State,
     name: &str,
     description: Option<&str>,
+    cache_members: bool,
 ) -> Result<ResourceId, BuildError> {
     let common = common(state);
     let prefixed = format!(
@@ -155,15 +157,79 @@ fn create_org_group(
     })?;
     state
         .groups
-        .insert(CloudName::Gcp, name, resource.clone(), false)?;
+        .insert(CloudName::Gcp, name, resource.clone(), cache_members)?;
     Ok(resource)
+}
+
+/// The group whose members may read the analysis-runner configs, created on first
+/// use with its read access to the config bucket.
+pub(crate) fn config_viewer_group(state: &mut State) -> Result<String, BuildError> {
+    let name = "analysis-runner-config-viewers-group";
+    if state.groups.get(CloudName::Gcp, name).is_some() {
+        return Ok(name.to_owned());
+    }
+    let group = Member::Group(create_org_group(state, name, None, false)?);
+    let bucket = ResourceRef::Named(
+        state
+            .config
+            .gcp
+            .as_ref()
+            .map(|g| g.config_bucket_name.clone())
+            .unwrap_or_default(),
+    );
+    let common = common(state);
+    state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
+        cloud.add_member_to_bucket(
+            graph,
+            "analysis-runner-config-viewers",
+            &bucket,
+            &group,
+            BucketMembership::Read,
+        )
+    })?;
+    Ok(name.to_owned())
+}
+
+/// The group of users who may read internal datasets' logs, created on first use.
+pub(crate) fn internal_logs_access_group(state: &mut State) -> Result<Member, BuildError> {
+    let name = "internal-logs-access";
+    if state.groups.get(CloudName::Gcp, name).is_none() {
+        create_org_group(state, name, None, true)?;
+        let common = common(state);
+        let users: Vec<(String, crate::config::CloudIdentity)> = state
+            .config
+            .users
+            .values()
+            .filter(|u| u.can_access_internal_dataset_logs)
+            .filter_map(|u| Some((u.id.clone(), u.clouds.get(&CloudName::Gcp)?.clone())))
+            .collect();
+        for (id, identity) in users {
+            let hash = member_hash("", &id, CloudName::Gcp.as_str());
+            let key = state.pulumi_name(
+                &common,
+                CloudName::Gcp,
+                &format!("internal-logs-access-{hash}"),
+            );
+            let member = GroupMember::Member {
+                member: Member::Id(identity.id.clone()),
+                user: Some(identity),
+            };
+            state.groups.add_member(CloudName::Gcp, name, key, member)?;
+        }
+    }
+    state.group_member(CloudName::Gcp, name)
 }
 
 fn setup_gcp_metamist_cloudrun_invoker(state: &mut State) -> Result<(), BuildError> {
     let Some(metamist) = state.config.metamist.clone() else {
         return Ok(());
     };
-    let group = Member::Group(create_org_group(state, "sample-metadata-invokers", None)?);
+    let group = Member::Group(create_org_group(
+        state,
+        "sample-metadata-invokers",
+        None,
+        false,
+    )?);
     let common = common(state);
     state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.add_cloudrun_invoker(
@@ -179,7 +245,7 @@ fn setup_gcp_metamist_cloudrun_invoker(state: &mut State) -> Result<(), BuildErr
 fn deploy_adhoc(state: &mut State) -> Result<(), BuildError> {
     let common = common(state);
     for group in state.config.adhoc_groups.clone().unwrap_or_default() {
-        create_org_group(state, &group.name, Some(&group.description))?;
+        create_org_group(state, &group.name, Some(&group.description), false)?;
         for member_key in &group.members {
             let Some(identity) = state
                 .config
@@ -248,8 +314,9 @@ fn finalize_groups(state: &mut State) -> Result<(), BuildError> {
                     GroupMember::Member { member, .. } => member,
                     GroupMember::Group(nested) => state.group_member(cloud, &nested)?,
                 };
+                let group = Member::Group(resource.clone());
                 state.with_cloud(&common, cloud, |instance, graph| {
-                    instance.add_group_member(graph, &key, &resource, &member, true)
+                    instance.add_group_member(graph, &key, &group, &member, true)
                 })?;
             }
             if cache_members && cloud == CloudName::Gcp {
@@ -277,6 +344,79 @@ fn finalize_groups(state: &mut State) -> Result<(), BuildError> {
                         contents,
                     )
                 })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every dataset's Hail billing project gets the billing aggregator, the dataset's
+/// Hail accounts, and every person with a Hail username in its analysis group (and,
+/// for internal datasets, the internal-log users).
+fn setup_hail_batch_billing_project_members(state: &mut State) -> Result<(), BuildError> {
+    let aggregator = state
+        .config
+        .billing
+        .as_ref()
+        .and_then(|b| b.hail_aggregator_username.clone());
+    for dataset in state.order.clone() {
+        let config = Arc::clone(&state.datasets[&dataset]);
+        for cloud in config.deploy_locations.clone() {
+            let Some(memo) = state.memos.get(&(dataset.clone(), cloud)) else {
+                continue;
+            };
+            let (Some(project), Some(accounts)) = (
+                memo.hail_billing_project.clone(),
+                memo.hail_accounts.clone(),
+            ) else {
+                continue;
+            };
+            let billing_project = Value::output(&project, "id");
+            let mut memberships: Vec<(String, String)> = Vec::new();
+            if let Some(aggregator) = &aggregator {
+                memberships.push((
+                    "batch-billing-member-billing-aggregator".into(),
+                    aggregator.clone(),
+                ));
+            }
+            for (level, account) in &accounts {
+                memberships.push((
+                    format!("batch-billing-member-hail-{level}"),
+                    account.username.clone(),
+                ));
+            }
+            let mut usernames: BTreeSet<String> = state
+                .groups
+                .resolve(cloud, &format!("{dataset}-analysis"))
+                .into_iter()
+                .filter_map(|m| match m {
+                    GroupMember::Member {
+                        user: Some(user), ..
+                    } => user.hail_batch_username.clone(),
+                    _ => None,
+                })
+                .collect();
+            if config.is_internal_dataset {
+                usernames.extend(
+                    state
+                        .config
+                        .users
+                        .values()
+                        .filter(|u| u.can_access_internal_dataset_logs)
+                        .filter_map(|u| u.clouds.get(&cloud)?.hail_batch_username.clone()),
+                );
+            }
+            for username in usernames {
+                let hash = member_hash(&dataset, &username, cloud.as_str());
+                memberships.push((format!("batch-billing-member-{hash}"), username));
+            }
+            for (key, user) in memberships {
+                let name = state.pulumi_name(&dataset, cloud, &key);
+                state.graph.declare(
+                    Resource::new(custom::HAIL_BILLING_PROJECT_MEMBERSHIP, name)
+                        .input("billing_project", billing_project.clone())
+                        .input("user", user),
+                )?;
             }
         }
     }

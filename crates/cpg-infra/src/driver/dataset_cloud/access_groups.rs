@@ -2,6 +2,7 @@
 //! and the wiring into the groups of the datasets this one depends on.
 
 use crate::cloud::Member;
+use crate::config::Component;
 
 use super::super::groups::GroupMember;
 use super::{BuildError, CpgDatasetCloudInfrastructure};
@@ -61,9 +62,13 @@ impl CpgDatasetCloudInfrastructure<'_> {
         Ok(())
     }
 
-    /// Machine accounts join their access level's group. Deployment accounts come
-    /// from the config; the components' accounts arrive with their components.
+    /// The working machine accounts (Hail, deployment, Dataproc, Cromwell) join
+    /// their access level's group.
     fn setup_access_level_group_memberships(&mut self) -> Result<(), BuildError> {
+        let mut accounts: Vec<(&str, &str, Member)> = Vec::new();
+        for (level, account) in self.hail_accounts()? {
+            accounts.push(("hail", level, account.member()));
+        }
         let mut deployment = vec![
             (
                 "standard",
@@ -75,15 +80,23 @@ impl CpgDatasetCloudInfrastructure<'_> {
             deployment.push(("test", self.dataset.deployment_service_account_test.clone()));
         }
         for (level, account) in deployment {
-            let Some(account) = account else {
+            if let Some(account) = account {
+                accounts.push(("deployment", level, Member::Id(account)));
+            }
+        }
+        for (level, account) in self.level_accounts(Component::Spark, "dataproc")? {
+            accounts.push(("dataproc", level, Member::MachineAccount(account)));
+        }
+        for (level, account) in self.level_accounts(Component::Cromwell, "cromwell")? {
+            accounts.push(("cromwell", level, Member::MachineAccount(account)));
+        }
+        let levels = self.access_levels();
+        for (kind, level, member) in accounts {
+            if !levels.contains(&level) {
                 continue;
-            };
-            let key = format!("deployment-{level}-access-level-group-membership");
-            let member = GroupMember::Member {
-                member: Member::Id(account),
-                user: None,
-            };
-            self.add_to_group(level, &key, member)?;
+            }
+            let key = format!("{kind}-{level}-access-level-group-membership");
+            self.add_to_group(level, &key, GroupMember::Member { member, user: None })?;
         }
         Ok(())
     }

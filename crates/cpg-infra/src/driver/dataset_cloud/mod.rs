@@ -4,8 +4,16 @@
 //! reference's cached properties are; each component lives in its own module.
 
 mod access_groups;
+mod analysis_runner;
 mod container_registry;
+mod cromwell;
+mod hail;
+mod metamist;
+mod notebooks;
+mod spark;
 mod storage;
+
+pub(crate) use hail::HailAccount;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +32,12 @@ pub(crate) struct Memo {
     buckets: BTreeMap<String, ResourceId>,
     main_upload_account: Option<ResourceId>,
     upload_buckets: Option<Vec<storage::UploadBucket>>,
+    /// Hail accounts by access level.
+    pub hail_accounts: Option<Vec<(&'static str, HailAccount)>>,
+    /// The Hail Batch billing project.
+    pub hail_billing_project: Option<ResourceId>,
+    level_accounts: BTreeMap<String, Vec<(&'static str, ResourceId)>>,
+    notebook_account: Option<ResourceId>,
     /// The storage config TOML per namespace (`main`, `test`), for dependants.
     pub storage_tomls: BTreeMap<String, Value>,
 }
@@ -160,23 +174,29 @@ impl<'s> CpgDatasetCloudInfrastructure<'s> {
         if self.has(Component::Storage) {
             self.setup_storage()?;
         }
-        for (component, feature) in [
-            (Component::Metamist, "the metamist component"),
-            (Component::HailAccounts, "the hail-accounts component"),
-            (Component::Cromwell, "the cromwell component"),
-            (Component::Spark, "the spark component"),
-            (Component::Notebooks, "the notebooks component"),
-            (Component::AnalysisRunner, "the analysis-runner component"),
-        ] {
-            if self.has(component) {
-                return Err(self.not_yet(feature));
-            }
+        if self.has(Component::Metamist) {
+            self.setup_metamist()?;
+        }
+        if self.has(Component::HailAccounts) {
+            self.setup_hail()?;
+        }
+        if self.has(Component::Cromwell) {
+            self.setup_cromwell()?;
+        }
+        if self.has(Component::Spark) {
+            self.setup_spark()?;
+        }
+        if self.has(Component::Notebooks) {
+            self.setup_notebooks()?;
         }
         if self.has(Component::ContainerRegistry) {
             self.setup_container_registry()?;
         }
         if self.dataset.enable_shared_project {
             return Err(self.not_yet("enable_shared_project"));
+        }
+        if self.has(Component::AnalysisRunner) {
+            self.setup_analysis_runner()?;
         }
         self.setup_tmp_main_read_access()?;
         self.declare(|cloud, graph| cloud.finalise(graph))

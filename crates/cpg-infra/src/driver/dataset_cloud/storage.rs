@@ -34,7 +34,7 @@ fn temporary() -> LifecycleRule {
 
 impl CpgDatasetCloudInfrastructure<'_> {
     /// The bucket `key`, created on first use from `spec`.
-    fn bucket(
+    pub(super) fn bucket(
         &mut self,
         key: &str,
         spec: impl FnOnce(bool) -> BucketSpec,
@@ -140,7 +140,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
         Ok(buckets)
     }
 
-    fn grant(
+    pub(super) fn grant(
         &mut self,
         key: &str,
         bucket: &ResourceId,
