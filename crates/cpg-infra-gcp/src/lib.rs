@@ -17,7 +17,7 @@ use std::sync::Arc;
 use cpg_infra::cloud::{
     BucketMembership, BucketSpec, Cloud, CloudError, CloudProvider, CloudResult,
     ContainerRegistryMembership, DataprocRole, LifecycleRule, MachineAccountRole, Member,
-    ResourceRef, SecretMembership, periods,
+    ResourceRef, SecretMembership, TemporaryBucketAccessType, periods,
 };
 use cpg_infra::config::{
     BillingConfig, CloudName, CpgDatasetConfig, CpgInfrastructureConfig, GcpConfig,
@@ -55,7 +55,11 @@ pub struct GcpCloud {
     region: String,
     project: Option<ResourceId>,
     services: BTreeMap<Service, ResourceId>,
+    pam_agent_binding: Option<ResourceId>,
 }
+
+/// The temporary-access broker's account id.
+pub const PAM_BROKER: &str = "pam-broker";
 
 /// The role, resource key suffix and name of a bucket membership.
 fn bucket_role(membership: BucketMembership, key: &str) -> (&'static str, String) {
@@ -175,6 +179,7 @@ impl GcpCloud {
             region,
             project: None,
             services: BTreeMap::new(),
+            pam_agent_binding: None,
         }
     }
 
@@ -312,6 +317,34 @@ impl GcpCloud {
         Ok(())
     }
 
+    /// Privileged Access Manager's service agent, bound once per project.
+    fn pam_service_agent_binding(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {
+        if let Some(binding) = &self.pam_agent_binding {
+            return Ok(binding.clone());
+        }
+        let project = self.project_id(graph)?;
+        let pam = self.service(graph, Service::PrivilegedAccessManager)?;
+        let binding = graph.declare(
+            resource(
+                tokens::PROJECT_IAM_MEMBER,
+                self.pulumi_name("pam-service-agent-binding"),
+            )
+            .input("project", project)
+            .input("role", "roles/privilegedaccessmanager.serviceAgent")
+            .input(
+                "member",
+                Value::concat([
+                    Value::from("serviceAccount:service-org-"),
+                    self.organization("orgId"),
+                    Value::from("@gcp-sa-pam.iam.gserviceaccount.com"),
+                ]),
+            )
+            .depends_on([pam]),
+        )?;
+        self.pam_agent_binding = Some(binding.clone());
+        Ok(binding)
+    }
+
     fn project_numbers(project: &ResourceId) -> Value {
         Value::List(vec![Value::concat([
             Value::from("projects/"),
@@ -333,8 +366,8 @@ impl Cloud for GcpCloud {
         if let Some(project) = &self.project {
             return Ok(project.clone());
         }
-        let name = self.dataset.gcp.project.clone();
-        let project = self.create_project(graph, "project", &name)?;
+        let name = Value::from(self.dataset.gcp.project.as_str());
+        let project = self.create_project(graph, "project", name)?;
         self.project = Some(project.clone());
         Ok(project)
     }
@@ -357,11 +390,11 @@ impl Cloud for GcpCloud {
         &mut self,
         graph: &mut Graph,
         key: &str,
-        name: &str,
+        name: Value,
     ) -> CloudResult<ResourceId> {
         let mut project = resource(tokens::PROJECT, self.pulumi_name(key))
             .input("orgId", self.organization("orgId"))
-            .input("projectId", name)
+            .input("projectId", name.clone())
             .input("name", name)
             .input("billingAccount", self.billing()?.gcp.account_id.as_str())
             .input("deletionPolicy", "ABANDON");
@@ -862,6 +895,114 @@ impl Cloud for GcpCloud {
             }
         };
         self.project_role_after(graph, key, account, role, Service::Dataproc)
+    }
+
+    fn create_temporary_bucket_access(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        bucket: &ResourceId,
+        access: TemporaryBucketAccessType,
+        principals: Vec<Value>,
+        max_duration: &str,
+    ) -> CloudResult<ResourceId> {
+        let role = match access {
+            TemporaryBucketAccessType::Read => "roles/storage.objectViewer",
+            TemporaryBucketAccessType::Write => "roles/storage.objectAdmin",
+        };
+        let name = Value::output(bucket, "name");
+        let condition = Value::concat([
+            Value::from(
+                "resource.service == \"storage.googleapis.com\" && (resource.name == \"projects/_/buckets/",
+            ),
+            name.clone(),
+            Value::from("\" || resource.name.startsWith(\"projects/_/buckets/"),
+            name,
+            Value::from("/objects/\"))"),
+        ]);
+        let project = self.project(graph)?;
+        let number = Value::output(&project, "number");
+        let pam = self.service(graph, Service::PrivilegedAccessManager)?;
+        let agent = self.pam_service_agent_binding(graph)?;
+        let mut entitlement = resource(tokens::ENTITLEMENT, self.pulumi_name(key))
+            .input(
+                "parent",
+                Value::concat([Value::from("projects/"), number.clone()]),
+            )
+            .input(
+                "entitlementId",
+                format!("pam-{}-{}", self.dataset.dataset, access.as_str()),
+            )
+            .input("maxRequestDuration", max_duration)
+            .input("location", "global")
+            .input(
+                "requesterJustificationConfig",
+                Value::map([("unstructured", Value::map(Vec::<(String, Value)>::new()))]),
+            )
+            .input(
+                "eligibleUsers",
+                Value::List(vec![Value::map([("principals", Value::List(principals))])]),
+            )
+            .input(
+                "privilegedAccess",
+                Value::map([(
+                    "gcpIamAccess",
+                    Value::map([
+                        (
+                            "resourceType",
+                            Value::from("cloudresourcemanager.googleapis.com/Project"),
+                        ),
+                        (
+                            "resource",
+                            Value::concat([
+                                Value::from("//cloudresourcemanager.googleapis.com/projects/"),
+                                number,
+                            ]),
+                        ),
+                        (
+                            "roleBindings",
+                            Value::List(vec![Value::map([
+                                ("role", Value::from(role)),
+                                ("conditionExpression", condition),
+                            ])]),
+                        ),
+                    ]),
+                )]),
+            )
+            .depends_on([pam, agent]);
+        // Replacing an entitlement in place fails with "already exists".
+        entitlement.options.delete_before_replace = true;
+        Ok(graph.declare(entitlement)?)
+    }
+
+    fn create_pam_broker(&mut self, graph: &mut Graph, project: &str) -> CloudResult<ResourceId> {
+        Ok(graph.declare(
+            resource(tokens::SERVICE_ACCOUNT, format!("{project}-{PAM_BROKER}"))
+                .input("accountId", PAM_BROKER)
+                .input("displayName", "PAM Broker for GitHub Actions")
+                .input(
+                    "description",
+                    "Service account used by GitHub Actions to request PAM grants",
+                )
+                .input("project", project)
+                .input("createIgnoreAlreadyExists", true),
+        )?)
+    }
+
+    fn add_token_creator(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        machine_account: &ResourceId,
+        member: &Member,
+    ) -> CloudResult<()> {
+        graph.declare(
+            resource(tokens::SERVICE_ACCOUNT_IAM_MEMBER, self.pulumi_name(key))
+                .input("serviceAccountId", Value::output(machine_account, "id"))
+                .input("role", "roles/iam.serviceAccountTokenCreator")
+                .input("member", members::iam_member(member)),
+        )?;
+        Ok(())
     }
 
     fn create_python_registry(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {

@@ -36,6 +36,8 @@ pub const REPOSITORY_IAM_MEMBER: &str =
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember";
 /// A role on a Cloud Run service.
 pub const CLOUDRUN_IAM_MEMBER: &str = "gcp:cloudrun/iamMember:IamMember";
+/// A Privileged Access Manager entitlement.
+pub const ENTITLEMENT: &str = "gcp:privilegedaccessmanager/entitlement:Entitlement";
 /// The organisation data source.
 pub const GET_ORGANIZATION: &str = "gcp:organizations/getOrganization:getOrganization";
 

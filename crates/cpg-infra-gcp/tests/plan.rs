@@ -1,6 +1,8 @@
 //! Integration tests of planning with the GCP cloud.
 
 mod plan {
+    pub mod example;
+    pub mod fixes;
     pub mod parity;
     pub mod support;
 }

@@ -240,7 +240,7 @@ pub trait Cloud {
         &mut self,
         graph: &mut Graph,
         key: &str,
-        name: &str,
+        name: Value,
     ) -> CloudResult<ResourceId>;
 
     /// Declares a monthly budget on `project` (the dataset's own when `None`).
@@ -422,6 +422,30 @@ pub trait Cloud {
         key: &str,
         account: &Member,
         role: DataprocRole,
+    ) -> CloudResult<()>;
+
+    /// Declares an entitlement that lets `principals` request `access` to `bucket`
+    /// for at most `max_duration` (GCP: Privileged Access Manager).
+    fn create_temporary_bucket_access(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        bucket: &ResourceId,
+        access: TemporaryBucketAccessType,
+        principals: Vec<Value>,
+        max_duration: &str,
+    ) -> CloudResult<ResourceId>;
+
+    /// Declares the organisation's temporary-access broker account in `project`.
+    fn create_pam_broker(&mut self, graph: &mut Graph, project: &str) -> CloudResult<ResourceId>;
+
+    /// Lets `member` create access tokens for `machine_account`.
+    fn add_token_creator(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        machine_account: &ResourceId,
+        member: &Member,
     ) -> CloudResult<()>;
 
     /// Declares the organisation's private Python package registry (GCP).

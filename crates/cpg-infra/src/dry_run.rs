@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::cloud::{
     BucketMembership, BucketSpec, Cloud, CloudProvider, CloudResult, ContainerRegistryMembership,
     DataprocRole, LifecycleRule, MachineAccountRole, Member, ResourceRef, SecretMembership,
+    TemporaryBucketAccessType,
 };
 use crate::config::{CloudName, CpgDatasetConfig, CpgInfrastructureConfig};
 use crate::graph::{Graph, Resource, ResourceId, Value};
@@ -125,8 +126,8 @@ impl Cloud for DryRunCloud {
         if let Some(project) = &self.project {
             return Ok(project.clone());
         }
-        let name = self.dataset.gcp.project.clone();
-        let project = self.create_project(graph, "project", &name)?;
+        let name = Value::from(self.dataset.gcp.project.as_str());
+        let project = self.create_project(graph, "project", name)?;
         self.project = Some(project.clone());
         Ok(project)
     }
@@ -149,9 +150,9 @@ impl Cloud for DryRunCloud {
         &mut self,
         graph: &mut Graph,
         key: &str,
-        name: &str,
+        name: Value,
     ) -> CloudResult<ResourceId> {
-        self.declare(graph, "Project", key, vec![("name", Value::from(name))])
+        self.declare(graph, "Project", key, vec![("name", name)])
     }
 
     fn create_monthly_budget(
@@ -493,6 +494,56 @@ impl Cloud for DryRunCloud {
         };
         let project = self.project_id(graph)?;
         self.grant(graph, key, project, account, role)
+    }
+
+    fn create_temporary_bucket_access(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        bucket: &ResourceId,
+        access: TemporaryBucketAccessType,
+        principals: Vec<Value>,
+        max_duration: &str,
+    ) -> CloudResult<ResourceId> {
+        self.declare(
+            graph,
+            "TemporaryAccess",
+            key,
+            vec![
+                ("bucket", Value::output(bucket, "id")),
+                ("access", Value::from(access.as_str())),
+                ("principals", Value::List(principals)),
+                ("maxDuration", Value::from(max_duration)),
+            ],
+        )
+    }
+
+    fn create_pam_broker(&mut self, graph: &mut Graph, project: &str) -> CloudResult<ResourceId> {
+        self.declare(
+            graph,
+            "MachineAccount",
+            "pam-broker",
+            vec![
+                ("name", Value::from("pam-broker")),
+                ("project", Value::from(project)),
+            ],
+        )
+    }
+
+    fn add_token_creator(
+        &mut self,
+        graph: &mut Graph,
+        key: &str,
+        machine_account: &ResourceId,
+        member: &Member,
+    ) -> CloudResult<()> {
+        self.grant(
+            graph,
+            key,
+            Value::output(machine_account, "id"),
+            member,
+            "token-creator",
+        )
     }
 
     fn create_python_registry(&mut self, graph: &mut Graph) -> CloudResult<ResourceId> {

@@ -55,20 +55,14 @@ fn parse(args: &[String]) -> Result<Command, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match parse(&args) {
-        Ok(Command::Help) => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
+        Ok(Command::Help) => emit(USAGE),
         Ok(Command::Validate(dir)) => match load(&dir) {
-            Some(config) => {
-                println!(
-                    "{}: valid ({} datasets, {} users)",
-                    dir.display(),
-                    config.datasets.len(),
-                    config.infrastructure.users.len()
-                );
-                ExitCode::SUCCESS
-            }
+            Some(config) => emit(&format!(
+                "{}: valid ({} datasets, {} users)\n",
+                dir.display(),
+                config.datasets.len(),
+                config.infrastructure.users.len()
+            )),
             None => ExitCode::from(1),
         },
         Ok(Command::Plan { dir, json }) => plan(&dir, json),
@@ -101,21 +95,30 @@ fn plan(dir: &Path, json: bool) -> ExitCode {
     let infrastructure = CpgInfrastructure::from_validated(config).with_cloud(GcpProvider);
     match infrastructure.build() {
         Ok(graph) if json => match serde_json::to_string_pretty(&graph.to_plan_json()) {
-            Ok(text) => {
-                println!("{text}");
-                ExitCode::SUCCESS
-            }
+            Ok(text) => emit(&format!("{text}\n")),
             Err(error) => {
                 eprintln!("error: cannot render the plan: {error}");
                 ExitCode::from(1)
             }
         },
-        Ok(graph) => {
-            print!("{}", summary::render(&graph, &datasets));
-            ExitCode::SUCCESS
-        }
+        Ok(graph) => emit(&summary::render(&graph, &datasets)),
         Err(error) => {
             eprintln!("error: {}", chain(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes `text` to standard output; a reader that went away (`| head`) is not an
+/// error.
+fn emit(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the plan: {error}");
             ExitCode::from(1)
         }
     }

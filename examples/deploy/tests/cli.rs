@@ -91,3 +91,33 @@ fn usage_errors_exit_2() {
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("validate"));
 }
+
+#[test]
+fn plan_prints_a_summary_and_json() {
+    let dir = example_config();
+    let dir = dir.to_str().expect("utf-8 path");
+    let summary = deploy(&["plan", dir]);
+    assert_eq!(summary.status.code(), Some(0), "{}", text(&summary.stderr));
+    let out = text(&summary.stdout);
+    assert!(
+        out.contains("by type:") && out.contains("gcp:storage/bucket:Bucket"),
+        "{out}"
+    );
+    let json = deploy(&["plan", dir, "--json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan is JSON");
+    assert_eq!(plan["format_version"], 1);
+    assert!(plan["resources"].as_array().is_some_and(|r| !r.is_empty()));
+    assert_eq!(
+        json.stdout,
+        deploy(&["plan", dir, "--json"]).stdout,
+        "deterministic"
+    );
+}
+
+#[test]
+fn plan_of_an_invalid_config_exits_1() {
+    let output = deploy(&["plan", "/nonexistent/cpg-infra-config", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+}

@@ -21,6 +21,8 @@ pub(crate) struct Memo {
     members_cache_bucket: Option<ResourceId>,
     /// Datasets that need a temporary-access entitlement.
     pub pam_datasets: BTreeSet<String>,
+    /// The temporary-access broker account, when any dataset needs one.
+    pub pam_broker: Option<ResourceId>,
 }
 
 /// Builds everything.
@@ -32,12 +34,7 @@ pub(crate) fn main(state: &mut State) -> Result<(), BuildError> {
     state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.create_python_registry(graph)
     })?;
-    if !state.org.pam_datasets.is_empty() {
-        return Err(not_yet(
-            state,
-            "temporary main-bucket read access (the PAM broker)",
-        ));
-    }
+    setup_pam_broker(state)?;
 
     for dataset in state.order.clone() {
         let config = Arc::clone(&state.datasets[&dataset]);
@@ -86,6 +83,21 @@ fn pam_datasets(state: &State) -> BTreeSet<String> {
         }
     }
     needed
+}
+
+/// The broker account that requests temporary access, in the common project, when
+/// any dataset needs temporary access.
+fn setup_pam_broker(state: &mut State) -> Result<(), BuildError> {
+    if state.org.pam_datasets.is_empty() {
+        return Ok(());
+    }
+    let common = common(state);
+    let project = state.datasets[&common].gcp.project.clone();
+    let broker = state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
+        cloud.create_pam_broker(graph, &project)
+    })?;
+    state.org.pam_broker = Some(broker);
+    Ok(())
 }
 
 fn members_cache_bucket(state: &mut State) -> Result<ResourceId, BuildError> {

@@ -128,8 +128,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
             }
             for group in groups {
                 let own = self.group(group)?;
-                let target = format!("{dependency}-{group}");
-                self.require_group(&target)?;
+                let target = self.dependency_group(dependency, group)?;
                 let key = self.pulumi_name(&format!("transitive-{group}-in-{dependency}-{group}"));
                 self.state
                     .groups
@@ -150,8 +149,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
                 map.push(("test-read", vec!["test-read", "test-full"]));
             }
             for (target_group, groups) in map {
-                let target = format!("{dependency}-{target_group}");
-                self.require_group(&target)?;
+                let target = self.dependency_group(&dependency, target_group)?;
                 for group in groups {
                     let own = self.group(group)?;
                     let key = self.pulumi_name(&format!("transitive-{own}-in-{target}"));
@@ -167,15 +165,11 @@ impl CpgDatasetCloudInfrastructure<'_> {
         Ok(())
     }
 
-    /// A dependency's group must exist already: the reference looks it up rather
-    /// than creating it.
-    fn require_group(&self, name: &str) -> Result<(), BuildError> {
-        match self.state.groups.get(self.cloud, name) {
-            Some(_) => Ok(()),
-            None => Err(BuildError::UnknownGroup {
-                cloud: self.cloud,
-                name: name.to_owned(),
-            }),
-        }
+    /// A group of a dataset this one depends on. The reference expects it to exist
+    /// already and fails when the dependency lacks the component that makes it (the
+    /// images groups when common has no container registry, the test groups when a
+    /// dependency sets up no test namespace); here it is created for the dependency.
+    fn dependency_group(&mut self, dependency: &str, suffix: &str) -> Result<String, BuildError> {
+        super::ensure_group(self.state, dependency, self.cloud, suffix)
     }
 }

@@ -9,6 +9,11 @@ use super::{BuildError, CpgDatasetCloudInfrastructure};
 
 impl CpgDatasetCloudInfrastructure<'_> {
     pub(super) fn setup_analysis_runner(&mut self) -> Result<(), BuildError> {
+        // The config viewers are a Google group over the GCP config bucket: only the
+        // dataset's GCP groups can join it.
+        if !self.is_gcp() {
+            return Ok(());
+        }
         let viewers = config_viewer_group(self.state)?;
         let mut groups = vec!["analysis"];
         groups.extend(self.access_levels());

@@ -46,6 +46,15 @@ impl CpgDatasetCloudInfrastructure<'_> {
                 &format!("{kind}-in-images-reader-group-member"),
                 kind,
             )?;
+            // Test accounts also read development images. The reference meant this
+            // but compared groups with names, so the group never got members.
+            if kind == "test" {
+                self.nest(
+                    "images-dev-reader",
+                    "test-in-images-dev-reader-group-member",
+                    kind,
+                )?;
+            }
         }
         Ok(())
     }

@@ -10,8 +10,10 @@ mod cromwell;
 mod hail;
 mod metamist;
 mod notebooks;
+mod shared_project;
 mod spark;
 mod storage;
+mod temporary_access;
 
 pub(crate) use hail::HailAccount;
 
@@ -45,6 +47,30 @@ pub(crate) struct Memo {
 /// Groups whose resolved members are written to the members cache.
 fn caches_members(suffix: &str) -> bool {
     matches!(suffix, "analysis" | "web-access") || suffix.starts_with("sample-metadata-")
+}
+
+/// The group `{dataset}-{suffix}` of `dataset` on `cloud`, created on first use
+/// through that dataset's cloud.
+pub(crate) fn ensure_group(
+    state: &mut State,
+    dataset: &str,
+    cloud: CloudName,
+    suffix: &str,
+) -> Result<String, BuildError> {
+    let name = format!("{dataset}-{suffix}");
+    if state.groups.get(cloud, &name).is_none() {
+        let prefixed = format!(
+            "{}{name}",
+            state.config.group_prefix.as_deref().unwrap_or_default()
+        );
+        let resource = state.with_cloud(dataset, cloud, |instance, graph| {
+            instance.create_group(graph, &prefixed, None)
+        })?;
+        state
+            .groups
+            .insert(cloud, &name, resource, caches_members(suffix))?;
+    }
+    Ok(name)
 }
 
 /// Builds one dataset on one cloud.
@@ -107,23 +133,8 @@ impl<'s> CpgDatasetCloudInfrastructure<'s> {
 
     /// The group `{dataset}-{suffix}`, created on first use.
     fn group(&mut self, suffix: &str) -> Result<String, BuildError> {
-        let name = format!("{}-{suffix}", self.dataset.dataset);
-        if self.state.groups.get(self.cloud, &name).is_none() {
-            let prefixed = format!(
-                "{}{name}",
-                self.state
-                    .config
-                    .group_prefix
-                    .as_deref()
-                    .unwrap_or_default()
-            );
-            let resource =
-                self.declare(|cloud, graph| cloud.create_group(graph, &prefixed, None))?;
-            self.state
-                .groups
-                .insert(self.cloud, &name, resource, caches_members(suffix))?;
-        }
-        Ok(name)
+        let dataset = self.dataset.dataset.clone();
+        ensure_group(self.state, &dataset, self.cloud, suffix)
     }
 
     /// The group `{dataset}-{suffix}` as a member of bindings.
@@ -193,7 +204,7 @@ impl<'s> CpgDatasetCloudInfrastructure<'s> {
             self.setup_container_registry()?;
         }
         if self.dataset.enable_shared_project {
-            return Err(self.not_yet("enable_shared_project"));
+            self.setup_shared_project()?;
         }
         if self.has(Component::AnalysisRunner) {
             self.setup_analysis_runner()?;
@@ -261,25 +272,5 @@ impl<'s> CpgDatasetCloudInfrastructure<'s> {
         self.declare(|cloud, graph| {
             cloud.create_monthly_budget(graph, "monthly-budget", budget, None)
         })
-    }
-
-    /// The tmp-main-read-access group always exists on GCP, so dependants can nest
-    /// into it; temporary access itself is configured only when asked for.
-    fn setup_tmp_main_read_access(&mut self) -> Result<(), BuildError> {
-        if !self.is_gcp() {
-            return Ok(());
-        }
-        self.group("tmp-main-read-access")?;
-        let wants_access = self
-            .dataset
-            .members
-            .get(&crate::config::GroupName::TmpMainReadAccess)
-            .is_some_and(|m| !m.is_empty())
-            || self.dataset.allow_notebook_tmp_main_read
-            || self.state.org.pam_datasets.contains(self.name());
-        if wants_access {
-            return Err(self.not_yet("temporary main-bucket read access"));
-        }
-        Ok(())
     }
 }

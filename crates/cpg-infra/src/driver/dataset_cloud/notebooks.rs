@@ -10,7 +10,7 @@ use super::{BuildError, CpgDatasetCloudInfrastructure};
 
 impl CpgDatasetCloudInfrastructure<'_> {
     /// The dataset's notebook account in the notebooks project, created on first
-    /// use, with its id and email exported.
+    /// use, with its id and email exported (on GCP).
     pub(super) fn notebook_account(&mut self) -> Result<ResourceId, BuildError> {
         if let Some(account) = &self.memo().notebook_account {
             return Ok(account.clone());
@@ -24,10 +24,13 @@ impl CpgDatasetCloudInfrastructure<'_> {
         let name = format!("notebook-{}", self.name());
         let account =
             self.declare(|cloud, graph| cloud.create_machine_account(graph, &name, project, None))?;
-        self.state
-            .export(&format!("{name}-id"), Value::output(&account, "id"))?;
-        self.state
-            .export(&format!("{name}-email"), Value::output(&account, "email"))?;
+        // The exports name no cloud: they are the GCP account's, for the PAM stack.
+        if self.is_gcp() {
+            self.state
+                .export(&format!("{name}-id"), Value::output(&account, "id"))?;
+            self.state
+                .export(&format!("{name}-email"), Value::output(&account, "email"))?;
+        }
         self.memo().notebook_account = Some(account.clone());
         Ok(account)
     }

@@ -49,7 +49,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
     }
 
     /// A versioned bucket with the undelete rule and the dataset's Autoclass setting.
-    fn standard_bucket(&mut self, name: &str) -> Result<ResourceId, BuildError> {
+    pub(super) fn standard_bucket(&mut self, name: &str) -> Result<ResourceId, BuildError> {
         self.bucket(name, |autoclass| BucketSpec {
             autoclass,
             ..BucketSpec::new(name, vec![undelete()])
@@ -62,6 +62,15 @@ impl CpgDatasetCloudInfrastructure<'_> {
             versioning: false,
             soft_delete_protection: false,
             ..BucketSpec::new(name, vec![temporary()])
+        })
+    }
+
+    /// The requester-pays release bucket.
+    pub(super) fn release_bucket(&mut self) -> Result<ResourceId, BuildError> {
+        self.bucket("release", |autoclass| BucketSpec {
+            autoclass,
+            requester_pays: true,
+            ..BucketSpec::new("release", vec![undelete()])
         })
     }
 
@@ -228,12 +237,12 @@ impl CpgDatasetCloudInfrastructure<'_> {
         if let Some(web) = self.web_server_account() {
             self.grant("web-server-main-web-bucket-viewer", &main_web, &web, Read)?;
         }
-        // The reference grants append here under a "viewer" key.
+        // Read, as the key says; the reference granted append.
         self.grant(
             "main-read-main-web-bucket-viewer",
             &main_web,
             &main_read,
-            Append,
+            Read,
         )?;
         self.grant("full-main-web-bucket-admin", &main_web, &full, Mutate)?;
 
@@ -249,11 +258,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
         }
 
         if self.dataset.enable_release {
-            let release = self.bucket("release", |autoclass| BucketSpec {
-                autoclass,
-                requester_pays: true,
-                ..BucketSpec::new("release", vec![undelete()])
-            })?;
+            let release = self.release_bucket()?;
             let release_access = self.group_as_member("release-access")?;
             self.grant(
                 "analysis-group-release-bucket-viewer",
