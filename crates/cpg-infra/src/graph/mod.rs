@@ -1,13 +1,19 @@
 //! The resource graph: every resource the infrastructure declares, and the stack's
 //! exports. Pure data: deterministic, serialisable, and independent of any engine.
 
+mod evaluate;
+mod plan;
 mod resource;
 mod value;
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
+#[cfg(test)]
+use serde_json::json;
 
+pub use evaluate::{EvaluateError, Resolver};
+pub use plan::Plan;
 pub use resource::{Alias, Resource, ResourceId, ResourceOptions};
 pub use value::{Function, Invoke, OutputRef, Value};
 
@@ -88,15 +94,15 @@ impl Graph {
     }
 
     /// The plan as one JSON document: `format_version`, the resources sorted by
-    /// (type, name), and the exports.
+    /// (type, name), and the exports. [`Plan`] writes the same document without
+    /// building it in memory first.
     pub fn to_plan_json(&self) -> Json {
-        let mut sorted: Vec<&Resource> = self.resources.iter().collect();
-        sorted.sort_by(|a, b| a.id.cmp(&b.id));
-        json!({
-            "format_version": PLAN_FORMAT_VERSION,
-            "resources": sorted.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
-            "exports": Json::Object(self.exports.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-        })
+        serde_json::to_value(Plan(self)).unwrap_or(Json::Null)
+    }
+
+    /// The plan document of this graph, to serialise.
+    pub fn plan(&self) -> Plan<'_> {
+        Plan(self)
     }
 }
 
@@ -158,6 +164,34 @@ mod tests {
             member["options"]["dependsOn"][0],
             "gcp:storage/bucket:Bucket::z"
         );
+    }
+
+    #[test]
+    fn streamed_plan_equals_the_json_tree() {
+        let mut graph = Graph::new();
+        let bucket = graph
+            .declare(Resource::new("gcp:storage/bucket:Bucket", "b").input("name", "x"))
+            .expect("bucket");
+        let mut member = Resource::new("t:m:M", "m")
+            .input(
+                "bucket",
+                Value::concat([Value::from("gs://"), Value::output(&bucket, "name")]),
+            )
+            .input("content", Value::from("s").secret())
+            .depends_on([bucket.clone()]);
+        member.options.ignore_changes.push("x".into());
+        member.options.aliases.push(Alias {
+            name: Some("old".into()),
+            ..Alias::default()
+        });
+        graph.declare(member).expect("member");
+        graph
+            .export("e", Value::output(&bucket, "name"))
+            .expect("export");
+        let streamed = serde_json::to_string_pretty(&graph.plan()).expect("stream");
+        let tree = serde_json::to_string_pretty(&graph.to_plan_json()).expect("tree");
+        assert_eq!(streamed, tree);
+        assert!(streamed.contains("\"$concat\""));
     }
 
     #[test]

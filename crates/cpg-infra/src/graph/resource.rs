@@ -2,26 +2,28 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
 use super::value::Value;
 
-/// A resource's identity in the stack: its type token and logical name.
+/// A resource's identity in the stack: its type token and logical name. Cheap to
+/// clone: references to a resource share its strings.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResourceId {
     /// The Pulumi type token, e.g. `gcp:storage/bucket:Bucket`.
-    pub type_token: String,
+    pub type_token: Arc<str>,
     /// The logical name.
-    pub name: String,
+    pub name: Arc<str>,
 }
 
 impl ResourceId {
     /// The resource `name` of type `type_token`.
-    pub fn new(type_token: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(type_token: impl AsRef<str>, name: impl AsRef<str>) -> Self {
         ResourceId {
-            type_token: type_token.into(),
-            name: name.into(),
+            type_token: Arc::from(type_token.as_ref()),
+            name: Arc::from(name.as_ref()),
         }
     }
 }
@@ -78,60 +80,7 @@ impl ResourceOptions {
 
     /// The options that differ from the defaults, in the plan's JSON form.
     pub fn to_json(&self) -> Json {
-        let mut out = Map::new();
-        let ids = |ids: &[ResourceId]| {
-            Json::Array(ids.iter().map(|id| Json::String(id.to_string())).collect())
-        };
-        let strings =
-            |s: &[String]| Json::Array(s.iter().map(|x| Json::String(x.clone())).collect());
-        if !self.depends_on.is_empty() {
-            out.insert("dependsOn".into(), ids(&self.depends_on));
-        }
-        if let Some(parent) = &self.parent {
-            out.insert("parent".into(), Json::String(parent.to_string()));
-        }
-        if self.protect {
-            out.insert("protect".into(), Json::Bool(true));
-        }
-        if !self.ignore_changes.is_empty() {
-            out.insert("ignoreChanges".into(), strings(&self.ignore_changes));
-        }
-        if self.delete_before_replace {
-            out.insert("deleteBeforeReplace".into(), Json::Bool(true));
-        }
-        if !self.aliases.is_empty() {
-            let aliases = self
-                .aliases
-                .iter()
-                .map(|alias| {
-                    let mut a = Map::new();
-                    if let Some(name) = &alias.name {
-                        a.insert("name".into(), Json::String(name.clone()));
-                    }
-                    if let Some(type_token) = &alias.type_token {
-                        a.insert("type".into(), Json::String(type_token.clone()));
-                    }
-                    if alias.no_parent {
-                        a.insert("noParent".into(), Json::Bool(true));
-                    }
-                    Json::Object(a)
-                })
-                .collect();
-            out.insert("aliases".into(), Json::Array(aliases));
-        }
-        if let Some(provider) = &self.provider {
-            out.insert("provider".into(), Json::String(provider.to_string()));
-        }
-        if !self.additional_secret_outputs.is_empty() {
-            out.insert(
-                "additionalSecretOutputs".into(),
-                strings(&self.additional_secret_outputs),
-            );
-        }
-        if !self.replace_on_changes.is_empty() {
-            out.insert("replaceOnChanges".into(), strings(&self.replace_on_changes));
-        }
-        Json::Object(out)
+        serde_json::to_value(self).unwrap_or(Json::Null)
     }
 }
 
@@ -148,7 +97,7 @@ pub struct Resource {
 
 impl Resource {
     /// A resource without inputs or options.
-    pub fn new(type_token: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(type_token: impl AsRef<str>, name: impl AsRef<str>) -> Self {
         Resource {
             id: ResourceId::new(type_token, name),
             inputs: BTreeMap::new(),
@@ -179,11 +128,6 @@ impl Resource {
 
     /// The plan's JSON form.
     pub fn to_json(&self) -> Json {
-        json!({
-            "type": self.id.type_token,
-            "name": self.id.name,
-            "inputs": Json::Object(self.inputs.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            "options": self.options.to_json(),
-        })
+        serde_json::to_value(self).unwrap_or(Json::Null)
     }
 }

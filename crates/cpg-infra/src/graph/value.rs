@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
 use super::resource::ResourceId;
 
@@ -169,32 +169,7 @@ impl Value {
 
     /// The plan's JSON form; unknown values are objects with one `$` key.
     pub fn to_json(&self) -> Json {
-        match self {
-            Value::Null => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Int(n) => json!(n),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-            Value::String(s) => Json::String(s.clone()),
-            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(entries) => Json::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect::<Map<String, Json>>(),
-            ),
-            Value::Secret(inner) => json!({ "$secret": inner.to_json() }),
-            Value::Output(output) => json!({
-                "$output": { "resource": output.resource.to_string(), "property": output.property }
-            }),
-            Value::Invoke(invoke) => json!({
-                "$invoke": {
-                    "token": invoke.token,
-                    "args": Json::Object(invoke.args.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-                    "property": invoke.property,
-                }
-            }),
-            Value::Function(function) => function.to_json(),
-        }
+        serde_json::to_value(self).unwrap_or(Json::Null)
     }
 }
 
@@ -209,20 +184,6 @@ impl Function {
             Function::Toml { value, merge } => {
                 std::iter::once(value.as_ref()).chain(merge).collect()
             }
-        }
-    }
-
-    fn to_json(&self) -> Json {
-        let list = |values: &[Value]| Json::Array(values.iter().map(Value::to_json).collect());
-        match self {
-            Function::Concat(parts) => json!({ "$concat": list(parts) }),
-            Function::Json(value) => json!({ "$json": value.to_json() }),
-            Function::Toml { value, merge } => {
-                json!({ "$toml": { "value": value.to_json(), "merge": list(merge) } })
-            }
-            Function::Base64Decode(value) => json!({ "$base64decode": value.to_json() }),
-            Function::SortedMembers(members) => json!({ "$sortedmembers": list(members) }),
-            Function::Lines(value) => json!({ "$lines": value.to_json() }),
         }
     }
 }
