@@ -160,7 +160,7 @@ fn sdk_options(type_token: &str) -> ResourceOptions {
 }
 
 /// A resource of `type_token` with the SDK's options for it.
-fn resource(type_token: &str, name: impl Into<String>) -> Resource {
+fn resource(type_token: &str, name: impl AsRef<str>) -> Resource {
     Resource::new(type_token, name).options(sdk_options(type_token))
 }
 

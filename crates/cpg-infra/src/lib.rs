@@ -22,3 +22,4 @@ pub mod custom;
 pub mod driver;
 pub mod dry_run;
 pub mod graph;
+pub mod synthetic;

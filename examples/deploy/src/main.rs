@@ -3,6 +3,7 @@
 //! ```text
 //! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
 //! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
+//! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
 //! ```
 
 mod summary;
@@ -20,12 +21,23 @@ usage: deploy <command> <config dir> [options]
 commands:
   validate          check every file of the config directory and report every problem
   plan [--json]     list every resource the config declares; --json for the plan document
+
+  generate <n> <dir> [--seed S]
+                    write a realistic synthetic config of n datasets into <dir>
 ";
 
 /// A command line the binary understood.
 enum Command {
     Validate(PathBuf),
-    Plan { dir: PathBuf, json: bool },
+    Plan {
+        dir: PathBuf,
+        json: bool,
+    },
+    Generate {
+        datasets: usize,
+        dir: PathBuf,
+        seed: u64,
+    },
     Help,
 }
 
@@ -47,6 +59,23 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 _ => Err("plan takes the config directory and optionally --json".into()),
             }
         }
+        [command, datasets, dir, rest @ ..] if command == "generate" => {
+            let datasets = datasets
+                .parse()
+                .map_err(|_| format!("generate: {datasets:?} is not a number of datasets"))?;
+            let seed = match rest {
+                [] => 42,
+                [flag, seed] if flag == "--seed" => seed
+                    .parse()
+                    .map_err(|_| format!("generate: {seed:?} is not a seed"))?,
+                _ => return Err("generate takes <n> <dir> and optionally --seed S".into()),
+            };
+            Ok(Command::Generate {
+                datasets,
+                dir: PathBuf::from(dir),
+                seed,
+            })
+        }
         [command, ..] => Err(format!("unknown command {command:?}")),
         [] => Err("no command given".into()),
     }
@@ -66,6 +95,20 @@ fn main() -> ExitCode {
             None => ExitCode::from(1),
         },
         Ok(Command::Plan { dir, json }) => plan(&dir, json),
+        Ok(Command::Generate {
+            datasets,
+            dir,
+            seed,
+        }) => {
+            let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
+            match cpg_infra::synthetic::write_config_dir(&config, &dir) {
+                Ok(()) => emit(&format!("{}: {datasets} datasets\n", dir.display())),
+                Err(error) => {
+                    eprintln!("error: cannot write {}: {error}", dir.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
         Err(message) => {
             eprintln!("deploy: {message}\n\n{USAGE}");
             ExitCode::from(2)
@@ -94,13 +137,7 @@ fn plan(dir: &Path, json: bool) -> ExitCode {
     let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
     let infrastructure = CpgInfrastructure::from_validated(config).with_cloud(GcpProvider);
     match infrastructure.build() {
-        Ok(graph) if json => match serde_json::to_string_pretty(&graph.to_plan_json()) {
-            Ok(text) => emit(&format!("{text}\n")),
-            Err(error) => {
-                eprintln!("error: cannot render the plan: {error}");
-                ExitCode::from(1)
-            }
-        },
+        Ok(graph) if json => write_json(&graph),
         Ok(graph) => emit(&summary::render(&graph, &datasets)),
         Err(error) => {
             eprintln!("error: {}", chain(&error));
@@ -115,6 +152,24 @@ fn emit(text: &str) -> ExitCode {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the plan: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Streams the plan document to standard output.
+fn write_json(graph: &cpg_infra::graph::Graph) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, &graph.plan())
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {

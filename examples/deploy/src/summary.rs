@@ -1,33 +1,38 @@
 //! The plan for people: counts per type and per dataset, then every resource.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write;
 
 use cpg_infra::graph::Graph;
 
-/// The dataset a resource belongs to, judged by its name; organisation-wide
-/// otherwise.
-fn owner<'a>(name: &str, datasets: &'a [String]) -> &'a str {
-    datasets
-        .iter()
-        .filter(|d| {
-            name.starts_with(&format!("{d}-"))
-                || name.contains(&format!("-{d}-"))
-                || name.ends_with(&format!("-{d}"))
-        })
-        .max_by_key(|d| d.len())
-        .map_or("(organisation)", String::as_str)
+/// The dataset a resource belongs to: the longest dataset name that is a run of
+/// whole `-`-separated parts of its name; organisation-wide otherwise.
+fn owner<'a>(name: &str, datasets: &HashSet<&'a str>) -> &'a str {
+    let parts: Vec<&str> = name.split('-').collect();
+    let mut best: Option<&'a str> = None;
+    for start in 0..parts.len() {
+        for end in start + 1..=parts.len() {
+            let candidate = parts[start..end].join("-");
+            if let Some(found) = datasets.get(candidate.as_str())
+                && best.is_none_or(|b| found.len() > b.len())
+            {
+                best = Some(found);
+            }
+        }
+    }
+    best.unwrap_or("(organisation)")
 }
 
 /// Renders the summary.
 pub fn render(graph: &Graph, datasets: &[String]) -> String {
+    let datasets: HashSet<&str> = datasets.iter().map(String::as_str).collect();
     let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_dataset: BTreeMap<&str, usize> = BTreeMap::new();
     let mut resources: Vec<(&str, &str)> = Vec::new();
     for resource in graph.resources() {
         *by_type.entry(&resource.id.type_token).or_default() += 1;
         *by_dataset
-            .entry(owner(&resource.id.name, datasets))
+            .entry(owner(&resource.id.name, &datasets))
             .or_default() += 1;
         resources.push((&resource.id.type_token, &resource.id.name));
     }

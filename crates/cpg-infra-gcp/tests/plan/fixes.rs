@@ -200,7 +200,7 @@ fn dry_run_cloud_plans_beside_gcp() {
         .resources()
         .iter()
         .filter(|r| r.id.type_token.starts_with("dry-run:"))
-        .map(|r| r.id.name.as_str())
+        .map(|r| &*r.id.name)
         .collect();
     assert!(
         dry_run.contains(&"fewgenomes-dry-run-main-bucket"),

@@ -2,7 +2,7 @@
 //! groups stay groups, and [`GroupProvider::finalize`]-time code declares one
 //! membership per direct member once every group is known.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::cloud::Member;
 use crate::config::{CloudIdentity, CloudName};
@@ -41,6 +41,8 @@ pub struct Group {
 #[derive(Debug, Default)]
 pub struct GroupProvider {
     groups: BTreeMap<CloudName, BTreeMap<String, Group>>,
+    /// Every membership key in use, per cloud: a key is a resource's logical name.
+    keys: HashSet<(CloudName, String)>,
 }
 
 impl GroupProvider {
@@ -111,7 +113,7 @@ impl GroupProvider {
                 cloud,
                 name: group.to_owned(),
             })?;
-        if target.members.iter().any(|(k, _)| *k == key) {
+        if !self.keys.insert((cloud, key.clone())) {
             return Err(BuildError::DuplicateMembership {
                 group: group.to_owned(),
                 key,

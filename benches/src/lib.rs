@@ -1,0 +1,46 @@
+//! Shared pieces of the benchmarks: synthetic config directories and an allocation
+//! counter for memory per resource.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cpg_infra::synthetic::{synthetic_config, write_config_dir};
+
+/// Counts the bytes currently allocated through it.
+pub struct CountingAllocator;
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+#[allow(unsafe_code)]
+// SAFETY: every call is forwarded unchanged to the system allocator, which upholds
+// GlobalAlloc's contract; the counter only observes sizes.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout the caller gave us, forwarded to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Bytes allocated now.
+pub fn allocated() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// A synthetic config directory of `datasets` datasets under the temporary
+/// directory, written once per size.
+pub fn config_dir(datasets: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cpg-infra-bench-{datasets}"));
+    if !dir.join("production.yaml").exists() {
+        let config = synthetic_config(datasets, 42);
+        write_config_dir(&config, &dir).expect("write the synthetic config");
+    }
+    dir
+}
