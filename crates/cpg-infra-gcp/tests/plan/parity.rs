@@ -2,14 +2,14 @@
 //! same inputs, the same explicit `dependsOn`, and inputs that come from the same
 //! resources' outputs.
 //!
-//! Values only known at deploy time (`$output`, `$invoke`, `$concat`) are evaluated
-//! with what the reference's mock engine answered for those resources, so inputs
-//! built from outputs are compared too. Values this project computes at deploy time
-//! that the reference computed in Python (`$toml`, `$json`, `$lines`, …) are
-//! treated as unknown.
+//! Values only known at deploy time are evaluated (`Value::evaluate`) with what the
+//! reference's mock engine answered for the resources they come from, so inputs
+//! built from outputs — bucket paths, storage TOMLs, members caches, member lists —
+//! are compared too, byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
 use serde_json::{Value, json};
 
 use super::support::{load, plan, reference, reference_dir};
@@ -102,60 +102,33 @@ impl Reference {
         }
         Some(value)
     }
+}
 
-    /// A plan value with deploy-time references evaluated; `None` when unknown.
-    fn evaluate(&self, value: &Value) -> Option<Value> {
-        match value {
-            Value::Object(map) if map.len() == 1 && map.keys().all(|k| k.starts_with('$')) => {
-                let (key, inner) = map.iter().next()?;
-                match key.as_str() {
-                    "$secret" => Some(json!({ "$secret": self.evaluate(inner)? })),
-                    "$output" => {
-                        self.output(inner["resource"].as_str()?, inner["property"].as_str()?)
-                    }
-                    "$invoke" => self.organization.get(inner["property"].as_str()?).cloned(),
-                    "$concat" => {
-                        let mut text = String::new();
-                        for part in inner.as_array()? {
-                            match self.evaluate(part)? {
-                                Value::String(s) => text.push_str(&s),
-                                other => text.push_str(&other.to_string()),
-                            }
-                        }
-                        Some(Value::String(text))
-                    }
-                    _ => None,
-                }
-            }
-            Value::Object(map) => Some(Value::Object(
-                map.iter()
-                    .map(|(k, v)| Some((k.clone(), self.evaluate(v)?)))
-                    .collect::<Option<_>>()?,
-            )),
-            Value::Array(items) => Some(Value::Array(
-                items
-                    .iter()
-                    .map(|v| self.evaluate(v))
-                    .collect::<Option<_>>()?,
-            )),
-            other => Some(other.clone()),
+/// A JSON value as a graph value.
+fn from_json(value: &Value) -> GraphValue {
+    match value {
+        Value::Null => GraphValue::Null,
+        Value::Bool(b) => GraphValue::Bool(*b),
+        Value::Number(n) => n.as_i64().map_or_else(
+            || GraphValue::Float(n.as_f64().unwrap_or_default()),
+            GraphValue::Int,
+        ),
+        Value::String(s) => GraphValue::String(s.clone()),
+        Value::Array(items) => GraphValue::List(items.iter().map(from_json).collect()),
+        Value::Object(map) => {
+            GraphValue::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
         }
     }
 }
 
-/// Resources a plan value takes outputs from.
-fn output_dependencies(value: &Value, found: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(output) = map.get("$output").filter(|_| map.len() == 1)
-                && let Some(resource) = output["resource"].as_str()
-            {
-                found.insert(resource.to_owned());
-            }
-            map.values().for_each(|v| output_dependencies(v, found));
-        }
-        Value::Array(items) => items.iter().for_each(|v| output_dependencies(v, found)),
-        _ => {}
+impl Resolver for Reference {
+    fn output(&self, output: &OutputRef) -> Option<GraphValue> {
+        Reference::output(self, &output.resource.to_string(), &output.property)
+            .map(|v| from_json(&v))
+    }
+
+    fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
+        self.organization.get(&invoke.property).map(from_json)
     }
 }
 
@@ -174,22 +147,12 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 /// Every difference between the plan and the reference.
-fn differences(recorded: &Value, planned: &Value) -> Vec<String> {
+fn differences(recorded: &Value, graph: &Graph) -> Vec<String> {
     let reference = Reference::new(recorded);
-    let ours: BTreeMap<String, &Value> = planned["resources"]
-        .as_array()
-        .expect("resources")
+    let ours: BTreeMap<String, &cpg_infra::graph::Resource> = graph
+        .resources()
         .iter()
-        .map(|r| {
-            (
-                format!(
-                    "{}::{}",
-                    r["type"].as_str().unwrap_or_default(),
-                    r["name"].as_str().unwrap_or_default()
-                ),
-                r,
-            )
-        })
+        .map(|r| (r.id.to_string(), r))
         .collect();
     let mut found = Vec::new();
     for id in reference
@@ -211,23 +174,27 @@ fn differences(recorded: &Value, planned: &Value) -> Vec<String> {
         };
         let empty = serde_json::Map::new();
         let recorded_inputs = recorded["inputs"].as_object().unwrap_or(&empty);
-        let our_inputs = resource["inputs"].as_object().unwrap_or(&empty);
         let names: BTreeSet<&String> = recorded_inputs
             .keys()
-            .chain(our_inputs.keys())
+            .chain(resource.inputs.keys())
             .filter(|k| *k != "__provider")
             .collect();
         for name in names {
-            match (recorded_inputs.get(name), our_inputs.get(name)) {
-                (Some(theirs), Some(mine)) => {
-                    if let Some(mine) = reference.evaluate(mine)
-                        && !same(theirs, &mine)
-                    {
-                        found.push(format!(
-                            "{id}: input {name}: reference {theirs}, plan {mine}"
-                        ));
+            match (recorded_inputs.get(name), resource.inputs.get(name)) {
+                (Some(theirs), Some(mine)) => match mine.evaluate(&reference) {
+                    Ok(mine) => {
+                        let mine = mine.to_json();
+                        if !same(theirs, &mine) {
+                            found.push(format!(
+                                "{id}: input {name}: reference {theirs}, plan {mine}"
+                            ));
+                        }
                     }
-                }
+                    // The reference's mocks answered every output the plan uses.
+                    Err(error) => {
+                        found.push(format!("{id}: input {name}: cannot evaluate: {error}"))
+                    }
+                },
                 (theirs, mine) => found.push(format!(
                     "{id}: input {name}: reference {theirs:?}, plan {mine:?}"
                 )),
@@ -240,12 +207,11 @@ fn differences(recorded: &Value, planned: &Value) -> Vec<String> {
             .filter_map(Value::as_str)
             .map(|d| reference.id(d))
             .collect();
-        let our_depends: BTreeSet<String> = resource["options"]["dependsOn"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
+        let our_depends: BTreeSet<String> = resource
+            .options
+            .depends_on
+            .iter()
+            .map(ToString::to_string)
             .collect();
         if their_depends != our_depends {
             found.push(format!(
@@ -260,8 +226,12 @@ fn differences(recorded: &Value, planned: &Value) -> Vec<String> {
             .filter_map(Value::as_str)
             .map(|d| reference.id(d))
             .collect();
-        let mut our_sources = BTreeSet::new();
-        output_dependencies(&resource["inputs"], &mut our_sources);
+        let our_sources: BTreeSet<String> = resource
+            .inputs
+            .values()
+            .flat_map(GraphValue::dependencies)
+            .map(|d| d.to_string())
+            .collect();
         if their_sources != our_sources {
             found.push(format!(
                 "{id}: inputs from outputs of: reference {their_sources:?}, plan {our_sources:?}"
@@ -308,7 +278,7 @@ fn assert_matches_reference(name: &str, resources: usize) -> Vec<&'static str> {
     let recorded = reference(name);
     let graph = plan(load(&reference_dir().join(name)));
     let planned = graph.to_plan_json();
-    let found = differences(&recorded, &planned);
+    let found = differences(&recorded, &graph);
     let unexplained: Vec<&String> = found
         .iter()
         .filter(|d| !FIXES.iter().any(|fix| (fix.accounts_for)(d)))
@@ -336,8 +306,11 @@ fn assert_matches_reference(name: &str, resources: usize) -> Vec<&'static str> {
     let reference = Reference::new(&recorded);
     let recorded_exports = recorded["exports"].as_object().expect("exports");
     for (name, value) in recorded_exports {
-        let mine = exports.get(name).and_then(|v| reference.evaluate(v));
-        assert_eq!(mine.as_ref(), Some(value), "export {name}");
+        let mine = graph
+            .exports()
+            .get(name)
+            .map(|v| v.evaluate(&reference).map(|v| v.to_json()));
+        assert_eq!(mine, Some(Ok(value.clone())), "export {name}");
     }
     assert_eq!(exports.len(), recorded_exports.len());
 
@@ -374,19 +347,38 @@ fn small_matches_the_reference() {
 fn a_changed_input_is_reported() {
     // The comparison itself must be able to fail.
     let recorded = reference("storage-only");
-    let mut planned = plan(load(&reference_dir().join("storage-only"))).to_plan_json();
-    let resources = planned["resources"].as_array_mut().expect("resources");
-    let bucket = resources
-        .iter_mut()
-        .find(|r| r["name"] == "fewgenomes-gcp-main-bucket")
-        .expect("bucket");
-    bucket["inputs"]["location"] = json!("us-central1");
-    resources.retain(|r| r["name"] != "common-gcp-main-bucket");
-    let found = differences(&recorded, &planned);
+    let graph = plan(load(&reference_dir().join("storage-only")));
+    let mut changed = Graph::new();
+    for resource in graph.resources() {
+        let mut resource = resource.clone();
+        match &*resource.id.name {
+            "common-gcp-main-bucket" => continue,
+            "fewgenomes-gcp-main-bucket" => {
+                resource
+                    .inputs
+                    .insert("location".into(), GraphValue::from("us-central1"));
+            }
+            "fewgenomes-analysis-group-cache-members" => {
+                resource.inputs.insert(
+                    "content".into(),
+                    GraphValue::from("nobody@example.org").secret(),
+                );
+            }
+            _ => {}
+        }
+        changed.declare(resource).expect("declare");
+    }
+    let found = differences(&recorded, &changed);
     assert!(
         found
             .iter()
             .any(|d| d.contains("fewgenomes-gcp-main-bucket: input location")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("fewgenomes-analysis-group-cache-members: input content")),
         "{found:#?}"
     );
     assert!(

@@ -333,15 +333,17 @@ fn finalize_groups(state: &mut State) -> Result<(), BuildError> {
             }
             if cache_members && cloud == CloudName::Gcp {
                 let ids = resolved_member_ids(state, cloud, &name);
+                // One id per line, or a single newline when there is none.
                 let contents = match sorted_member_list(ids) {
-                    Value::List(items) if items.is_empty() => Value::from("\n"),
-                    Value::List(items) => Value::String(
-                        items
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                    ),
+                    Value::List(items) => {
+                        let lines: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                        let text = lines.join("\n");
+                        Value::String(if text.is_empty() {
+                            "\n".to_owned()
+                        } else {
+                            text
+                        })
+                    }
                     deferred => Value::Function(Function::Lines(Box::new(deferred))),
                 };
                 let bucket = ResourceRef::Declared(members_cache_bucket(state)?);
