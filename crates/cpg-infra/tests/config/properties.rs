@@ -591,9 +591,10 @@ fn dataset(
     users: Vec<String>,
     dry_run: bool,
 ) -> BoxedStrategy<CpgDatasetConfig> {
+    // A dataset's dependencies (and common) must deploy wherever it does, so in a
+    // dry-run organisation every dataset deploys to both clouds.
     let locations = if dry_run {
         select(vec![
-            vec![CloudName::Gcp],
             vec![CloudName::Gcp, CloudName::DryRun],
             vec![CloudName::DryRun, CloudName::Gcp],
         ])
@@ -677,6 +678,11 @@ fn dataset(
                     budgets.insert(CloudName::DryRun, dry_budget);
                 }
                 let mut components = BTreeMap::new();
+                // Notebook temporary access needs the notebooks component on GCP.
+                let notebooks_on_gcp = gcp_components
+                    .as_ref()
+                    .is_none_or(|list| list.contains(&Component::Notebooks));
+                let notebook_tmp = notebook_tmp && notebooks_on_gcp;
                 if let Some(list) = gcp_components {
                     components.insert(CloudName::Gcp, list);
                 }

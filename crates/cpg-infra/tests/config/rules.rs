@@ -196,6 +196,19 @@ rules! {
         dir.replace("cpg.toml", "plugins_enabled = []", "plugins_enabled = [\"billing-aggregator\", \"billing-aggregator\"]");
     } => "cpg.toml: infrastructure.plugins_enabled[1] (line 6): plugin \"billing-aggregator\" is listed more than once";
 
+    dependency_must_deploy_to_the_same_clouds: |dir| {
+        dir.replace("production.yaml", "  setup_test: false\n", "  setup_test: false\n  deploy_locations: [gcp, dry-run]\n");
+        dir.replace("production.yaml", "    project: fewgenomes\n", "    project: fewgenomes\n  deploy_locations: [gcp]\n");
+    } => "production.yaml: validation.depends_on[0] (line 15): dataset \"fewgenomes\" does not deploy to dry-run, which this dataset deploys to and needs its groups on";
+
+    common_must_deploy_where_datasets_do: |dir| {
+        dir.replace("production.yaml", "    project: fewgenomes\n", "    project: fewgenomes\n  deploy_locations: [gcp, dry-run]\n");
+    } => "production.yaml: fewgenomes.deploy_locations[1] (line 8): the common dataset \"common\" does not deploy to dry-run, so this dataset's dry-run groups have nothing to join";
+
+    notebook_temporary_access_needs_notebooks: |dir| {
+        dir.replace("production.yaml", "    project: fewgenomes\n", "    project: fewgenomes\n  allow_notebook_tmp_main_read: true\n  components:\n    gcp: [storage]\n");
+    } => "production.yaml: fewgenomes.allow_notebook_tmp_main_read (line 8): allow_notebook_tmp_main_read needs the notebooks component on gcp";
+
     files_must_be_utf8: |dir| {
         dir.write_bytes("datasets/fewgenomes/members.yaml", b"analysis:\n- \xff\xfe\n");
     } => "datasets/fewgenomes/members.yaml: cannot read the file: the file is not UTF-8";

@@ -122,6 +122,19 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             }
         }
 
+        if dataset.allow_notebook_tmp_main_read
+            && dataset.deploy_locations.contains(&CloudName::Gcp)
+            && !dataset.has_component(CloudName::Gcp, Component::Notebooks)
+        {
+            findings.dataset(
+                name,
+                path(&["allow_notebook_tmp_main_read"]),
+                Problem::Invalid {
+                    message: "allow_notebook_tmp_main_read needs the notebooks component on gcp"
+                        .into(),
+                },
+            );
+        }
         if dataset.allow_notebook_tmp_main_read && !Section::Notebooks.present(infra) {
             findings.dataset(
                 name,

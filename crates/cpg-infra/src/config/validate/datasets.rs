@@ -113,7 +113,41 @@ fn dependency_entries(
 
 fn check_dependency_targets(cx: &Context<'_>, findings: &mut Findings) {
     for dataset in cx.datasets {
+        // Every dataset joins the common dataset's groups on each of its clouds.
+        if dataset.dataset != cx.infra.common_dataset
+            && let Some(common) = cx.by_name.get(cx.infra.common_dataset.as_str())
+        {
+            for (i, cloud) in dataset.deploy_locations.iter().enumerate() {
+                if !common.deploy_locations.contains(cloud) {
+                    findings.dataset(
+                        &dataset.dataset,
+                        path(&["deploy_locations"]).index(i),
+                        Problem::Invalid {
+                            message: format!(
+                                "the common dataset {:?} does not deploy to {cloud}, so this dataset's {cloud} groups have nothing to join",
+                                common.dataset
+                            ),
+                        },
+                    );
+                }
+            }
+        }
         for (key, index, target) in dependency_entries(dataset) {
+            if let Some(dependency) = cx.by_name.get(target.as_str()) {
+                for cloud in &dataset.deploy_locations {
+                    if !dependency.deploy_locations.contains(cloud) {
+                        findings.dataset(
+                            &dataset.dataset,
+                            path(&[key]).index(index),
+                            Problem::Invalid {
+                                message: format!(
+                                    "dataset {target:?} does not deploy to {cloud}, which this dataset deploys to and needs its groups on"
+                                ),
+                            },
+                        );
+                    }
+                }
+            }
             if !cx.by_name.contains_key(target.as_str()) {
                 findings.dataset(
                     &dataset.dataset,
