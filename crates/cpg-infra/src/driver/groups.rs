@@ -1,6 +1,6 @@
 //! Groups as placeholders: members are collected while datasets are built, nested
-//! groups stay groups, and [`GroupProvider::finalize`]-time code declares one
-//! membership per direct member once every group is known.
+//! groups stay groups, and group finalisation (in the organisation driver) declares
+//! one membership per direct member once every group is known.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

@@ -1,5 +1,5 @@
 //! The three drivers: [`CpgInfrastructure`] (the organisation), and per dataset and
-//! per dataset × cloud the views in [`dataset`] and [`dataset_cloud`]. They declare
+//! per dataset × cloud [`CpgDatasetInfrastructure`] and [`CpgDatasetCloudInfrastructure`]. They declare
 //! every resource, in the reference's order, into one [`Graph`].
 
 mod dataset;
