@@ -271,7 +271,12 @@ impl GcpCloud {
             .input("billingAccount", billing_account)
             .input("displayName", Value::output(project, "name"))
             .input("budgetFilter", filter);
-        if let Some(topic) = &self.gcp()?.budget_notification_pubsub {
+        if let Some(topic) = self
+            .gcp()?
+            .budget_notification_pubsub
+            .as_ref()
+            .filter(|topic| !topic.is_empty())
+        {
             budget_resource = budget_resource
                 .input(
                     "thresholdRules",

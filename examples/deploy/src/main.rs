@@ -100,9 +100,22 @@ fn main() -> ExitCode {
             dir,
             seed,
         }) => {
+            let occupied =
+                std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some());
+            if occupied {
+                eprintln!(
+                    "error: {} is not empty; generate writes a new directory",
+                    dir.display()
+                );
+                return ExitCode::from(1);
+            }
             let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
             match cpg_infra::synthetic::write_config_dir(&config, &dir) {
-                Ok(()) => emit(&format!("{}: {datasets} datasets\n", dir.display())),
+                Ok(()) => emit(&format!(
+                    "{}: {} datasets\n",
+                    dir.display(),
+                    config.datasets.len()
+                )),
                 Err(error) => {
                     eprintln!("error: cannot write {}: {error}", dir.display());
                     ExitCode::from(1)

@@ -5,22 +5,31 @@ use std::fmt::Write;
 
 use cpg_infra::graph::Graph;
 
-/// The dataset a resource belongs to: the longest dataset name that is a run of
-/// whole `-`-separated parts of its name; organisation-wide otherwise.
+/// The dataset a resource belongs to: the dataset its name starts with (as
+/// `{dataset}-{cloud}-…` names do), else the longest dataset name that is a run of
+/// whole `-`-separated parts of it (`metamist-project-{dataset}`, …);
+/// organisation-wide otherwise.
 fn owner<'a>(name: &str, datasets: &HashSet<&'a str>) -> &'a str {
     let parts: Vec<&str> = name.split('-').collect();
-    let mut best: Option<&'a str> = None;
+    let mut prefix: Option<&'a str> = None;
+    let mut anywhere: Option<&'a str> = None;
     for start in 0..parts.len() {
         for end in start + 1..=parts.len() {
             let candidate = parts[start..end].join("-");
-            if let Some(found) = datasets.get(candidate.as_str())
-                && best.is_none_or(|b| found.len() > b.len())
-            {
-                best = Some(found);
+            let Some(found) = datasets.get(candidate.as_str()) else {
+                continue;
+            };
+            let best = if start == 0 {
+                &mut prefix
+            } else {
+                &mut anywhere
+            };
+            if best.is_none_or(|b| found.len() > b.len()) {
+                *best = Some(found);
             }
         }
     }
-    best.unwrap_or("(organisation)")
+    prefix.or(anywhere).unwrap_or("(organisation)")
 }
 
 /// Renders the summary.

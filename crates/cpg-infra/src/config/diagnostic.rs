@@ -263,7 +263,8 @@ pub enum Problem {
     },
 }
 
-/// A configuration that failed validation: every problem found, in file order.
+/// A configuration that failed validation: every problem found (sorted by file and
+/// line when loaded from a directory).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("the configuration has {} problem{}", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
 pub struct InvalidConfig {

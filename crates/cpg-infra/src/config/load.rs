@@ -46,6 +46,7 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
         dir: dir.as_ref().to_path_buf(),
         diagnostics: Vec::new(),
         broken_files: BTreeSet::new(),
+        failed_datasets: Vec::new(),
     };
     let loaded = loader.load();
     let schema = loader.diagnostics;
@@ -55,9 +56,13 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
             // Where a value could not be read, a stand-in took its place: do not
             // report what follows from the stand-in.
             let follows_from_schema = loader.broken_files.contains(&diagnostic.file)
+                || loader.failed_datasets.iter().any(|(dataset, file, path)| {
+                    diagnostic.file.starts_with(&format!("datasets/{dataset}/"))
+                        || (diagnostic.file == *file && diagnostic.path.starts_with(path))
+                })
                 || schema
                     .iter()
-                    .any(|d| d.file == diagnostic.file && d.path.overlaps(&diagnostic.path));
+                    .any(|d| d.file == diagnostic.file && diagnostic.path.starts_with(&d.path));
             if !follows_from_schema {
                 diagnostics.push(diagnostic);
             }
@@ -75,6 +80,9 @@ struct Loader {
     diagnostics: Vec<Diagnostic>,
     /// Files that could not be read or parsed.
     broken_files: BTreeSet<String>,
+    /// Datasets whose options could not be decoded (a placeholder stands in for
+    /// them), with their key path in the dataset config.
+    failed_datasets: Vec<(String, String, KeyPath)>,
 }
 
 /// A value from a dataset file, for the dataset key it fills.
@@ -238,9 +246,17 @@ impl Loader {
         let node = Node::new(NodeValue::Map(entries), node.line);
         // A dataset that could not be decoded is kept as a placeholder under its
         // name, so that references to it are not reported as unknown.
-        let mut dataset = self
-            .decode_into::<CpgDatasetConfig>(datasets_file, &node, &base)
-            .unwrap_or_else(|| placeholder_dataset(&key.name));
+        let mut dataset = match self.decode_into::<CpgDatasetConfig>(datasets_file, &node, &base) {
+            Some(dataset) => dataset,
+            None => {
+                self.failed_datasets.push((
+                    key.name.clone(),
+                    datasets_file.name.clone(),
+                    base.clone(),
+                ));
+                placeholder_dataset(&key.name)
+            }
+        };
         // The key is the dataset's name; a differing `dataset` value is reported above.
         dataset.dataset.clone_from(&key.name);
 
@@ -453,6 +469,15 @@ impl Loader {
         };
         for (name, is_dir) in entries {
             if !is_dir {
+                self.push(
+                    &format!("datasets/{name}"),
+                    KeyPath::root(),
+                    None,
+                    Problem::UnknownFile {
+                        expected: vec!["a directory per dataset".to_owned()],
+                        suggestion: Suggestion::default(),
+                    },
+                );
                 continue;
             }
             let mut files = BTreeMap::new();
@@ -526,7 +551,8 @@ fn list_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        entries.push((name, entry.file_type()?.is_dir()));
+        // Follows symbolic links: a linked dataset directory is a directory.
+        entries.push((name, fs::metadata(entry.path())?.is_dir()));
     }
     entries.sort();
     Ok(entries)

@@ -19,7 +19,7 @@ use crate::graph::{Graph, GraphError, ResourceId, Value};
 
 pub use dataset::CpgDatasetInfrastructure;
 pub use dataset_cloud::CpgDatasetCloudInfrastructure;
-pub use groups::{Group, GroupMember, GroupProvider};
+pub(crate) use groups::GroupProvider;
 
 /// What stopped the infrastructure from being built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -79,10 +79,10 @@ pub enum BuildError {
         cycle: Vec<String>,
     },
     /// A feature the configuration enables that this release does not build yet.
-    #[error("dataset {dataset:?}: {feature} is not built by this release")]
+    #[error("{}{feature} is not built by this release", .dataset.as_ref().map(|d| format!("dataset {d:?}: ")).unwrap_or_default())]
     NotYetSupported {
-        /// The dataset.
-        dataset: String,
+        /// The dataset, when the feature is a dataset's.
+        dataset: Option<String>,
         /// The feature.
         feature: String,
     },
@@ -157,6 +157,8 @@ pub(crate) struct State {
     pub graph: Graph,
     pub config: Arc<CpgInfrastructureConfig>,
     pub datasets: BTreeMap<String, Arc<CpgDatasetConfig>>,
+    /// Dataset names in the order the config lists them.
+    pub config_order: Vec<String>,
     /// Dataset names, each after the datasets it depends on.
     pub order: Vec<String>,
     pub clouds: BTreeMap<(String, CloudName), Box<dyn Cloud>>,
@@ -192,6 +194,7 @@ impl State {
             graph: Graph::new(),
             config: Arc::clone(&infra.config),
             datasets,
+            config_order: infra.datasets.iter().map(|d| d.dataset.clone()).collect(),
             order,
             clouds,
             groups: GroupProvider::default(),

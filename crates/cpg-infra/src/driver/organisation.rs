@@ -12,7 +12,7 @@ use crate::custom;
 use crate::graph::{Function, Resource, ResourceId, Value};
 
 use super::groups::{Group, GroupMember};
-use super::naming::{member_hash, sort_members};
+use super::naming::{config_object, member_hash, prefixed_group, sort_members};
 use super::{BuildError, CpgDatasetInfrastructure, State};
 
 /// What the organisation-wide part created, kept so it is created once.
@@ -56,9 +56,9 @@ fn common(state: &State) -> String {
     state.config.common_dataset.clone()
 }
 
-fn not_yet(state: &State, feature: &str) -> BuildError {
+fn not_yet(_state: &State, feature: &str) -> BuildError {
     BuildError::NotYetSupported {
-        dataset: common(state),
+        dataset: None,
         feature: feature.to_owned(),
     }
 }
@@ -92,7 +92,12 @@ fn setup_pam_broker(state: &mut State) -> Result<(), BuildError> {
         return Ok(());
     }
     let common = common(state);
-    let project = state.datasets[&common].gcp.project.clone();
+    let Some(project) = state.datasets.get(&common).map(|d| d.gcp.project.clone()) else {
+        return Err(BuildError::UnknownGroup {
+            cloud: CloudName::Gcp,
+            name: format!("common dataset {common:?}"),
+        });
+    };
     let broker = state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.create_pam_broker(graph, &project)
     })?;
@@ -160,10 +165,7 @@ fn create_org_group(
     cache_members: bool,
 ) -> Result<ResourceId, BuildError> {
     let common = common(state);
-    let prefixed = format!(
-        "{}{name}",
-        state.config.group_prefix.as_deref().unwrap_or_default()
-    );
+    let prefixed = prefixed_group(state.config.group_prefix.as_deref(), name);
     let resource = state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.create_group(graph, &prefixed, description)
     })?;
@@ -478,7 +480,8 @@ fn generate_dropbox_config(state: &mut State) -> Result<(), BuildError> {
         return Ok(());
     };
     let mut dropboxes = Vec::new();
-    for (project, config) in &state.datasets {
+    for project in &state.config_order {
+        let config = &state.datasets[project];
         let Some(upload) = &config.upload_config else {
             continue;
         };
@@ -590,18 +593,15 @@ fn output_infrastructure_config(state: &mut State) -> Result<(), BuildError> {
         value: Box::new(Value::map([("infrastructure", Value::map(items))])),
         merge: Vec::new(),
     });
-    let destination = state.config.config_destination.clone();
-    let Some((bucket_name, suffix)) = destination
-        .strip_prefix("gs://")
-        .and_then(|rest| rest.split_once('/'))
+    let Some((bucket_name, output_name)) =
+        config_object(&state.config.config_destination, "infrastructure.toml")
     else {
         return Err(not_yet(
             state,
             "a config_destination other than gs://<bucket>/<path>",
         ));
     };
-    let bucket = ResourceRef::Named(bucket_name.to_owned());
-    let output_name = format!("{suffix}/infrastructure.toml");
+    let bucket = ResourceRef::Named(bucket_name);
     state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.add_blob_to_bucket(
             graph,

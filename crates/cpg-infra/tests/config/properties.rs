@@ -425,7 +425,9 @@ fn small_sections() -> BoxedStrategy<SmallSections> {
 }
 
 fn adhoc_groups(members: Vec<String>) -> BoxedStrategy<Vec<AdhocGroup>> {
-    btree_map(text(), (text(), some_of(&members)), 0..3)
+    // Ad-hoc group names are cloud group names; "adhoc-" keeps them apart from the
+    // datasets' own groups.
+    btree_map("adhoc-[a-z0-9]{1,8}", (text(), some_of(&members)), 0..3)
         .prop_map(|groups| {
             groups
                 .into_iter()
@@ -449,9 +451,17 @@ fn infrastructure(
 ) -> BoxedStrategy<CpgInfrastructureConfig> {
     let keys: Vec<String> = users.keys().cloned().collect();
     (
-        (text(), text(), select(datasets), text()),
+        // The common dataset is the first: every other dataset depends on it, and
+        // dependencies only point to earlier datasets, so there is no cycle.
         (
-            unique(text(), 0..4),
+            text(),
+            text(),
+            Just(datasets[0].clone()),
+            "gs://[a-z][a-z0-9-]{2,10}/[a-z/]{0,10}",
+        ),
+        (
+            // This release runs no plugins: none may be enabled.
+            Just(Vec::<String>::new()),
             gcp_config(),
             option::of(azure_config()),
             hail_config(),
@@ -671,7 +681,8 @@ fn dataset(
                 let enable_release = release_mode >= 1;
                 let enable_shared_project = release_mode == 2;
                 if enable_shared_project {
-                    gcp_budget.shared_total_budget = Some(shared_total);
+                    // A shared project needs a positive total budget.
+                    gcp_budget.shared_total_budget = Some(shared_total.max(1));
                 }
                 let mut budgets = BTreeMap::from([(CloudName::Gcp, gcp_budget)]);
                 if let Some(dry_budget) = dry_budget {
@@ -1136,9 +1147,12 @@ proptest! {
             prop_assert!(cycle.len() >= 2, "{cycle:?}");
             prop_assert_eq!(cycle.first(), cycle.last());
             prop_assert!(cycle.contains(&name_i) && cycle.contains(&name_j), "{cycle:?}");
+            let common = &config.infrastructure.common_dataset;
             for pair in cycle.windows(2) {
+                // Every dataset but common also depends on common.
+                let implicit = pair[1] == *common && pair[0] != *common;
                 prop_assert!(
-                    dependency_entry(by_name[pair[0].as_str()], &pair[1]).is_some(),
+                    implicit || dependency_entry(by_name[pair[0].as_str()], &pair[1]).is_some(),
                     "{} does not depend on {} in {cycle:?}",
                     pair[0],
                     pair[1]

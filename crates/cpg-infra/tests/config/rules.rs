@@ -209,6 +209,26 @@ rules! {
         dir.replace("production.yaml", "    project: fewgenomes\n", "    project: fewgenomes\n  allow_notebook_tmp_main_read: true\n  components:\n    gcp: [storage]\n");
     } => "production.yaml: fewgenomes.allow_notebook_tmp_main_read (line 8): allow_notebook_tmp_main_read needs the notebooks component on gcp";
 
+    dependency_listed_twice: |dir| {
+        dir.replace("production.yaml", "  - fewgenomes\n", "  - fewgenomes\n  - fewgenomes\n");
+    } => "production.yaml: validation.depends_on[1] (line 14): dependency \"fewgenomes\" is listed more than once";
+
+    member_listed_twice: |dir| {
+        dir.append("datasets/fewgenomes/members.yaml", "- bob\n");
+    } => "datasets/fewgenomes/members.yaml: analysis[1] (line 5): member \"bob\" is listed more than once";
+
+    common_in_a_dependency_cycle: |dir| {
+        dir.replace("production.yaml", "  create_container_registry: true\n", "  create_container_registry: true\n  depends_on_readonly: [fewgenomes]\n");
+    } => "production.yaml: common.depends_on_readonly[0] (line 5): dependency cycle: common -> fewgenomes -> common";
+
+    config_destination_is_a_gcs_path: |dir| {
+        dir.replace("cpg.toml", "gs://cpg-config/deploy", "s3://cpg-config");
+    } => "cpg.toml: infrastructure.config_destination (line 5): \"s3://cpg-config\" is not of the form gs://<bucket>/<path>";
+
+    adhoc_group_names_are_not_taken: |dir| {
+        dir.append("cpg.toml", "\n[[infrastructure.adhoc_groups]]\nname = \"fewgenomes-analysis\"\ndescription = \"x\"\n");
+    } => "cpg.toml: infrastructure.adhoc_groups[0].name (line 63): the group name \"fewgenomes-analysis\" is taken by the infrastructure's own groups";
+
     files_must_be_utf8: |dir| {
         dir.write_bytes("datasets/fewgenomes/members.yaml", b"analysis:\n- \xff\xfe\n");
     } => "datasets/fewgenomes/members.yaml: cannot read the file: the file is not UTF-8";

@@ -158,6 +158,11 @@ impl KeyPath {
         self.0[..n] == other.0[..n]
     }
 
+    /// Whether this path is `prefix` or lies below it.
+    pub fn starts_with(&self, prefix: &KeyPath) -> bool {
+        self.0.len() >= prefix.0.len() && self.0[..prefix.0.len()] == prefix.0[..]
+    }
+
     /// Whether this is the root.
     pub fn is_root(&self) -> bool {
         self.0.is_empty()

@@ -89,7 +89,16 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             let at = path(&["deploy_locations"]).index(i);
             let needs: &[Section] = match cloud {
                 CloudName::Gcp => &[Section::Gcp, Section::Billing],
-                CloudName::Azure => &[Section::Azure],
+                CloudName::Azure => {
+                    findings.dataset(
+                        name,
+                        at.clone(),
+                        Problem::Invalid {
+                            message: "azure is not supported by this release".into(),
+                        },
+                    );
+                    &[Section::Azure]
+                }
                 CloudName::DryRun => &[],
             };
             for section in needs {
@@ -191,13 +200,14 @@ fn check_shared_project(dataset: &CpgDatasetConfig, findings: &mut Findings) {
     match dataset.budgets.get(&CloudName::Gcp) {
         // A missing budget is already reported for the deploy location.
         None => {}
-        Some(budget) if budget.shared_total_budget.is_none() => findings.dataset(
-            name,
-            path(&["budgets", "gcp", "shared_total_budget"]),
-            Problem::SharedProjectIncomplete {
-                needs: "budgets.gcp.shared_total_budget".into(),
-            },
-        ),
+        Some(budget) if budget.shared_total_budget.is_none_or(|total| total <= 0) => findings
+            .dataset(
+                name,
+                path(&["budgets", "gcp", "shared_total_budget"]),
+                Problem::SharedProjectIncomplete {
+                    needs: "budgets.gcp.shared_total_budget".into(),
+                },
+            ),
         Some(_) => {}
     }
 }

@@ -132,7 +132,20 @@ fn check_dependency_targets(cx: &Context<'_>, findings: &mut Findings) {
                 }
             }
         }
+        // Listing a dataset in both lists is allowed (both wirings apply); twice in
+        // one list is not.
+        let mut listed = std::collections::BTreeSet::new();
         for (key, index, target) in dependency_entries(dataset) {
+            if !listed.insert((key, target.as_str())) {
+                findings.dataset(
+                    &dataset.dataset,
+                    path(&[key]).index(index),
+                    Problem::Duplicate {
+                        what: "dependency".into(),
+                        name: target.clone(),
+                    },
+                );
+            }
             if let Some(dependency) = cx.by_name.get(target.as_str()) {
                 for cloud in &dataset.deploy_locations {
                     if !dependency.deploy_locations.contains(cloud) {
@@ -169,8 +182,12 @@ pub(crate) fn dependency_cycles(cx: &Context<'_>) -> Vec<Vec<String>> {
         .by_name
         .iter()
         .map(|(name, dataset)| {
+            // Every dataset also depends on the common dataset.
+            let common = cx.infra.common_dataset.as_str();
+            let implicit = (*name != common).then_some(common);
             let targets = dependency_entries(dataset)
                 .map(|(_, _, t)| t.as_str())
+                .chain(implicit)
                 .filter(|t| cx.by_name.contains_key(t))
                 .collect();
             (*name, targets)
@@ -212,12 +229,20 @@ pub(crate) fn dependency_cycles(cx: &Context<'_>) -> Vec<Vec<String>> {
                     let from = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
                     let mut cycle: Vec<String> =
                         stack[from..].iter().map(|(n, _)| (*n).to_owned()).collect();
-                    let smallest = cycle
-                        .iter()
-                        .enumerate()
-                        .min_by(|a, b| a.1.cmp(b.1))
-                        .map_or(0, |(i, _)| i);
-                    cycle.rotate_left(smallest);
+                    // Start at the smallest dataset whose edge to the next is written in
+                    // the config (not the implicit one to common), so the cycle can be
+                    // reported at that entry.
+                    let explicit = |i: usize| {
+                        let next = &cycle[(i + 1) % cycle.len()];
+                        cx.by_name
+                            .get(cycle[i].as_str())
+                            .is_some_and(|d| dependency_entries(d).any(|(_, _, t)| t == next))
+                    };
+                    let start = (0..cycle.len())
+                        .filter(|i| explicit(*i))
+                        .min_by(|a, b| cycle[*a].cmp(&cycle[*b]))
+                        .unwrap_or(0);
+                    cycle.rotate_left(start);
                     cycle.push(cycle[0].clone());
                     cycles.insert(cycle);
                 }

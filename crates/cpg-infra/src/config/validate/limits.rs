@@ -1,6 +1,7 @@
 //! Names derived from the config must fit the clouds' limits: GCP service account ids
 //! (6–30 characters), bucket names (3–63), group email local parts (up to 64) and
-//! Azure storage account names (3–24 lowercase letters and digits).
+//! Azure storage account names (3–24 characters; the reference keeps only the
+//! lowercase letters of prefix and dataset).
 
 use std::ops::RangeInclusive;
 

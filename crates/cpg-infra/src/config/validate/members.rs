@@ -11,6 +11,16 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         let clouds = &dataset.deploy_locations;
         for (group, members) in &dataset.members {
             for (i, member) in members.iter().enumerate() {
+                if members[..i].contains(member) {
+                    findings.dataset(
+                        &dataset.dataset,
+                        path(&["members", group.as_str()]).index(i),
+                        Problem::Duplicate {
+                            what: "member".into(),
+                            name: member.clone(),
+                        },
+                    );
+                }
                 let at = path(&["members", group.as_str()]).index(i);
                 let needed_by = format!("dataset {:?} deploys to", dataset.dataset);
                 check_member(cx, member, clouds, &needed_by, |problem| {

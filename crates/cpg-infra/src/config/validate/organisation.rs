@@ -5,10 +5,38 @@ use std::collections::BTreeSet;
 use super::{Context, Findings, path};
 use crate::config::diagnostic::Problem;
 
+/// Organisation-wide groups the infrastructure creates itself.
+const RESERVED_GROUPS: [&str; 3] = [
+    "sample-metadata-invokers",
+    "analysis-runner-config-viewers-group",
+    "internal-logs-access",
+];
+
 /// The billing aggregator runs between once an hour and once a day.
 const INTERVAL_HOURS: std::ops::RangeInclusive<i64> = 1..=24;
 
 pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
+    if !cx.infra.plugins_enabled.is_empty() {
+        findings.infra(
+            path(&["plugins_enabled"]),
+            Problem::Invalid {
+                message: "plugins are not supported by this release".into(),
+            },
+        );
+    }
+    let destination = &cx.infra.config_destination;
+    let well_formed = destination
+        .strip_prefix("gs://")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(bucket, _)| !bucket.is_empty());
+    if !well_formed {
+        findings.infra(
+            path(&["config_destination"]),
+            Problem::Invalid {
+                message: format!("{destination:?} is not of the form gs://<bucket>/<path>"),
+            },
+        );
+    }
     let mut seen = BTreeSet::new();
     for (i, plugin) in cx.infra.plugins_enabled.iter().enumerate() {
         if !seen.insert(plugin.as_str()) {
@@ -40,6 +68,28 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
 
     let mut groups = BTreeSet::new();
     for (i, group) in cx.infra.adhoc_groups.iter().flatten().enumerate() {
+        let name = &group.name;
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let taken = RESERVED_GROUPS.contains(&name.as_str())
+            || cx
+                .by_name
+                .keys()
+                .any(|dataset| name.starts_with(&format!("{dataset}-")));
+        if !valid || taken {
+            findings.infra(
+                path(&["adhoc_groups"]).index(i).key("name"),
+                Problem::Invalid {
+                    message: if valid {
+                        format!("the group name {name:?} is taken by the infrastructure's own groups")
+                    } else {
+                        format!("the group name {name:?} may hold lowercase letters, digits and hyphens only")
+                    },
+                },
+            );
+        }
         if !groups.insert(group.name.as_str()) {
             findings.infra(
                 path(&["adhoc_groups"]).index(i).key("name"),

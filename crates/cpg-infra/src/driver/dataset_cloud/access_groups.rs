@@ -117,8 +117,9 @@ impl CpgDatasetCloudInfrastructure<'_> {
     /// (and of the common dataset); read-only dependencies get the reading groups.
     fn setup_dependencies_group_memberships(&mut self) -> Result<(), BuildError> {
         let mut dependencies = self.dataset.depends_on.clone();
-        if !self.is_common() {
-            dependencies.push(self.state.config.common_dataset.clone());
+        let common = &self.state.config.common_dataset;
+        if !self.is_common() && !dependencies.contains(common) {
+            dependencies.push(common.clone());
         }
         for dependency in &dependencies {
             let mut groups: Vec<&str> = TRANSITIVE_GROUPS.to_vec();

@@ -29,9 +29,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
                 GroupMember::Group(group),
             )?;
         }
-        if self.is_gcp()
-            && let Some(runner) = self.state.config.analysis_runner.clone()
-        {
+        if let Some(runner) = self.state.config.analysis_runner.clone() {
             let analysis: Member = self.group_as_member("analysis")?;
             self.declare(|cloud, graph| {
                 cloud.add_cloudrun_invoker(

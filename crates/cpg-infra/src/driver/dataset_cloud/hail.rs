@@ -139,7 +139,12 @@ impl CpgDatasetCloudInfrastructure<'_> {
         let Some(hail) = self.state.config.hail.clone() else {
             return Ok(());
         };
-        let (true, Some(secret)) = (self.is_gcp(), hail.gcp.git_credentials_secret_name) else {
+        // An empty name counts as none, as in the reference.
+        let secret = hail
+            .gcp
+            .git_credentials_secret_name
+            .filter(|name| !name.is_empty());
+        let (true, Some(secret)) = (self.is_gcp(), secret) else {
             return Ok(());
         };
         let secret = ResourceRef::Named(secret);

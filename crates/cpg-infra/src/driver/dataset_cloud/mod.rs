@@ -215,7 +215,7 @@ impl<'s> CpgDatasetCloudInfrastructure<'s> {
 
     fn not_yet(&self, feature: &str) -> BuildError {
         BuildError::NotYetSupported {
-            dataset: self.dataset.dataset.clone(),
+            dataset: Some(self.dataset.dataset.clone()),
             feature: feature.to_owned(),
         }
     }

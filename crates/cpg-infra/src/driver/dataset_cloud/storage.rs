@@ -541,17 +541,15 @@ impl CpgDatasetCloudInfrastructure<'_> {
         if self.cloud == CloudName::DryRun {
             return Ok(());
         }
-        let destination = self.state.config.config_destination.clone();
-        let Some((bucket, suffix)) = destination
-            .strip_prefix("gs://")
-            .and_then(|rest| rest.split_once('/'))
+        let cloud = self.cloud;
+        let resource_name = format!("storage-config-{cloud}-{}-{namespace}", self.name());
+        let name = format!("storage/{cloud}/{}-{namespace}.toml", self.name());
+        let Some((bucket, output_name)) =
+            super::super::naming::config_object(&self.state.config.config_destination, &name)
         else {
             return Err(self.not_yet("a config_destination other than gs://<bucket>/<path>"));
         };
-        let cloud = self.cloud;
-        let resource_name = format!("storage-config-{cloud}-{}-{namespace}", self.name());
-        let output_name = format!("{suffix}/storage/{cloud}/{}-{namespace}.toml", self.name());
-        let bucket = ResourceRef::Named(bucket.to_owned());
+        let bucket = ResourceRef::Named(bucket);
         if cloud != CloudName::Gcp {
             return Err(self.not_yet("writing storage configs from a non-GCP deploy location"));
         }
