@@ -350,6 +350,14 @@ impl GcpCloud {
         Ok(binding)
     }
 
+    /// `project`, or the dataset's own project id when none is given.
+    fn project_or_own(&mut self, graph: &mut Graph, project: Option<Value>) -> CloudResult<Value> {
+        match project {
+            Some(project) => Ok(project),
+            None => self.project_id(graph),
+        }
+    }
+
     fn project_numbers(project: &ResourceId) -> Value {
         Value::List(vec![Value::concat([
             Value::from("projects/"),
@@ -569,10 +577,7 @@ impl Cloud for GcpCloud {
         resource_key: Option<&str>,
     ) -> CloudResult<ResourceId> {
         let key = resource_key.map_or_else(|| format!("service-account-{name}"), str::to_owned);
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         let iam = self.service(graph, Service::Iam)?;
         Ok(graph.declare(
             resource(tokens::SERVICE_ACCOUNT, self.pulumi_name(&key))
@@ -711,10 +716,7 @@ impl Cloud for GcpCloud {
         resource_key: Option<&str>,
     ) -> CloudResult<ResourceId> {
         let resource_name = resource_key.map_or_else(|| self.pulumi_name(name), str::to_owned);
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         let secret_manager = self.service(graph, Service::SecretManager)?;
         let replicas = Value::List(vec![Value::map([(
             "location",
@@ -745,10 +747,7 @@ impl Cloud for GcpCloud {
             SecretMembership::Admin => "roles/secretmanager.secretVersionManager",
             SecretMembership::Accessor => "roles/secretmanager.secretAccessor",
         };
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         let secret_id = match secret {
             ResourceRef::Declared(id) => Value::output(id, "id"),
             ResourceRef::Named(name) if name.matches('/').count() == 3 => {
@@ -815,10 +814,7 @@ impl Cloud for GcpCloud {
             ContainerRegistryMembership::Reader => "roles/artifactregistry.reader",
             ContainerRegistryMembership::Writer => "roles/artifactregistry.writer",
         };
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         let repository = match registry {
             ResourceRef::Declared(id) => Value::output(id, "id"),
             ResourceRef::Named(name) => Value::from(name.as_str()),
@@ -842,10 +838,7 @@ impl Cloud for GcpCloud {
         role: &str,
         project: Option<Value>,
     ) -> CloudResult<()> {
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         graph.declare(
             resource(tokens::PROJECT_IAM_MEMBER, self.pulumi_name(key))
                 .input("project", project)

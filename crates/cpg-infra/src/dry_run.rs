@@ -91,6 +91,14 @@ impl DryRunCloud {
         Ok(graph.declare(resource)?)
     }
 
+    /// `project`, or the dataset's own project id when none is given.
+    fn project_or_own(&mut self, graph: &mut Graph, project: Option<Value>) -> CloudResult<Value> {
+        match project {
+            Some(project) => Ok(project),
+            None => self.project_id(graph),
+        }
+    }
+
     fn grant(
         &self,
         graph: &mut Graph,
@@ -275,10 +283,7 @@ impl Cloud for DryRunCloud {
         project: Option<Value>,
         resource_key: Option<&str>,
     ) -> CloudResult<ResourceId> {
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         let key = resource_key.map_or_else(|| format!("service-account-{name}"), str::to_owned);
         self.declare(
             graph,
@@ -370,10 +375,7 @@ impl Cloud for DryRunCloud {
         project: Option<Value>,
         resource_key: Option<&str>,
     ) -> CloudResult<ResourceId> {
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         let resource_name = resource_key.map_or_else(|| self.pulumi_name(name), str::to_owned);
         Ok(graph.declare(
             Resource::new(token("Secret"), resource_name)
@@ -453,10 +455,7 @@ impl Cloud for DryRunCloud {
         role: &str,
         project: Option<Value>,
     ) -> CloudResult<()> {
-        let project = match project {
-            Some(project) => project,
-            None => self.project_id(graph)?,
-        };
+        let project = self.project_or_own(graph, project)?;
         self.grant(graph, key, project, member, role)
     }
 
