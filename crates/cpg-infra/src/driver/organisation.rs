@@ -43,7 +43,7 @@ pub(crate) fn main(state: &mut State) -> Result<(), BuildError> {
 
     deploy_adhoc(state)?;
     if !state.config.plugins_enabled.is_empty() {
-        return Err(not_yet(state, "plugins"));
+        return Err(not_yet("plugins"));
     }
     finalize_groups(state)?;
     setup_hail_batch_billing_project_members(state)?;
@@ -56,7 +56,8 @@ fn common(state: &State) -> String {
     state.config.common_dataset.clone()
 }
 
-fn not_yet(_state: &State, feature: &str) -> BuildError {
+/// An organisation-wide feature this release does not build.
+fn not_yet(feature: &str) -> BuildError {
     BuildError::NotYetSupported {
         dataset: None,
         feature: feature.to_owned(),
@@ -597,7 +598,6 @@ fn output_infrastructure_config(state: &mut State) -> Result<(), BuildError> {
         config_object(&state.config.config_destination, "infrastructure.toml")
     else {
         return Err(not_yet(
-            state,
             "a config_destination other than gs://<bucket>/<path>",
         ));
     };
