@@ -334,13 +334,30 @@ fn reference_configs_validate_clean() {
         if !path.is_dir() {
             continue;
         }
-        if let Err(invalid) = cpg_infra::config::load_dir(&path) {
-            let shown: Vec<String> = invalid
+        let outcome = cpg_infra::config::load_dir(&path).map_err(|invalid| {
+            invalid
                 .diagnostics
                 .iter()
                 .map(ToString::to_string)
-                .collect();
-            panic!("{} is invalid: {shown:#?}", path.display());
+                .collect::<Vec<String>>()
+        });
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        // What this release does not build yet is the only problem reported for them.
+        let not_yet: &[&str] = match name {
+            "small-plugins" => &[
+                "cpg.toml: infrastructure.plugins_enabled (line 7): plugins are not supported by this release",
+            ],
+            "azure-common" => &[
+                "production.yaml: common.deploy_locations[1] (line 8): azure is not supported by this release",
+            ],
+            _ => &[],
+        };
+        match outcome {
+            Ok(_) => assert!(not_yet.is_empty(), "{} validated", path.display()),
+            Err(shown) => assert_eq!(shown, not_yet, "{} is invalid", path.display()),
         }
         checked += 1;
     }
