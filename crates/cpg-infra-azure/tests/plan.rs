@@ -1,0 +1,6 @@
+//! Integration tests of planning with the Azure cloud beside GCP.
+
+mod plan {
+    pub mod parity;
+    pub mod support;
+}
