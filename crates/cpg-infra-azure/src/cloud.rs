@@ -456,3 +456,192 @@ impl Cloud for AzureCloud {
         Err(Self::unsupported("Cloud Run"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cpg_infra::cloud::{BucketSpec, CloudError, LifecycleRule};
+    use cpg_infra::config::{
+        AzureConfig, CpgDatasetConfig, CpgInfrastructureConfig, DatasetGcpConfig,
+    };
+
+    use super::*;
+
+    fn cloud(dataset: &str) -> AzureCloud {
+        let config = CpgInfrastructureConfig::builder()
+            .domain("example.org")
+            .budget_currency("AUD")
+            .common_dataset("common")
+            .config_destination("gs://config/deploy")
+            .azure(
+                AzureConfig::builder()
+                    .region("australiaeast")
+                    .subscription("sub")
+                    .tenant("tenant")
+                    .dataset_storage_prefix("cpg")
+                    .config_bucket_name("config")
+                    .build(),
+            )
+            .build();
+        let dataset = CpgDatasetConfig::builder()
+            .dataset(dataset)
+            .gcp(DatasetGcpConfig::builder().project("p").build())
+            .build();
+        AzureCloud::new(Arc::new(config), Arc::new(dataset))
+    }
+
+    fn inputs(graph: &Graph, type_token: &str, name: &str) -> serde_json::Value {
+        let id = ResourceId::new(type_token, name);
+        let resource = graph.get(&id).unwrap_or_else(|| panic!("no {id}"));
+        Value::Map(resource.inputs.clone()).to_json()
+    }
+
+    #[test]
+    fn each_dataset_gets_its_own_key_vault() {
+        let mut graph = Graph::new();
+        for dataset in ["ds1", "ds2"] {
+            let mut azure = cloud(dataset);
+            let secret = azure
+                .create_secret(&mut graph, "token", None, None)
+                .expect("secret");
+            azure
+                .add_secret_version(&mut graph, "token-version", &secret, Value::from("s3cret"))
+                .expect("version");
+        }
+        let one = inputs(&graph, tokens::VAULT, "ds1-azure-vault");
+        let two = inputs(&graph, tokens::VAULT, "ds2-azure-vault");
+        // The reference named every vault `secrets`.
+        assert_eq!(one["vaultName"], "cpgds1");
+        assert_eq!(two["vaultName"], "cpgds2");
+        // A vault needs a SKU; its secrets are governed by role assignments.
+        assert_eq!(one["properties"]["sku"]["name"], "standard");
+        assert_eq!(one["properties"]["enableRbacAuthorization"], true);
+        assert_eq!(one["properties"]["tenantId"], "tenant");
+        let version = inputs(&graph, tokens::SECRET, "ds1-azure-token-version");
+        assert_eq!(
+            version["properties"]["value"],
+            serde_json::json!({"$secret": "s3cret"})
+        );
+    }
+
+    #[test]
+    fn secret_members_get_a_role_on_the_secret() {
+        let mut graph = Graph::new();
+        let mut azure = cloud("ds");
+        let secret = azure
+            .create_secret(&mut graph, "token", None, None)
+            .expect("secret");
+        azure
+            .add_secret_member(
+                &mut graph,
+                "reader",
+                &ResourceRef::Declared(secret.clone()),
+                &Member::Id("robot".into()),
+                SecretMembership::Accessor,
+                None,
+            )
+            .expect("member");
+        let grant = inputs(&graph, tokens::ROLE_ASSIGNMENT, "ds-azure-reader");
+        assert_eq!(
+            grant["roleDefinitionId"],
+            roles::definition(roles::SECRETS_USER)
+        );
+        assert_eq!(grant["scope"]["$output"]["resource"], secret.to_string());
+    }
+
+    #[test]
+    fn create_project_declares_a_resource_group_with_a_location() {
+        let mut graph = Graph::new();
+        let mut azure = cloud("ds");
+        let group = azure
+            .create_project(&mut graph, "shared-project", Value::from("cpgds-shared"))
+            .expect("resource group");
+        assert_eq!(&*group.name, "ds-azure-shared-project");
+        let declared = inputs(&graph, tokens::RESOURCE_GROUP, "ds-azure-shared-project");
+        assert_eq!(declared["resourceGroupName"], "cpgds-shared");
+        assert_eq!(declared["location"], "australiaeast");
+    }
+
+    #[test]
+    fn lifecycle_rules_become_one_management_policy() {
+        let mut graph = Graph::new();
+        let mut azure = cloud("ds");
+        let incomplete = LifecycleRule::Temporary {
+            days: 8,
+            matches_prefixes: vec!["incomplete/".into()],
+        };
+        azure
+            .create_bucket(
+                &mut graph,
+                &BucketSpec::new("main-upload-db-x", vec![incomplete]),
+            )
+            .expect("dropbox");
+        azure
+            .create_bucket(
+                &mut graph,
+                &BucketSpec::new("main", vec![LifecycleRule::Undelete { days: 30 }]),
+            )
+            .expect("main");
+        azure
+            .create_bucket(
+                &mut graph,
+                &BucketSpec::new("archive", vec![LifecycleRule::Undelete { days: 45 }]),
+            )
+            .expect("archive");
+        azure.finalise(&mut graph).expect("finalise");
+        let policy = inputs(
+            &graph,
+            tokens::MANAGEMENT_POLICY,
+            "ds-azure-cpgds-management-policy",
+        );
+        let rules = policy["policy"]["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), 1);
+        // Only incomplete uploads expire, not the whole dropbox.
+        assert_eq!(
+            rules[0]["definition"]["filters"]["prefixMatch"],
+            serde_json::json!(["main-upload-db-x/incomplete/"])
+        );
+        assert_eq!(rules[0]["name"], "main-upload-db-x-bucket-rule-tmp");
+        // The longest retention any container asked for, never a silent overwrite.
+        let retention = inputs(
+            &graph,
+            tokens::BLOB_SERVICE_PROPERTIES,
+            "ds-azure-cpgds-45day-undelete-rule",
+        );
+        assert_eq!(retention["deleteRetentionPolicy"]["days"], 45);
+    }
+
+    #[test]
+    fn what_azure_has_no_equivalent_of_is_an_error() {
+        let mut graph = Graph::new();
+        let mut azure = cloud("ds");
+        let account = azure
+            .create_machine_account(&mut graph, "robot", None, None)
+            .expect("identity");
+        let refused = azure.add_member_to_machine_account_role(
+            &mut graph,
+            "key",
+            &account,
+            &Member::Id("x".into()),
+            MachineAccountRole::Access,
+        );
+        assert!(matches!(
+            refused,
+            Err(CloudError::Unsupported {
+                cloud: CloudName::Azure,
+                ..
+            })
+        ));
+        assert!(
+            azure
+                .create_monthly_budget(&mut graph, "monthly-budget", 10, None)
+                .is_err()
+        );
+        assert!(
+            azure
+                .get_credentials_for_machine_account(&mut graph, "key", &account)
+                .is_err()
+        );
+    }
+}
