@@ -1,6 +1,7 @@
 //! Integration tests of planning with the Azure cloud beside GCP.
 
 mod plan {
+    pub mod example;
     pub mod fixes;
     pub mod parity;
     pub mod support;
