@@ -3,6 +3,7 @@
 mod plan {
     pub mod example;
     pub mod fixes;
+    pub mod names;
     pub mod parity;
     pub mod support;
 }
