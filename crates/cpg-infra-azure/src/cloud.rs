@@ -89,7 +89,8 @@ impl Cloud for AzureCloud {
 
     /// A blob container in the dataset's storage account; its lifecycle rules join
     /// the account's management policy. Versioning, Autoclass, requester-pays and
-    /// soft-delete settings have no per-container equivalent.
+    /// soft-delete settings have no per-container equivalent, and container names
+    /// are the account's own, so `unique` changes nothing.
     fn create_bucket(&mut self, graph: &mut Graph, spec: &BucketSpec) -> CloudResult<ResourceId> {
         let name = spec.name.as_str();
         for rule in &spec.lifecycle_rules {
@@ -610,6 +611,24 @@ mod tests {
             "ds-azure-cpgds-45day-undelete-rule",
         );
         assert_eq!(retention["deleteRetentionPolicy"]["days"], 45);
+    }
+
+    #[test]
+    fn a_dataset_region_overrides_the_organisations() {
+        let mut graph = Graph::new();
+        let mut azure = cloud("ds");
+        let mut dataset = (*azure.dataset).clone();
+        dataset.azure = Some(
+            cpg_infra::config::DatasetAzureConfig::builder()
+                .region("westeurope")
+                .build(),
+        );
+        azure.dataset = Arc::new(dataset);
+        azure.storage_account(&mut graph).expect("account");
+        let account = inputs(&graph, tokens::STORAGE_ACCOUNT, "ds-azure-cpgds");
+        assert_eq!(account["location"], "westeurope");
+        let group = inputs(&graph, tokens::RESOURCE_GROUP, "ds-azure-cpgds");
+        assert_eq!(group["location"], "westeurope");
     }
 
     #[test]

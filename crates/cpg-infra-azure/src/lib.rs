@@ -96,9 +96,12 @@ impl AzureCloud {
             })
     }
 
-    /// The organisation's region, as the reference uses it for every resource.
+    /// The dataset's region (`azure.region` in its config), or the organisation's.
     fn region(&self) -> CloudResult<String> {
-        Ok(self.azure()?.region.clone())
+        match self.dataset.azure.as_ref().and_then(|a| a.region.clone()) {
+            Some(region) => Ok(region),
+            None => Ok(self.azure()?.region.clone()),
+        }
     }
 
     fn prefix(&self) -> CloudResult<String> {
