@@ -210,6 +210,11 @@ rules! {
         dir.append("production.yaml", "azds:\n  gcp:\n    project: azure-dataset\n  deploy_locations: [azure]\n  enable_release: true\n  enable_shared_project: true\n  components:\n    azure: [storage]\n");
     } => "production.yaml: azds.enable_shared_project (line 19): a shared project has no Azure equivalent (it needs a budget and machine-account roles); deploy this dataset to gcp only";
 
+    azure_only_temporary_access_has_no_equivalent: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "azds:\n  gcp:\n    project: azure-dataset\n  deploy_locations: [azure]\n  allow_notebook_tmp_main_read: true\n  components:\n    azure: [storage]\n");
+    } => "production.yaml: azds.allow_notebook_tmp_main_read (line 18): temporary main-bucket access has no Azure equivalent and this dataset does not deploy to gcp";
+
     /// The reference looked every member up with `clouds["azure"]` and stopped
     /// with a `KeyError`.
     member_without_an_azure_identity_is_reported: |dir| {

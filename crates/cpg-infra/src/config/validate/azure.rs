@@ -109,14 +109,24 @@ fn check_no_equivalent(dataset: &CpgDatasetConfig, findings: &mut Findings) {
             },
         );
     }
+    if dataset.deploy_locations.contains(&CloudName::Gcp) {
+        return;
+    }
     let temporary = dataset
         .members
         .get(&GroupName::TmpMainReadAccess)
         .is_some_and(|members| !members.is_empty());
-    if temporary && !dataset.deploy_locations.contains(&CloudName::Gcp) {
+    let asks = [
+        (temporary, path(&["members", "tmp-main-read-access"])),
+        (
+            dataset.allow_notebook_tmp_main_read,
+            path(&["allow_notebook_tmp_main_read"]),
+        ),
+    ];
+    for (_, at) in asks.into_iter().filter(|(asked, _)| *asked) {
         findings.dataset(
             name,
-            path(&["members", "tmp-main-read-access"]),
+            at,
             Problem::Invalid {
                 message: "temporary main-bucket access has no Azure equivalent and this \
                           dataset does not deploy to gcp"
