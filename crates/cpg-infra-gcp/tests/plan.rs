@@ -1,7 +1,6 @@
 //! Integration tests of planning with the GCP cloud.
 
 mod plan {
-    pub mod example;
     pub mod fixes;
     pub mod options;
     pub mod parity;

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
 
 const USAGE: &str = "\
@@ -148,7 +149,9 @@ fn plan(dir: &Path, json: bool) -> ExitCode {
         return ExitCode::from(1);
     };
     let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
-    let infrastructure = CpgInfrastructure::from_validated(config).with_cloud(GcpProvider);
+    let infrastructure = CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .with_cloud(AzureProvider);
     match infrastructure.build() {
         Ok(graph) if json => write_json(&graph),
         Ok(graph) => emit(&summary::render(&graph, &datasets)),

@@ -5,6 +5,7 @@
 //! [`infrastructure`] and [`dataset`], and validated as a whole, with every problem
 //! reported at once as a [`Diagnostic`] naming the file, key path and line.
 
+pub mod azure_names;
 pub mod dataset;
 mod decode;
 pub mod diagnostic;

@@ -188,6 +188,40 @@ rules! {
         dir.append("production.yaml", "genomesinthecloudofazure:\n  gcp:\n    project: genomes-azure\n  deploy_locations: [azure]\n  components:\n    azure: [storage]\n");
     } => "production.yaml: genomesinthecloudofazure.dataset (line 14): Azure storage account name \"cpggenomesinthecloudofazure\" is 27 characters, allowed: 3 to 24";
 
+    /// The reference dropped digits and hyphens, so `ds1` and `ds2` shared an
+    /// account; digits are kept now, and what still collides is rejected.
+    azure_names_that_collide_are_rejected: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "ds1:\n  gcp:\n    project: dataset-one\n  deploy_locations: [azure]\n  components:\n    azure: [storage]\nds-1:\n  gcp:\n    project: dataset-one-b\n  deploy_locations: [azure]\n  components:\n    azure: [storage]\n");
+    } => "production.yaml: ds-1.dataset (line 20): Azure storage account, Key Vault and registry names \"cpgds1\" are also derived from dataset \"ds1\"; rename one of the two";
+
+    azure_name_must_start_with_a_letter: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "1kg:\n  gcp:\n    project: thousand-genomes\n  deploy_locations: [azure]\n  components:\n    azure: [storage]\n");
+    } => "production.yaml: 1kg.dataset (line 14): Azure storage account and Key Vault name \"1kg\" must start with a letter";
+
+    azure_component_without_an_equivalent: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "azds:\n  gcp:\n    project: azure-dataset\n  deploy_locations: [azure]\n  components:\n    azure: [storage, cromwell]\n");
+    } => "production.yaml: azds.components.azure (line 19): the cromwell component has no Azure equivalent (it needs machine-account roles and credentials)";
+
+    azure_shared_project_has_no_equivalent: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "azds:\n  gcp:\n    project: azure-dataset\n  deploy_locations: [azure]\n  enable_release: true\n  enable_shared_project: true\n  components:\n    azure: [storage]\n");
+    } => "production.yaml: azds.enable_shared_project (line 19): a shared project has no Azure equivalent (it needs a budget and machine-account roles); deploy this dataset to gcp only";
+
+    azure_only_temporary_access_has_no_equivalent: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "azds:\n  gcp:\n    project: azure-dataset\n  deploy_locations: [azure]\n  allow_notebook_tmp_main_read: true\n  components:\n    azure: [storage]\n");
+    } => "production.yaml: azds.allow_notebook_tmp_main_read (line 18): temporary main-bucket access has no Azure equivalent and this dataset does not deploy to gcp";
+
+    /// The reference looked every member up with `clouds["azure"]` and stopped
+    /// with a `KeyError`.
+    member_without_an_azure_identity_is_reported: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n");
+        dir.append("production.yaml", "azds:\n  gcp:\n    project: azure-dataset\n  deploy_locations: [azure]\n  components:\n    azure: [storage]\n  members:\n    analysis: [bob]\n");
+    } => "production.yaml: azds.members.analysis[0] (line 21): user \"bob\" has no azure identity (users.bob.clouds.azure), needed because dataset \"azds\" deploys to azure";
+
     aggregator_interval_in_range: |dir| {
         dir.append("cpg.toml", "\n[infrastructure.billing.aggregator]\ndestination_bq_table = \"t\"\nslack_channel = \"c\"\nslack_token_secret_name = \"s\"\nfunctions = [\"gcp\"]\ninterval_hours = 25\n");
     } => "cpg.toml: infrastructure.billing.aggregator.interval_hours (line 67): 25 is out of range, expected 1 to 24 hours";
@@ -349,9 +383,6 @@ fn reference_configs_validate_clean() {
         let not_yet: &[&str] = match name {
             "small-plugins" => &[
                 "cpg.toml: infrastructure.plugins_enabled (line 7): plugins are not supported by this release",
-            ],
-            "azure-common" => &[
-                "production.yaml: common.deploy_locations[1] (line 8): azure is not supported by this release",
             ],
             _ => &[],
         };

@@ -89,16 +89,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             let at = path(&["deploy_locations"]).index(i);
             let needs: &[Section] = match cloud {
                 CloudName::Gcp => &[Section::Gcp, Section::Billing],
-                CloudName::Azure => {
-                    findings.dataset(
-                        name,
-                        at.clone(),
-                        Problem::Invalid {
-                            message: "azure is not supported by this release".into(),
-                        },
-                    );
-                    &[Section::Azure]
-                }
+                CloudName::Azure => &[Section::Azure],
                 CloudName::DryRun => &[],
             };
             for section in needs {

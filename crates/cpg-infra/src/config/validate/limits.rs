@@ -1,7 +1,6 @@
 //! Names derived from the config must fit the clouds' limits: GCP service account ids
-//! (6–30 characters), bucket names (3–63), group email local parts (up to 64) and
-//! Azure storage account names (3–24 characters; the reference keeps only the
-//! lowercase letters of prefix and dataset).
+//! (6–30 characters), bucket names (3–63) and group email local parts (up to 64).
+//! Azure's names are checked with the other Azure rules.
 
 use std::ops::RangeInclusive;
 
@@ -14,7 +13,6 @@ use crate::config::source::KeyPath;
 const SERVICE_ACCOUNT_ID: RangeInclusive<usize> = 6..=30;
 const BUCKET_NAME: RangeInclusive<usize> = 3..=63;
 const GROUP_LOCAL_PART: RangeInclusive<usize> = 1..=64;
-const AZURE_STORAGE_ACCOUNT: RangeInclusive<usize> = 3..=24;
 const GCP_PROJECT_ID: RangeInclusive<usize> = 6..=30;
 
 /// The fixed bucket suffixes of the storage component, longest first.
@@ -23,11 +21,10 @@ const FIXED_BUCKET_SUFFIXES: [&str; 4] = ["main-analysis", "main-upload", "archi
 pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     for dataset in cx.datasets {
         check_gcp(cx, dataset, findings);
-        check_azure(cx, dataset, findings);
     }
 }
 
-fn fits(
+pub(super) fn fits(
     findings: &mut Findings,
     dataset: &str,
     at: KeyPath,
@@ -136,27 +133,4 @@ fn longest_group_suffix(dataset: &CpgDatasetConfig) -> &'static str {
     } else {
         "tmp-main-read-access"
     }
-}
-
-fn check_azure(cx: &Context<'_>, dataset: &CpgDatasetConfig, findings: &mut Findings) {
-    if !dataset.deploy_locations.contains(&CloudName::Azure) {
-        return;
-    }
-    let Some(azure) = &cx.infra.azure else {
-        return;
-    };
-    // The storage account name keeps only the lowercase letters of prefix + dataset.
-    let account: String = format!("{}{}", azure.dataset_storage_prefix, dataset.dataset)
-        .to_lowercase()
-        .chars()
-        .filter(char::is_ascii_lowercase)
-        .collect();
-    fits(
-        findings,
-        &dataset.dataset,
-        path(&["dataset"]),
-        "Azure storage account name",
-        account,
-        AZURE_STORAGE_ACCOUNT,
-    );
 }

@@ -5,6 +5,7 @@
 //! between datasets and users, budgets, the sections enabled components need, and the
 //! names the clouds will be asked to create.
 
+mod azure;
 mod components;
 mod datasets;
 mod limits;
@@ -48,6 +49,7 @@ pub(crate) fn validate_with(
     uploads::check(&context, &mut findings);
     components::check(&context, &mut findings);
     limits::check(&context, &mut findings);
+    azure::check(&context, &mut findings);
     findings
         .0
         .into_iter()

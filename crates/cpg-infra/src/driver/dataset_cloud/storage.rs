@@ -550,12 +550,17 @@ impl CpgDatasetCloudInfrastructure<'_> {
             return Err(self.not_yet("a config_destination other than gs://<bucket>/<path>"));
         };
         let bucket = ResourceRef::Named(bucket);
-        if cloud != CloudName::Gcp {
-            return Err(self.not_yet("writing storage configs from a non-GCP deploy location"));
-        }
-        self.declare(|cloud, graph| {
-            cloud.add_blob_to_bucket(graph, &resource_name, &bucket, &output_name, contents)
-        })?;
+        // The destination is a GCS bucket whatever the deploy location, so the object
+        // is written through GCP; the common dataset always deploys there.
+        let writer = if cloud == CloudName::Gcp {
+            self.name().to_owned()
+        } else {
+            self.state.config.common_dataset.clone()
+        };
+        self.state
+            .with_cloud(&writer, CloudName::Gcp, |cloud, graph| {
+                cloud.add_blob_to_bucket(graph, &resource_name, &bucket, &output_name, contents)
+            })?;
         Ok(())
     }
 }

@@ -1,0 +1,71 @@
+//! The built-in Azure role definitions the reference assigns, and the ones this
+//! project adds for Key Vault secrets.
+
+use cpg_infra::cloud::{BucketMembership, ContainerRegistryMembership, SecretMembership};
+
+const PREFIX: &str = "/providers/Microsoft.Authorization/roleDefinitions/";
+
+/// Storage Blob Data Reader.
+pub const BLOB_READER: &str = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1";
+/// Storage Blob Data Contributor.
+pub const BLOB_CONTRIBUTOR: &str = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+/// AcrPull.
+pub const ACR_PULL: &str = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+/// AcrPush.
+pub const ACR_PUSH: &str = "8311e382-0749-4cb8-b61a-304f252e45ec";
+/// AcrDelete.
+pub const ACR_DELETE: &str = "c2f4ef07-c644-48eb-af81-4b1b4947fb11";
+/// Key Vault Secrets User.
+pub const SECRETS_USER: &str = "4633458b-17de-408a-b874-0445c86b69e6";
+/// Key Vault Secrets Officer.
+pub const SECRETS_OFFICER: &str = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+
+/// A role definition id as a role assignment names it.
+pub fn definition(role: &str) -> String {
+    format!("{PREFIX}{role}")
+}
+
+/// The role a bucket membership maps to. Azure has no list-only role, so listing
+/// grants read, as in the reference.
+pub fn bucket(membership: BucketMembership) -> &'static str {
+    match membership {
+        BucketMembership::Mutate | BucketMembership::Append => BLOB_CONTRIBUTOR,
+        BucketMembership::Read | BucketMembership::List => BLOB_READER,
+    }
+}
+
+/// The roles, each with its key suffix, a registry membership maps to.
+pub fn registry(
+    membership: ContainerRegistryMembership,
+) -> &'static [(&'static str, &'static str)] {
+    match membership {
+        ContainerRegistryMembership::Reader => &[("pull", ACR_PULL)],
+        ContainerRegistryMembership::Writer => &[
+            ("pull", ACR_PULL),
+            ("push", ACR_PUSH),
+            ("delete", ACR_DELETE),
+        ],
+    }
+}
+
+/// The role a secret membership maps to.
+pub fn secret(membership: SecretMembership) -> &'static str {
+    match membership {
+        SecretMembership::Accessor => SECRETS_USER,
+        SecretMembership::Admin => SECRETS_OFFICER,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_provider_paths() {
+        assert_eq!(
+            definition(bucket(BucketMembership::List)),
+            "/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+        );
+        assert_eq!(registry(ContainerRegistryMembership::Writer).len(), 3);
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of planning with the Azure cloud beside GCP.
+
+mod plan {
+    pub mod example;
+    pub mod fixes;
+    pub mod names;
+    pub mod parity;
+    pub mod support;
+}

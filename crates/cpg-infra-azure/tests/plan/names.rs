@@ -1,0 +1,149 @@
+//! Derived Azure names: for any dataset names validation accepts, every storage
+//! account, registry and Key Vault name is valid for Azure and no two datasets share
+//! one; validation accepts exactly the names that allow that.
+
+use std::collections::BTreeSet;
+
+use cpg_infra::config::{
+    CloudName, Component, Config, CpgDatasetConfig, DatasetGcpConfig, azure_names, validate,
+};
+use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra_azure::AzureProvider;
+use cpg_infra_gcp::GcpProvider;
+use proptest::prelude::*;
+
+use super::support::azure_common;
+
+/// Dataset names as validation allows them: lowercase letters, digits and hyphens,
+/// no hyphen at either end. Some from a tiny alphabet, so that names differing only
+/// in hyphens (`a-1`, `a1`) meet often, and some too long for a storage account.
+fn dataset_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => "[ab1][ab1-]{0,4}[ab1]",
+        2 => "[a-z0-9][a-z0-9-]{0,12}[a-z0-9]",
+        1 => "[a-z][a-z0-9]{18,22}",
+    ]
+}
+
+fn is_account_name(name: &str) -> bool {
+    (3..=24).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+fn is_vault_name(name: &str) -> bool {
+    (3..=24).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_registry_name(name: &str) -> bool {
+    (5..=50).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// azure-common with `names` deployed to Azure only, each with its registries.
+fn config_with(names: &BTreeSet<String>) -> Config {
+    let mut config = azure_common();
+    for (i, name) in names.iter().enumerate() {
+        config.datasets.push(
+            CpgDatasetConfig::builder()
+                .dataset(name.as_str())
+                .gcp(
+                    DatasetGcpConfig::builder()
+                        .project(format!("project-{i}"))
+                        .build(),
+                )
+                .deploy_locations(vec![CloudName::Azure])
+                .setup_test(false)
+                .create_container_registry(true)
+                .components(
+                    [(
+                        CloudName::Azure,
+                        vec![Component::Storage, Component::ContainerRegistry],
+                    )]
+                    .into(),
+                )
+                .build(),
+        );
+    }
+    config
+}
+
+/// The names the plan asks Azure for, by input.
+fn planned(config: Config, input: &str, type_token: &str) -> Vec<String> {
+    let graph = CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .with_cloud(AzureProvider)
+        .build()
+        .unwrap_or_else(|error| panic!("build failed: {error:?}"));
+    graph
+        .resources()
+        .iter()
+        .filter(|r| &*r.id.type_token == type_token)
+        .filter_map(|r| r.inputs.get(input)?.as_str().map(str::to_owned))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn derived_azure_names_are_valid_and_distinct(
+        names in proptest::collection::btree_set(dataset_name(), 1..5)
+            .prop_filter("not the config's own datasets", |names| {
+                !names.iter().any(|n| ["common", "fewgenomes", "validation"].contains(&n.as_str()))
+            })
+    ) {
+        let config = config_with(&names);
+        let prefix = config.infrastructure.azure.as_ref().expect("azure").dataset_storage_prefix.clone();
+
+        // What should be accepted: every account fits, and none is shared (common
+        // is on Azure too).
+        let mut accounts = vec![azure_names::storage_account(&prefix, "common")];
+        accounts.extend(names.iter().map(|n| azure_names::storage_account(&prefix, n)));
+        let distinct: BTreeSet<&String> = accounts.iter().collect();
+        let expected = distinct.len() == accounts.len()
+            && accounts.iter().all(|a| a.len() <= 24);
+        let outcome = validate(&config.infrastructure, &config.datasets);
+        prop_assert_eq!(outcome.is_ok(), expected, "{:?}: {:?}", names, outcome);
+        if !expected {
+            return Ok(());
+        }
+
+        let accounts = planned(config.clone(), "accountName", cpg_infra_azure::tokens::STORAGE_ACCOUNT);
+        prop_assert_eq!(accounts.len(), names.len() + 1);
+        prop_assert!(accounts.iter().all(|a| is_account_name(a)), "{:?}", accounts);
+        prop_assert_eq!(accounts.iter().collect::<BTreeSet<_>>().len(), accounts.len());
+
+        let registries = planned(config, "registryName", cpg_infra_azure::tokens::REGISTRY);
+        prop_assert_eq!(registries.len(), 3 * (names.len() + 1));
+        prop_assert!(registries.iter().all(|r| is_registry_name(r)), "{:?}", registries);
+        prop_assert_eq!(registries.iter().collect::<BTreeSet<_>>().len(), registries.len());
+
+        let vaults: Vec<String> = names.iter().map(|n| azure_names::key_vault(&prefix, n)).collect();
+        prop_assert!(vaults.iter().all(|v| is_vault_name(v)), "{:?}", vaults);
+        prop_assert_eq!(vaults.iter().collect::<BTreeSet<_>>().len(), vaults.len());
+    }
+}
+
+#[test]
+fn names_differing_only_in_hyphens_are_rejected_and_digits_kept() {
+    let accepted = |names: &[&str]| {
+        let config = config_with(&names.iter().map(|n| (*n).to_owned()).collect());
+        validate(&config.infrastructure, &config.datasets).is_ok()
+    };
+    assert!(accepted(&["ds1", "ds2"]));
+    assert!(!accepted(&["a-1", "a1"]));
+    assert!(!accepted(&["com-mon"]), "common's account is cpgcommon");
+    assert!(
+        accepted(&["abcdefghijklmnopqrstu"]),
+        "24 characters with the prefix"
+    );
+    assert!(!accepted(&["abcdefghijklmnopqrstuv"]), "25 characters");
+}

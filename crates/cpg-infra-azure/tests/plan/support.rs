@@ -1,0 +1,93 @@
+//! Loading configs and planning them, and reading the reference's recorded output.
+
+use std::path::{Path, PathBuf};
+
+use cpg_infra::config::{Config, load_dir};
+use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra::graph::Graph;
+use cpg_infra_azure::AzureProvider;
+use cpg_infra_gcp::GcpProvider;
+use serde_json::Value;
+
+/// The recorded reference outputs (`../shared/reference` beside the workspace, or
+/// `CPG_INFRA_REFERENCE`).
+pub fn reference_dir() -> PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+        PathBuf::from,
+    )
+}
+
+/// Loads a config directory, which must be valid.
+pub fn load(dir: &Path) -> Config {
+    load_dir(dir).unwrap_or_else(|invalid| {
+        let shown: Vec<String> = invalid
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        panic!("{} is invalid: {shown:#?}", dir.display())
+    })
+}
+
+/// Plans a config with the GCP and Azure clouds.
+pub fn plan(config: Config) -> Graph {
+    CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .with_cloud(AzureProvider)
+        .build()
+        .unwrap_or_else(|error| panic!("build failed: {error:?}"))
+}
+
+/// Reads `<name>.reference.json`.
+pub fn reference(name: &str) -> Value {
+    let path = reference_dir().join(format!("{name}.reference.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Validates a config built in code, then plans it with both clouds.
+pub fn plan_validated(config: Config) -> Graph {
+    let infra =
+        CpgInfrastructure::new(config.infrastructure, config.datasets).unwrap_or_else(|invalid| {
+            let shown: Vec<String> = invalid
+                .diagnostics
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            panic!("invalid: {shown:#?}")
+        });
+    infra
+        .with_cloud(GcpProvider)
+        .with_cloud(AzureProvider)
+        .build()
+        .unwrap_or_else(|error| panic!("build failed: {error:?}"))
+}
+
+/// The reference's azure-common config: small, with common also on Azure.
+pub fn azure_common() -> Config {
+    load(&reference_dir().join("azure-common"))
+}
+
+/// The resource `type_token::name` of a plan document.
+pub fn resource<'a>(plan: &'a Value, type_token: &str, name: &str) -> &'a Value {
+    plan["resources"]
+        .as_array()
+        .and_then(|r| {
+            r.iter()
+                .find(|r| r["type"] == type_token && r["name"] == name)
+        })
+        .unwrap_or_else(|| panic!("no {type_token}::{name} in the plan"))
+}
+
+/// The resources of a plan document of `type_token` whose name starts with `prefix`.
+pub fn resources<'a>(plan: &'a Value, type_token: &str, prefix: &str) -> Vec<&'a Value> {
+    plan["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["type"] == type_token && r["name"].as_str().is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect()
+}

@@ -1,0 +1,137 @@
+//! Azure: every derived name is valid and unique, and nothing is asked of Azure
+//! that it has no equivalent for.
+
+use std::collections::BTreeMap;
+
+use super::limits::fits;
+use super::{Context, Findings, path};
+use crate::config::CpgDatasetConfig;
+use crate::config::azure_names::{self, AzureNameError};
+use crate::config::diagnostic::Problem;
+use crate::config::names::{CloudName, Component, GroupName};
+
+pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
+    check_names(cx, findings);
+    for dataset in cx.datasets {
+        if dataset.deploy_locations.contains(&CloudName::Azure) {
+            check_no_equivalent(dataset, findings);
+        }
+    }
+}
+
+/// Storage account, Key Vault and registry names: valid, and one dataset's each.
+fn check_names(cx: &Context<'_>, findings: &mut Findings) {
+    let Some(azure) = &cx.infra.azure else {
+        // A missing [azure] section is reported for the deploy location.
+        return;
+    };
+    let prefix = &azure.dataset_storage_prefix;
+    let mut taken: BTreeMap<String, &str> = BTreeMap::new();
+    for dataset in cx.datasets {
+        if !dataset.deploy_locations.contains(&CloudName::Azure) {
+            continue;
+        }
+        let name = &dataset.dataset;
+        match azure_names::check(prefix, name) {
+            Ok(account) => {
+                if let Some(first) = taken.get(&account).filter(|first| **first != name) {
+                    findings.dataset(
+                        name,
+                        path(&["dataset"]),
+                        Problem::Invalid {
+                            message: format!(
+                                "Azure storage account, Key Vault and registry names \
+                                 {account:?} are also derived from dataset {first:?}; \
+                                 rename one of the two"
+                            ),
+                        },
+                    );
+                } else {
+                    taken.insert(account, name);
+                }
+            }
+            Err(AzureNameError::Length { name: account, .. }) => fits(
+                findings,
+                name,
+                path(&["dataset"]),
+                "Azure storage account name",
+                account,
+                azure_names::ACCOUNT_LENGTH,
+            ),
+            Err(error) => findings.dataset(
+                name,
+                path(&["dataset"]),
+                Problem::Invalid {
+                    message: error.to_string(),
+                },
+            ),
+        }
+    }
+}
+
+/// What a dataset on Azure asks for that Azure has no equivalent of.
+fn check_no_equivalent(dataset: &CpgDatasetConfig, findings: &mut Findings) {
+    let name = &dataset.dataset;
+    for component in dataset.components_for(CloudName::Azure) {
+        let needs = match component {
+            Component::Cromwell => "machine-account roles and credentials",
+            Component::Spark => "Dataproc and machine-account roles",
+            Component::Notebooks => "the notebooks project and machine-account roles",
+            Component::Metamist => "metamist's Cloud Run service",
+            Component::Storage
+            | Component::HailAccounts
+            | Component::AnalysisRunner
+            | Component::ContainerRegistry => continue,
+        };
+        let at = if dataset.components.contains_key(&CloudName::Azure) {
+            path(&["components", "azure"])
+        } else {
+            path(&["deploy_locations"])
+        };
+        findings.dataset(
+            name,
+            at,
+            Problem::Invalid {
+                message: format!(
+                    "the {component} component has no Azure equivalent (it needs {needs})"
+                ),
+            },
+        );
+    }
+    if dataset.enable_shared_project {
+        findings.dataset(
+            name,
+            path(&["enable_shared_project"]),
+            Problem::Invalid {
+                message: "a shared project has no Azure equivalent (it needs a budget and \
+                          machine-account roles); deploy this dataset to gcp only"
+                    .into(),
+            },
+        );
+    }
+    if dataset.deploy_locations.contains(&CloudName::Gcp) {
+        return;
+    }
+    let temporary = dataset
+        .members
+        .get(&GroupName::TmpMainReadAccess)
+        .is_some_and(|members| !members.is_empty());
+    let asks = [
+        (temporary, path(&["members", "tmp-main-read-access"])),
+        (
+            dataset.allow_notebook_tmp_main_read,
+            path(&["allow_notebook_tmp_main_read"]),
+        ),
+    ];
+    for (_, at) in asks.into_iter().filter(|(asked, _)| *asked) {
+        findings.dataset(
+            name,
+            at,
+            Problem::Invalid {
+                message: "temporary main-bucket access has no Azure equivalent and this \
+                          dataset does not deploy to gcp"
+                    .into(),
+            },
+        );
+    }
+}
