@@ -163,7 +163,7 @@ fn temporary_access_principal_has_the_group_prefix() {
     let plan = plan(config).to_plan_json();
     let entitlement = resource(
         &plan,
-        "gcp:privilegedaccessmanager/entitlement:Entitlement",
+        "gcp:privilegedaccessmanager/entitlement:entitlement",
         "fewgenomes-gcp-temporary-bucket-access-main-read",
     );
     assert_eq!(
