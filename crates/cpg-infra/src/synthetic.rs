@@ -253,6 +253,7 @@ pub fn synthetic_config(datasets: usize, seed: u64) -> Config {
     Config {
         infrastructure: infrastructure(users),
         datasets: configs,
+        warnings: Vec::new(),
     }
 }
 

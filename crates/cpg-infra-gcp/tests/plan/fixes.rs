@@ -216,3 +216,95 @@ fn dry_run_cloud_plans_beside_gcp() {
         .count();
     assert_eq!(gcp, 931 + 5);
 }
+
+#[test]
+fn notebook_tmp_main_read_without_notebooks_builds_the_rest() {
+    let mut config = small();
+    let fewgenomes = config
+        .datasets
+        .iter_mut()
+        .find(|d| d.dataset == "fewgenomes")
+        .expect("fewgenomes");
+    fewgenomes.allow_notebook_tmp_main_read = true;
+    fewgenomes.components.insert(
+        CloudName::Gcp,
+        vec![
+            Component::Storage,
+            Component::HailAccounts,
+            Component::Metamist,
+        ],
+    );
+    let warnings = cpg_infra::config::validate(&config.infrastructure, &config.datasets)
+        .expect("a warning, not an error");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let plan = plan(config).to_plan_json();
+    // The group, the browser role and the entitlement, as the reference builds them.
+    resource(
+        &plan,
+        "gcp:cloudidentity/group:Group",
+        "fewgenomes-gcp-tmp-main-read-access-group",
+    );
+    resource(
+        &plan,
+        "gcp:projects/iAMMember:IAMMember",
+        "fewgenomes-gcp-tmp-main-read-access-project-browser",
+    );
+    resource(
+        &plan,
+        "gcp:privilegedaccessmanager/entitlement:entitlement",
+        "fewgenomes-gcp-temporary-bucket-access-main-read",
+    );
+    // No notebook account joins the group.
+    let names: Vec<&str> = plan["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("fewgenomes-gcp-notebook")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn every_group_the_plan_makes_is_one_the_adhoc_rule_knows() {
+    for dir in [
+        reference_dir().join("features"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy/config"),
+    ] {
+        let config = load(&dir);
+        let known = cpg_infra::config::infrastructure_group_names(&config.datasets);
+        let adhoc: Vec<String> = config
+            .infrastructure
+            .adhoc_groups
+            .iter()
+            .flatten()
+            .map(|g| g.name.clone())
+            .collect();
+        let prefix = config
+            .infrastructure
+            .group_prefix
+            .clone()
+            .unwrap_or_default();
+        let graph = plan(config);
+        let mut groups = 0;
+        for group in graph
+            .resources()
+            .iter()
+            .filter(|r| &*r.id.type_token == "gcp:cloudidentity/group:Group")
+        {
+            let name = group.inputs["displayName"].to_json();
+            let name = name.as_str().expect("a known display name");
+            let name = name.strip_prefix(prefix.as_str()).unwrap_or(name);
+            if adhoc.iter().any(|a| a == name) {
+                continue;
+            }
+            assert!(known.contains(name), "{}: group {name:?}", dir.display());
+            groups += 1;
+        }
+        assert!(groups > 50, "{groups}");
+    }
+}

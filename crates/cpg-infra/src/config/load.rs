@@ -67,8 +67,12 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
                 diagnostics.push(diagnostic);
             }
         }
-        if diagnostics.is_empty() {
-            return Ok(config);
+        diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        if diagnostics.iter().all(Diagnostic::is_warning) {
+            return Ok(Config {
+                warnings: diagnostics,
+                ..config
+            });
         }
     }
     diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -186,6 +190,7 @@ impl Loader {
             Config {
                 infrastructure: infra_config,
                 datasets,
+                warnings: Vec::new(),
             },
             sources,
         ))

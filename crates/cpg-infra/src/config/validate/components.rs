@@ -131,6 +131,8 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             }
         }
 
+        // The reference builds the rest of the temporary access (group, browser role,
+        // entitlement) and only leaves the notebooks out.
         if dataset.allow_notebook_tmp_main_read
             && dataset.deploy_locations.contains(&CloudName::Gcp)
             && !dataset.has_component(CloudName::Gcp, Component::Notebooks)
@@ -138,17 +140,11 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             findings.dataset(
                 name,
                 path(&["allow_notebook_tmp_main_read"]),
-                Problem::Invalid {
-                    message: "allow_notebook_tmp_main_read needs the notebooks component on gcp"
-                        .into(),
+                Problem::NoEffect {
+                    setting: "allow_notebook_tmp_main_read".into(),
+                    effect: "gives notebooks no access".into(),
+                    reason: "the dataset has no notebooks component on gcp".into(),
                 },
-            );
-        }
-        if dataset.allow_notebook_tmp_main_read && !Section::Notebooks.present(infra) {
-            findings.dataset(
-                name,
-                path(&["allow_notebook_tmp_main_read"]),
-                missing(Section::Notebooks, "allow_notebook_tmp_main_read".into()),
             );
         }
         let has_dropboxes = dataset
@@ -156,11 +152,16 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             .as_ref()
             .and_then(|u| u.dropboxes.as_ref())
             .is_some_and(|d| !d.is_empty());
+        // The reference makes the dropboxes' buckets and leaves the server config out.
         if has_dropboxes && !Section::DataDropbox.present(infra) {
             findings.dataset(
                 name,
                 path(&["upload_config", "dropboxes"]),
-                missing(Section::DataDropbox, "dropboxes".into()),
+                Problem::NoEffect {
+                    setting: "dropboxes".into(),
+                    effect: "reach no dropbox server".into(),
+                    reason: "the infrastructure config has no [data_dropbox] section, so their buckets are made and the server config is not".into(),
+                },
             );
         }
         check_shared_project(dataset, findings);
