@@ -5,5 +5,6 @@ mod plan {
     pub mod fixes;
     pub mod options;
     pub mod parity;
+    pub mod schemas;
     pub mod support;
 }
