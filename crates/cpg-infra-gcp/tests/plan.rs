@@ -3,6 +3,7 @@
 mod plan {
     pub mod example;
     pub mod fixes;
+    pub mod generated;
     pub mod options;
     pub mod parity;
     pub mod schemas;

@@ -121,3 +121,67 @@ impl Schemas {
         &self.unchecked
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The tokens `provider-schemas/uses.txt` lists for a provider section.
+    fn listed(section: &str) -> BTreeSet<String> {
+        let text = include_str!("../../../provider-schemas/uses.txt");
+        let mut current = None;
+        let mut tokens = BTreeSet::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = Some(name.to_owned());
+            } else if current.as_deref() == Some(section) {
+                tokens.insert(line.to_owned());
+            }
+        }
+        tokens
+    }
+
+    #[test]
+    fn committed_schemas_hold_every_listed_token() {
+        let schemas = Schemas::pinned().expect("read");
+        for (prefix, section, version) in [
+            ("gcp", "pulumi-gcp", "7.38.0"),
+            ("azure-native", "azure-native", "2.21.2"),
+            ("azuread", "azuread", "5.46.0"),
+        ] {
+            let schema = schemas.provider(prefix).expect("pinned");
+            assert_eq!(schema.version, version);
+            let held: BTreeSet<String> = schema
+                .resources
+                .keys()
+                .chain(schema.invokes.keys())
+                .cloned()
+                .collect();
+            assert_eq!(
+                held,
+                listed(section),
+                "{section}: regenerate with extract.py"
+            );
+            // Every input type a property names is in the file.
+            let properties = schema
+                .resources
+                .values()
+                .chain(schema.invokes.values())
+                .chain(schema.types.values())
+                .flat_map(|p| p.values());
+            for property in properties {
+                for kind in [&property.object, &property.list, &property.map]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(schema.types.contains_key(kind), "{section}: {kind}");
+                }
+            }
+        }
+    }
+}

@@ -81,13 +81,15 @@ fn reference_config_plans_hold_against_the_provider_schemas() {
 #[test]
 fn synthetic_config_plans_hold_against_the_provider_schemas() {
     let schemas = schemas();
-    for (datasets, seed) in [(1, 1), (12, 2), (30, 3)] {
-        let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
-        check(
-            &format!("synthetic {datasets} datasets, seed {seed}"),
-            &schemas,
-            &plan(config),
-        );
+    use cpg_infra::synthetic::{Features, synthetic_config_with};
+    for (datasets, seed, features) in [
+        (1, 1, Features::default()),
+        (30, 3, Features::default()),
+        (12, 2, Features::all()),
+    ] {
+        let config = synthetic_config_with(datasets, seed, features);
+        let what = format!("synthetic {datasets} datasets, seed {seed}, {features:?}");
+        check(&what, &schemas, &plan(config));
     }
 }
 
