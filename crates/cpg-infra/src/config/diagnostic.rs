@@ -336,6 +336,12 @@ pub enum Problem {
         /// The group.
         name: String,
     },
+    /// A value the reference accepts that looks like a mistake (a warning).
+    #[error("{message}")]
+    Questionable {
+        /// What looks wrong, and what is built.
+        message: String,
+    },
     /// A member that is left out of a group, as the reference leaves it out (a warning).
     #[error("{member:?} is left out of the group: {reason}{suggestion}")]
     MemberLeftOut {
@@ -357,7 +363,8 @@ impl Problem {
             | Problem::NoEffect { .. }
             | Problem::DependencyInBothLists { .. }
             | Problem::EmptyGroup { .. }
-            | Problem::MemberLeftOut { .. } => Severity::Warning,
+            | Problem::MemberLeftOut { .. }
+            | Problem::Questionable { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }

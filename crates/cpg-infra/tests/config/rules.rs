@@ -197,6 +197,14 @@ rules! {
         dir.append("cpg.toml", "\n[infrastructure.billing.aggregator]\ndestination_bq_table = \"t\"\nslack_channel = \"c\"\nslack_token_secret_name = \"s\"\nfunctions = [\"gcp\"]\ninterval_hours = 25\n");
     } => "error: cpg.toml: infrastructure.billing.aggregator.interval_hours (line 67): 25 is out of range, expected 1 to 24 hours";
 
+    test_deployment_account_without_test_namespace: |dir| {
+        dir.replace("production.yaml", "  setup_test: false\n", "  setup_test: false\n  deployment_service_account_test: deploy-test@cpg-validation.iam.gserviceaccount.com\n");
+    } => "warning: production.yaml: validation.deployment_service_account_test (line 12): deployment_service_account_test has no effect: setup_test is false, so there is no test access level to join";
+
+    aggregator_interval_divides_a_day: |dir| {
+        dir.append("cpg.toml", "\n[infrastructure.billing.aggregator]\ndestination_bq_table = \"t\"\nslack_channel = \"c\"\nslack_token_secret_name = \"s\"\nfunctions = [\"gcp\"]\ninterval_hours = 5\n");
+    } => "warning: cpg.toml: infrastructure.billing.aggregator.interval_hours (line 67): 5 hours do not divide a day, so two runs may fall within one interval";
+
     plugins_are_listed_once: |dir| {
         dir.replace("cpg.toml", "plugins_enabled = []", "plugins_enabled = [\"billing-aggregator\", \"billing-aggregator\"]");
     } => "error: cpg.toml: infrastructure.plugins_enabled[1] (line 6): plugin \"billing-aggregator\" is listed more than once";

@@ -152,6 +152,17 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             .as_ref()
             .and_then(|u| u.dropboxes.as_ref())
             .is_some_and(|d| !d.is_empty());
+        if !dataset.setup_test && dataset.deployment_service_account_test.is_some() {
+            findings.dataset(
+                name,
+                path(&["deployment_service_account_test"]),
+                Problem::NoEffect {
+                    setting: "deployment_service_account_test".into(),
+                    effect: "has no effect".into(),
+                    reason: "setup_test is false, so there is no test access level to join".into(),
+                },
+            );
+        }
         // The reference makes the dropboxes' buckets and leaves the server config out.
         if has_dropboxes && !Section::DataDropbox.present(infra) {
             findings.dataset(

@@ -118,15 +118,28 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         .billing
         .as_ref()
         .and_then(|b| b.aggregator.as_ref())
-        && !INTERVAL_HOURS.contains(&aggregator.interval_hours)
     {
-        findings.infra(
-            path(&["billing", "aggregator", "interval_hours"]),
-            Problem::OutOfRange {
-                value: aggregator.interval_hours,
-                range: "1 to 24 hours".into(),
-            },
-        );
+        let at = path(&["billing", "aggregator", "interval_hours"]);
+        let hours = aggregator.interval_hours;
+        if !INTERVAL_HOURS.contains(&hours) {
+            findings.infra(
+                at,
+                Problem::OutOfRange {
+                    value: hours,
+                    range: "1 to 24 hours".into(),
+                },
+            );
+        } else if 24 % hours != 0 {
+            // The reference prints this and schedules the runs anyway.
+            findings.infra(
+                at,
+                Problem::Questionable {
+                    message: format!(
+                        "{hours} hours do not divide a day, so two runs may fall within one interval"
+                    ),
+                },
+            );
+        }
     }
 
     let mut groups = BTreeSet::new();
