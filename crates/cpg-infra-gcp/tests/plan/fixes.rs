@@ -308,3 +308,61 @@ fn every_group_the_plan_makes_is_one_the_adhoc_rule_knows() {
         assert!(groups > 50, "{groups}");
     }
 }
+
+#[test]
+fn configs_with_only_warnings_plan_as_the_reference_builds_them() {
+    let mut config = load(&reference_dir().join("features"));
+    let infra = &mut config.infrastructure;
+    infra.data_dropbox = None;
+    let mut offline = infra.users.values().next().cloned().expect("a user");
+    offline.id = "offline".into();
+    offline.clouds.clear();
+    infra.users.insert("offline".into(), offline);
+    let groups = infra.adhoc_groups.get_or_insert_with(Vec::new);
+    groups.push(cpg_infra::config::AdhocGroup {
+        name: "empty-group".into(),
+        description: "Nobody yet".into(),
+        members: Vec::new(),
+    });
+    groups.push(cpg_infra::config::AdhocGroup {
+        name: "fewgenomes-reviewers".into(),
+        description: "Reviewers".into(),
+        members: vec!["offline".into()],
+    });
+    let validation = config
+        .datasets
+        .iter_mut()
+        .find(|d| d.dataset == "validation")
+        .expect("validation");
+    validation.depends_on_readonly.push("fewgenomes".into());
+    validation.depends_on.push("fewgenomes".into());
+    let members = validation
+        .members
+        .entry(GroupName::TmpMainReadAccess)
+        .or_default();
+    members.push("nobody-known".into());
+    members.push("offline".into());
+    let analysis = validation.members.entry(GroupName::Analysis).or_default();
+    let someone = analysis.first().cloned().expect("an analyst");
+    analysis.push(someone);
+
+    let warnings = cpg_infra::config::validate(&config.infrastructure, &config.datasets)
+        .unwrap_or_else(|e| panic!("{:#?}", e.diagnostics));
+    let shown: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 8, "{shown:#?}");
+    assert!(
+        warnings
+            .iter()
+            .all(cpg_infra::config::Diagnostic::is_warning)
+    );
+    let graph = plan(config);
+    let names: Vec<&str> = graph.resources().iter().map(|r| &*r.id.name).collect();
+    assert!(names.contains(&"common-gcp-empty-group-group"), "{names:?}");
+    assert!(names.contains(&"common-gcp-fewgenomes-reviewers-group"));
+    // The dropboxes' buckets are made; the server config is not.
+    assert!(
+        names.iter().any(|n| n.contains("main-upload-db-")),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"common-gcp-data-dropbox-server-config-latest"));
+}
