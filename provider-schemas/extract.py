@@ -8,7 +8,9 @@ wheel on PyPI, read as a zip archive, never imported) and records:
   required, and for object-typed inputs the input type they hold;
 - for an invoke (data source): its arguments by wire name, which are required, and
   their object types the same way;
-- every input type reached from those, with its properties in the same form.
+- every input type reached from those, with its properties in the same form;
+- the output property names of each resource, and the result property names of
+  each invoke.
 
 Usage:
     python3 provider-schemas/extract.py                 # downloads the wheels with pip
@@ -103,6 +105,19 @@ def shape(annotation: str) -> dict:
     return {"object": match.group(1)}
 
 
+def getter_names(cls: ast.ClassDef) -> list[str]:
+    """The wire names of a class's `@pulumi.getter` properties, sorted."""
+    names = []
+    for node in cls.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            func, name = decorator_name(decorator)
+            if func == "pulumi.getter":
+                names.append(name or node.name)
+    return sorted(set(names))
+
+
 def input_class(cls: ast.ClassDef) -> dict[str, dict]:
     """The properties of an `@pulumi.input_type` class: wire name -> spec."""
     init = next(
@@ -168,7 +183,8 @@ class Folder:
                 if isinstance(node, ast.ClassDef) and is_input_type(node):
                     self.input_types.setdefault(node.name, node)
 
-    def find_resource(self, token: str) -> dict | None:
+    def find_resource(self, token: str) -> tuple[dict, list[str]] | None:
+        """A resource's inputs, and the names of its outputs."""
         for module in self.modules.values():
             classes = {n.name: n for n in module.body if isinstance(n, ast.ClassDef)}
             for cls in classes.values():
@@ -188,10 +204,11 @@ class Folder:
                         args = classes.get(args_class(cls) or f"{cls.name}Args")
                         if args is None:
                             sys.exit(f"{token}: no input class beside {cls.name}")
-                        return input_class(args)
+                        return input_class(args), getter_names(cls)
         return None
 
-    def find_invoke(self, token: str) -> dict | None:
+    def find_invoke(self, token: str) -> tuple[dict, list[str]] | None:
+        """An invoke's arguments, and the names of its result's properties."""
         for module in self.modules.values():
             functions = {n.name: n for n in module.body if isinstance(n, ast.FunctionDef)}
             for function in functions.values():
@@ -206,6 +223,14 @@ class Folder:
                 ]
                 if not calls:
                     continue
+                result = None
+                for keyword in calls[0].keywords:
+                    if keyword.arg == "typ" and isinstance(keyword.value, ast.Name):
+                        result = keyword.value.id
+                classes = {n.name: n for n in module.body if isinstance(n, ast.ClassDef)}
+                if result not in classes:
+                    sys.exit(f"{token}: no result class {result} beside {function.name}")
+                outputs = getter_names(classes[result])
                 # `__args__['wire'] = python_name`
                 wire = {}
                 for node in ast.walk(function):
@@ -231,7 +256,7 @@ class Folder:
                         spec["required"] = True
                     spec.update(shape(annotation))
                     arguments[wire[arg.arg]] = spec
-                return arguments
+                return arguments, outputs
         return None
 
 
@@ -264,6 +289,7 @@ def extract(section: str, tokens: list[str], wheels: Path) -> dict:
     resources: dict = {}
     invokes: dict = {}
     types: dict = {}
+    outputs: dict = {}
     folders: dict[str, Folder] = {}
     with zipfile.ZipFile(wheel) as archive:
         for token in tokens:
@@ -281,8 +307,10 @@ def extract(section: str, tokens: list[str], wheels: Path) -> dict:
                 target = invokes
             if found is None:
                 sys.exit(f"{token}: not declared by {distribution} {version} (in {directory})")
-            collect_types(folder, module, found, types)
-            target[token] = found
+            inputs, names = found
+            collect_types(folder, module, inputs, types)
+            target[token] = inputs
+            outputs[token] = names
     return {
         "provider": section,
         "package": distribution,
@@ -290,6 +318,7 @@ def extract(section: str, tokens: list[str], wheels: Path) -> dict:
         "resources": resources,
         "invokes": invokes,
         "types": types,
+        "outputs": outputs,
     }
 
 
@@ -299,7 +328,7 @@ def write(schema: dict, path: Path) -> None:
     head = {k: schema[k] for k in ("provider", "package", "version")}
     for key, value in head.items():
         lines.append(f"  {json.dumps(key)}: {json.dumps(value)},")
-    groups = ["resources", "invokes", "types"]
+    groups = ["resources", "invokes", "types", "outputs"]
     for g, group in enumerate(groups):
         lines.append(f"  {json.dumps(group)}: {{")
         entries = sorted(schema[group].items())

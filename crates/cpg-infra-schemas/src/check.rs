@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use cpg_infra::config::suggest::Suggestion;
-use cpg_infra::graph::{Function, Graph, Value};
+use cpg_infra::graph::{Function, Graph, ResourceId, Value};
 
 use crate::Schemas;
 use crate::schema::{Properties, ProviderSchema};
@@ -19,6 +19,8 @@ use crate::schema::{Properties, ProviderSchema};
 pub enum Subject {
     /// A declared resource.
     Resource(String),
+    /// A stack export.
+    Export(String),
     /// An invoke in an input of a resource.
     Invoke {
         /// The invoke's token.
@@ -32,6 +34,7 @@ impl fmt::Display for Subject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Subject::Resource(id) => f.write_str(id),
+            Subject::Export(name) => write!(f, "export {name:?}"),
             Subject::Invoke { token, within } => write!(f, "{within}: invoke {token}"),
         }
     }
@@ -75,6 +78,19 @@ pub enum SchemaProblem {
         /// The resource, invoke or input type it was checked against.
         owner: String,
         /// The nearest input it has.
+        suggestion: SuggestionText,
+    },
+    /// A property of another resource's outputs, or of an invoke's result, that it
+    /// does not have.
+    #[error("{subject}: {target} has no output {property:?}{suggestion}")]
+    UnknownOutput {
+        /// What it is about.
+        subject: Subject,
+        /// The resource (`type::name`) or invoke token whose output is used.
+        target: String,
+        /// The property's first segment.
+        property: String,
+        /// The nearest output it has.
         suggestion: SuggestionText,
     },
     /// A required input that is absent (or null).
@@ -147,6 +163,19 @@ impl Schemas {
             let package = package(token);
             for value in resource.inputs.values() {
                 self.check_invokes(value, &resource.id.to_string(), &mut report);
+                self.check_outputs(graph, value, &subject, &mut report);
+            }
+            if let Some(outputs) = self.outputs_of(token) {
+                for name in &resource.options.additional_secret_outputs {
+                    if !outputs.contains(name) {
+                        report.problems.push(SchemaProblem::UnknownOutput {
+                            subject: subject.clone(),
+                            target: resource.id.to_string(),
+                            property: name.clone(),
+                            suggestion: suggest(name, outputs),
+                        });
+                    }
+                }
             }
             if let Some(reason) = self.unchecked().get(package) {
                 let entry = report
@@ -189,7 +218,46 @@ impl Schemas {
                 &mut report,
             );
         }
+        for (name, value) in graph.exports() {
+            let subject = Subject::Export(name.clone());
+            self.check_outputs(graph, value, &subject, &mut report);
+        }
         report
+    }
+
+    /// The output names of a resource or invoke token, when its schema is known.
+    fn outputs_of(&self, token: &str) -> Option<&BTreeSet<String>> {
+        self.provider(package(token))?.outputs.get(token)
+    }
+
+    /// Every output reference and invoke result property in `value` names an output
+    /// the resource or invoke has.
+    fn check_outputs(&self, graph: &Graph, value: &Value, subject: &Subject, report: &mut Report) {
+        let mut found = Vec::new();
+        references(value, &mut found);
+        for (target, token, property) in found {
+            let token = match token {
+                Some(token) => token,
+                None => match graph.get(&target_id(&target)) {
+                    Some(resource) => resource.id.type_token.to_string(),
+                    None => continue,
+                },
+            };
+            let Some(outputs) = self.outputs_of(&token) else {
+                continue;
+            };
+            let first = property.split('.').next().unwrap_or_default();
+            // Every resource has these.
+            if first == "id" || first == "urn" || outputs.contains(first) {
+                continue;
+            }
+            report.problems.push(SchemaProblem::UnknownOutput {
+                subject: subject.clone(),
+                target,
+                property: first.to_owned(),
+                suggestion: suggest(first, outputs),
+            });
+        }
     }
 
     fn check_invokes(&self, value: &Value, within: &str, report: &mut Report) {
@@ -271,6 +339,48 @@ impl Schemas {
             | Value::Output(_) => {}
         }
     }
+}
+
+/// Every output reference in `value`: (target as text, the invoke's token for an
+/// invoke result, property).
+fn references(value: &Value, found: &mut Vec<(String, Option<String>, String)>) {
+    match value {
+        Value::Output(output) => {
+            found.push((output.resource.to_string(), None, output.property.clone()))
+        }
+        Value::Invoke(invoke) => {
+            found.push((
+                invoke.token.clone(),
+                Some(invoke.token.clone()),
+                invoke.property.clone(),
+            ));
+            for arg in invoke.args.values() {
+                references(arg, found);
+            }
+        }
+        Value::List(items) => items.iter().for_each(|i| references(i, found)),
+        Value::Map(entries) => entries.values().for_each(|i| references(i, found)),
+        Value::Secret(inner) => references(inner, found),
+        Value::Function(function) => match function {
+            Function::Concat(items) | Function::SortedMembers(items) => {
+                items.iter().for_each(|i| references(i, found));
+            }
+            Function::Json(inner) | Function::Base64Decode(inner) | Function::Lines(inner) => {
+                references(inner, found);
+            }
+            Function::Toml { value, merge } => {
+                references(value, found);
+                merge.iter().for_each(|i| references(i, found));
+            }
+        },
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {}
+    }
+}
+
+/// A resource id from its `type::name` text.
+fn target_id(text: &str) -> ResourceId {
+    let (token, name) = text.split_once("::").unwrap_or((text, ""));
+    ResourceId::new(token, name)
 }
 
 /// The package prefix of a token: `gcp` in `gcp:storage/bucket:Bucket`.
@@ -535,6 +645,49 @@ mod tests {
             ))),
             [
                 "gcp:organizations/project:Project::p: invoke gcp:organizations/getOrganisation:getOrganisation: pulumi-gcp 7.38.0 has no invoke gcp:organizations/getOrganisation:getOrganisation — did you mean \"gcp:organizations/getOrganization:getOrganization\"?"
+            ]
+        );
+    }
+
+    #[test]
+    fn output_references_name_outputs_the_resource_has() {
+        let mut graph = Graph::new();
+        let project = graph
+            .declare(Resource::new("gcp:organizations/project:Project", "p").input("name", "p"))
+            .expect("declared");
+        let reference = |property: &str| {
+            Value::Output(cpg_infra::graph::OutputRef {
+                resource: project.clone(),
+                property: property.to_owned(),
+            })
+        };
+        graph
+            .declare(
+                Resource::new("gcp:storage/bucket:Bucket", "b")
+                    .input("location", "australia-southeast1")
+                    .input("project", reference("projectId")),
+            )
+            .expect("declared");
+        graph
+            .declare(
+                Resource::new("gcp:storage/bucket:Bucket", "c")
+                    .input("location", "australia-southeast1")
+                    .input("project", reference("project_id")),
+            )
+            .expect("declared");
+        graph
+            .export("project", reference("number.x"))
+            .expect("exported");
+        let shown: Vec<String> = schemas()
+            .check(&graph)
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "gcp:storage/bucket:Bucket::c: gcp:organizations/project:Project::p has no output \"project_id\" — did you mean \"projectId\"?"
             ]
         );
     }

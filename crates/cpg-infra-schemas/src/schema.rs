@@ -7,7 +7,7 @@
 //! Pulumi package schema (what a provider's `GetSchema` returns), for this project's
 //! own `cpg:` provider.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -49,6 +49,10 @@ pub struct ProviderSchema {
     pub invokes: BTreeMap<String, Properties>,
     /// Input types by key.
     pub types: BTreeMap<String, Properties>,
+    /// The output property names of each resource, and the result property names of
+    /// each invoke, by token.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// A schema that cannot be read.
@@ -109,6 +113,25 @@ impl ProviderSchema {
                 })
                 .collect::<BTreeMap<_, _>>()
         };
+        let names = |key: &str, properties: &dyn Fn(&Json) -> Json| {
+            json[key]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(token, spec)| {
+                    let names = properties(spec)
+                        .as_object()
+                        .map(|p| p.keys().cloned().collect())
+                        .unwrap_or_default();
+                    (token.clone(), names)
+                })
+                .collect::<Vec<(String, BTreeSet<String>)>>()
+        };
+        let mut outputs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        outputs.extend(names("resources", &|spec| spec["properties"].clone()));
+        outputs.extend(names("functions", &|spec| {
+            spec["outputs"]["properties"].clone()
+        }));
         Ok(ProviderSchema {
             provider: name.clone(),
             package: name,
@@ -116,6 +139,7 @@ impl ProviderSchema {
             resources: section("resources", "inputProperties", "requiredInputs"),
             invokes: section("functions", "", ""),
             types: section("types", "properties", "required"),
+            outputs,
         })
     }
 }
@@ -164,6 +188,7 @@ mod tests {
             "name": "cpg", "version": "0.1.0",
             "resources": {"cpg:google:GroupMembership": {
                 "inputProperties": {"group_key": {"type": "string"}, "settings": {"$ref": "#/types/cpg:google:Settings"}},
+                "properties": {"group_key": {"type": "string"}, "membership_id": {"type": "string"}},
                 "requiredInputs": ["group_key"]}},
             "functions": {"cpg:google:getGroup": {"inputs": {"properties": {"email": {"type": "string"}}, "required": ["email"]}}},
             "types": {"cpg:google:Settings": {"properties": {"tags": {"type": "array", "items": {"$ref": "#/types/cpg:google:Tag"}}}}}
@@ -176,6 +201,7 @@ mod tests {
             Some("cpg:google:Settings")
         );
         assert!(schema.invokes["cpg:google:getGroup"]["email"].required);
+        assert!(schema.outputs["cpg:google:GroupMembership"].contains("membership_id"));
         assert_eq!(
             schema.types["cpg:google:Settings"]["tags"].list.as_deref(),
             Some("cpg:google:Tag")
