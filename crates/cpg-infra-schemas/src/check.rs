@@ -203,6 +203,24 @@ impl Schemas {
                 ));
                 continue;
             };
+            // `ignoreChanges` and `replaceOnChanges` name inputs (`a.b[0]` by its first
+            // segment).
+            let options = &resource.options;
+            for path in options
+                .ignore_changes
+                .iter()
+                .chain(&options.replace_on_changes)
+            {
+                let first = path.split(['.', '[']).next().unwrap_or_default();
+                if !properties.contains_key(first) {
+                    report.problems.push(SchemaProblem::UnknownInput {
+                        subject: subject.clone(),
+                        path: path.clone(),
+                        owner: token.to_owned(),
+                        suggestion: suggest(first, properties.keys()),
+                    });
+                }
+            }
             let inputs: BTreeMap<&str, &Value> = resource
                 .inputs
                 .iter()
@@ -688,6 +706,25 @@ mod tests {
             shown,
             [
                 "gcp:storage/bucket:Bucket::c: gcp:organizations/project:Project::p has no output \"project_id\" — did you mean \"projectId\"?"
+            ]
+        );
+    }
+
+    #[test]
+    fn ignored_changes_name_inputs() {
+        let mut group = Resource::new("gcp:cloudidentity/group:Group", "g")
+            .input("parent", "customers/C0")
+            .input(
+                "groupKey",
+                Value::map([("id", Value::from("g@example.org"))]),
+            )
+            .input("labels", Value::map::<&str>([]));
+        group.options.ignore_changes =
+            vec!["initialGroupConfig".into(), "initial_group_config".into()];
+        assert_eq!(
+            check(group),
+            [
+                "gcp:cloudidentity/group:Group::g: input \"initial_group_config\" is not an input of gcp:cloudidentity/group:Group — did you mean \"initialGroupConfig\"?"
             ]
         );
     }
