@@ -1,7 +1,7 @@
 //! Holding a plan against the schemas: every resource's type token exists, every
 //! input is an input of that resource (nested object inputs too, where their value
-//! is known), every required input is present, and every invoke's token and
-//! arguments exist.
+//! is known), every required input is present, every invoke's token and arguments
+//! exist, and every output a value refers to exists.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -154,7 +154,9 @@ impl fmt::Display for Report {
 }
 
 impl Schemas {
-    /// Checks every resource of `graph`, and every invoke inside their inputs.
+    /// Checks every resource of `graph` (its type, inputs, required inputs, and the
+    /// options that name inputs or outputs), every invoke inside their inputs, and
+    /// every reference to an output, the stack's exports included.
     pub fn check(&self, graph: &Graph) -> Report {
         let mut report = Report::default();
         for resource in graph.resources() {
