@@ -37,7 +37,7 @@ pub const REPOSITORY_IAM_MEMBER: &str =
 /// A role on a Cloud Run service.
 pub const CLOUDRUN_IAM_MEMBER: &str = "gcp:cloudrun/iamMember:IamMember";
 /// A Privileged Access Manager entitlement.
-pub const ENTITLEMENT: &str = "gcp:privilegedaccessmanager/entitlement:Entitlement";
+pub const ENTITLEMENT: &str = "gcp:privilegedaccessmanager/entitlement:entitlement";
 /// The organisation data source.
 pub const GET_ORGANIZATION: &str = "gcp:organizations/getOrganization:getOrganization";
 

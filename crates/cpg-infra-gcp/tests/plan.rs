@@ -2,6 +2,7 @@
 
 mod plan {
     pub mod fixes;
+    pub mod generated;
     pub mod options;
     pub mod parity;
     pub mod support;

@@ -1,6 +1,9 @@
-//! Realistic synthetic configurations of any size, for benchmarks and load tests:
-//! a common dataset and `n - 1` others with people, dependencies on a few shared
-//! datasets, uploads and a mix of flags. The same `(n, seed)` gives the same config.
+//! Realistic synthetic configurations of any size, for benchmarks, load tests and
+//! property tests: a common dataset and `n - 1` others with people, dependencies on a
+//! few shared datasets, uploads and a mix of flags. [`Features`] switches on what
+//! the default configs leave out (temporary access, ad-hoc groups, component
+//! subsets, dependencies between any datasets, a group prefix, every optional
+//! feature often). The same `(n, seed, features)` gives the same config.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,12 +11,12 @@ use std::io;
 use std::path::Path;
 
 use crate::config::{
-    AdditionalUploadBucket, AnalysisRunnerConfig, AnalysisRunnerGcpConfig, BillingConfig,
-    BillingGcpConfig, Budget, CloudIdentity, CloudName, Config, CpgDatasetConfig,
-    CpgInfrastructureConfig, CromwellConfig, CromwellGcpConfig, DataDropboxConfig,
-    DataDropboxGcpConfig, DatasetGcpConfig, DefaultUploadBucket, GcpConfig, GroupName, HailConfig,
-    HailGcpConfig, MetamistConfig, MetamistGcpConfig, NotebooksConfig, NotebooksGcpConfig,
-    UploadConfig, UploadDropbox, User,
+    AdditionalUploadBucket, AdhocGroup, AnalysisRunnerConfig, AnalysisRunnerGcpConfig,
+    BillingConfig, BillingGcpConfig, Budget, CloudIdentity, CloudName, Component, Config,
+    CpgDatasetConfig, CpgInfrastructureConfig, CromwellConfig, CromwellGcpConfig,
+    DataDropboxConfig, DataDropboxGcpConfig, DatasetGcpConfig, DefaultUploadBucket, GcpConfig,
+    GroupName, HailConfig, HailGcpConfig, MetamistConfig, MetamistGcpConfig, NotebooksConfig,
+    NotebooksGcpConfig, UploadConfig, UploadDropbox, User,
 };
 
 /// A small deterministic pseudo-random sequence (xorshift64*).
@@ -33,6 +36,41 @@ impl Rng {
 
     fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
+    }
+}
+
+/// What synthetic configs use beyond the defaults. [`Features::default()`] gives
+/// the benchmarks' configs; [`Features::all()`] switches everything on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Features {
+    /// People in `tmp-main-read-access`, and datasets letting notebooks ask for
+    /// temporary access (with or without the notebooks component).
+    pub temporary_access: bool,
+    /// Organisation-wide ad-hoc groups, one named after a dataset (`{dataset}-reviewers`).
+    pub adhoc_groups: bool,
+    /// Datasets with a random subset of the GCP components.
+    pub component_subsets: bool,
+    /// Dependencies between any datasets (on earlier ones), not only on the first ten.
+    pub dependencies_everywhere: bool,
+    /// Uploads and dropboxes, releases, shared projects and internal datasets on many
+    /// datasets, so that small configs show each.
+    pub frequent: bool,
+    /// A group prefix, as a second stack in the same domain has.
+    pub group_prefix: bool,
+}
+
+impl Features {
+    /// Every feature.
+    pub fn all() -> Self {
+        Features {
+            temporary_access: true,
+            adhoc_groups: true,
+            component_subsets: true,
+            dependencies_everywhere: true,
+            frequent: true,
+            group_prefix: true,
+        }
     }
 }
 
@@ -146,7 +184,13 @@ fn infrastructure(users: BTreeMap<String, User>) -> CpgInfrastructureConfig {
         .build()
 }
 
-fn dataset(index: usize, datasets: usize, people: &[String], rng: &mut Rng) -> CpgDatasetConfig {
+fn dataset(
+    index: usize,
+    datasets: usize,
+    people: &[String],
+    features: Features,
+    rng: &mut Rng,
+) -> CpgDatasetConfig {
     let name = if index == 0 {
         "common".to_owned()
     } else {
@@ -185,7 +229,8 @@ fn dataset(index: usize, datasets: usize, people: &[String], rng: &mut Rng) -> C
             depends_on.push(target);
         }
     }
-    let upload_config = (index > 0 && rng.chance(20)).then(|| {
+    let often = |rng: &mut Rng, usual: u64| rng.chance(if features.frequent { 60 } else { usual });
+    let upload_config = (index > 0 && often(rng, 20)).then(|| {
         UploadConfig::builder()
             .default_bucket(
                 DefaultUploadBucket::builder()
@@ -206,7 +251,7 @@ fn dataset(index: usize, datasets: usize, people: &[String], rng: &mut Rng) -> C
             ])
             .build()
     });
-    let enable_release = index > 0 && rng.chance(10);
+    let enable_release = index > 0 && often(rng, 10);
     let mut budget = Budget::builder()
         .monthly_budget(100 + rng.below(10_000) as i64)
         .build();
@@ -226,7 +271,7 @@ fn dataset(index: usize, datasets: usize, people: &[String], rng: &mut Rng) -> C
         .depends_on(depends_on)
         .depends_on_readonly(depends_on_readonly)
         .setup_test(index == 0 || rng.chance(80))
-        .is_internal_dataset(rng.chance(10))
+        .is_internal_dataset(often(rng, 10))
         .enable_release(enable_release)
         .enable_shared_project(enable_shared_project)
         .create_container_registry(index == 0)
@@ -234,11 +279,63 @@ fn dataset(index: usize, datasets: usize, people: &[String], rng: &mut Rng) -> C
         .autoclass(rng.chance(80))
         .build();
     config.upload_config = upload_config;
+    add_features(&mut config, index, people, features, rng);
     config
+}
+
+/// What [`Features`] adds to a dataset; draws nothing when no feature is on, so the
+/// default configs stay as they were.
+fn add_features(
+    config: &mut CpgDatasetConfig,
+    index: usize,
+    people: &[String],
+    features: Features,
+    rng: &mut Rng,
+) {
+    if features.temporary_access {
+        if rng.chance(30) {
+            let person = people[rng.below(people.len())].clone();
+            config
+                .members
+                .insert(GroupName::TmpMainReadAccess, vec![person]);
+        }
+        config.allow_notebook_tmp_main_read = rng.chance(25);
+    }
+    if features.dependencies_everywhere && index >= 2 {
+        for list in [0, 1] {
+            if rng.chance(35) {
+                let target = format!("ds{:05}", 1 + rng.below(index - 1));
+                let taken = config.depends_on.contains(&target)
+                    || config.depends_on_readonly.contains(&target);
+                if !taken {
+                    let list = if list == 0 {
+                        &mut config.depends_on
+                    } else {
+                        &mut config.depends_on_readonly
+                    };
+                    list.push(target);
+                }
+            }
+        }
+    }
+    if features.component_subsets && index > 0 && rng.chance(50) {
+        let components: Vec<Component> = Component::ALL
+            .iter()
+            .copied()
+            .filter(|_| rng.chance(60))
+            .collect();
+        config.components.insert(CloudName::Gcp, components);
+    }
 }
 
 /// A synthetic configuration of `datasets` datasets (at least one: common).
 pub fn synthetic_config(datasets: usize, seed: u64) -> Config {
+    synthetic_config_with(datasets, seed, Features::default())
+}
+
+/// A synthetic configuration of `datasets` datasets (at least one: common) that
+/// uses `features`.
+pub fn synthetic_config_with(datasets: usize, seed: u64, features: Features) -> Config {
     let datasets = datasets.max(1);
     let mut rng = Rng(seed.max(1));
     let users = users(datasets * 3, &mut rng);
@@ -247,12 +344,42 @@ pub fn synthetic_config(datasets: usize, seed: u64) -> Config {
         .filter(|k| k.starts_with("person."))
         .cloned()
         .collect();
-    let configs = (0..datasets)
-        .map(|i| dataset(i, datasets, &people, &mut rng))
+    let configs: Vec<CpgDatasetConfig> = (0..datasets)
+        .map(|i| dataset(i, datasets, &people, features, &mut rng))
         .collect();
+    let mut infrastructure = infrastructure(users);
+    if features.group_prefix {
+        infrastructure.group_prefix = Some("stack2-".into());
+    }
+    if features.adhoc_groups {
+        let mut pick = |count: usize| -> Vec<String> {
+            let mut chosen: Vec<String> = (0..count)
+                .map(|_| people[rng.below(people.len())].clone())
+                .collect();
+            chosen.sort();
+            chosen.dedup();
+            chosen
+        };
+        let team = pick(3);
+        let mut groups = vec![AdhocGroup {
+            name: "platform-team".into(),
+            description: "Platform engineers".into(),
+            members: team,
+        }];
+        // A name that starts with a dataset's name, and is none of its groups.
+        if let Some(last) = configs.last().filter(|_| configs.len() > 1) {
+            groups.push(AdhocGroup {
+                name: format!("{}-reviewers", last.dataset),
+                description: "Reviewers".into(),
+                members: pick(2),
+            });
+        }
+        infrastructure.adhoc_groups = Some(groups);
+    }
     Config {
-        infrastructure: infrastructure(users),
+        infrastructure,
         datasets: configs,
+        warnings: Vec::new(),
     }
 }
 
@@ -381,6 +508,30 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{n} datasets: {:#?}", e.diagnostics));
             assert_eq!(config, synthetic_config(n, 7));
         }
+    }
+
+    #[test]
+    fn every_feature_shows_in_a_small_config() {
+        let config = synthetic_config_with(12, 5, Features::all());
+        let infra = &config.infrastructure;
+        assert_eq!(infra.group_prefix.as_deref(), Some("stack2-"));
+        assert!(infra.adhoc_groups.as_ref().is_some_and(|g| g.len() == 2));
+        let any = |f: &dyn Fn(&CpgDatasetConfig) -> bool| config.datasets.iter().any(f);
+        assert!(any(&|d| d
+            .members
+            .contains_key(&GroupName::TmpMainReadAccess)));
+        assert!(any(&|d| d.allow_notebook_tmp_main_read));
+        assert!(any(&|d| d.components.contains_key(&CloudName::Gcp)));
+        assert!(any(&|d| !d.depends_on.is_empty()));
+        assert!(any(&|d| !d.depends_on_readonly.is_empty()));
+        assert!(any(&|d| d.upload_config.is_some()));
+        assert!(any(&|d| d.enable_shared_project));
+        assert!(any(&|d| d.is_internal_dataset));
+        // The default configs are the benchmarks': no feature draws change them.
+        assert_eq!(
+            synthetic_config(40, 9),
+            synthetic_config_with(40, 9, Features::default())
+        );
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
 //! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
 //! ```
+//!
+//! `--deny-warnings` makes `validate` and `plan` fail on warnings too.
 
+mod diagnostics;
 mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use cpg_infra::config::{Config, load_dir};
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
@@ -25,6 +27,9 @@ commands:
 
   generate <n> <dir> [--seed S]
                     write a realistic synthetic config of n datasets into <dir>
+
+options:
+  --deny-warnings   validate and plan fail on warnings as on errors
 ";
 
 /// A command line the binary understood.
@@ -83,10 +88,12 @@ fn parse(args: &[String]) -> Result<Command, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let deny_warnings = args.iter().any(|a| a == "--deny-warnings");
+    args.retain(|a| a != "--deny-warnings");
     match parse(&args) {
         Ok(Command::Help) => emit(USAGE),
-        Ok(Command::Validate(dir)) => match load(&dir) {
+        Ok(Command::Validate(dir)) => match diagnostics::load_checked(&dir, deny_warnings) {
             Some(config) => emit(&format!(
                 "{}: valid ({} datasets, {} users)\n",
                 dir.display(),
@@ -95,7 +102,7 @@ fn main() -> ExitCode {
             )),
             None => ExitCode::from(1),
         },
-        Ok(Command::Plan { dir, json }) => plan(&dir, json),
+        Ok(Command::Plan { dir, json }) => plan(&dir, json, deny_warnings),
         Ok(Command::Generate {
             datasets,
             dir,
@@ -130,22 +137,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads and validates `dir`, printing every problem when it is invalid.
-fn load(dir: &Path) -> Option<Config> {
-    match load_dir(dir) {
-        Ok(config) => Some(config),
-        Err(invalid) => {
-            for diagnostic in &invalid.diagnostics {
-                eprintln!("error: {diagnostic}");
-            }
-            eprintln!("{}: {invalid}", dir.display());
-            None
-        }
-    }
-}
-
-fn plan(dir: &Path, json: bool) -> ExitCode {
-    let Some(config) = load(dir) else {
+fn plan(dir: &Path, json: bool, deny_warnings: bool) -> ExitCode {
+    let Some(config) = diagnostics::load_checked(dir, deny_warnings) else {
         return ExitCode::from(1);
     };
     let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();

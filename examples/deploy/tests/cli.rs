@@ -121,3 +121,78 @@ fn plan_of_an_invalid_config_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
 }
+
+/// A copy of the example config with `production.yaml` changed by `edit`.
+fn example_copy(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("deploy-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&example_config(), &dir);
+    let production = dir.join("production.yaml");
+    let text = std::fs::read_to_string(&production).expect("read production.yaml");
+    std::fs::write(&production, edit(text)).expect("write production.yaml");
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn warnings_print_with_their_place_and_do_not_fail() {
+    // A dependency listed twice: the reference accepts it, so it is a warning.
+    let dir = example_copy("warn", |text| {
+        text.replacen(
+            "  depends_on:\n  - cardiac\n",
+            "  depends_on:\n  - cardiac\n  - cardiac\n",
+            1,
+        )
+    });
+    let path = dir.to_str().expect("utf-8 path");
+    let validate = deploy(&["validate", path]);
+    let plan = deploy(&["plan", path, "--json"]);
+    let denied = deploy(&["validate", path, "--deny-warnings"]);
+    let denied_plan = deploy(&["plan", "--deny-warnings", path]);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let stderr = text(&validate.stderr);
+    assert_eq!(validate.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: production.yaml: ")
+            && stderr.contains("depends_on[1] (line ")
+            && stderr.contains("dependency \"cardiac\" is listed more than once; it counts once"),
+        "{stderr}"
+    );
+    assert!(text(&validate.stdout).contains("valid ("));
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    assert!(!plan.stdout.is_empty());
+
+    assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
+    assert!(
+        text(&denied.stderr).contains("1 warning, denied by --deny-warnings"),
+        "{}",
+        text(&denied.stderr)
+    );
+    assert_eq!(denied_plan.status.code(), Some(1));
+    assert!(denied_plan.stdout.is_empty());
+}
+
+#[test]
+fn a_clean_config_passes_with_deny_warnings() {
+    let path = example_config();
+    let output = deploy(&[
+        "validate",
+        path.to_str().expect("utf-8 path"),
+        "--deny-warnings",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("warning"));
+}

@@ -163,7 +163,7 @@ fn temporary_access_principal_has_the_group_prefix() {
     let plan = plan(config).to_plan_json();
     let entitlement = resource(
         &plan,
-        "gcp:privilegedaccessmanager/entitlement:Entitlement",
+        "gcp:privilegedaccessmanager/entitlement:entitlement",
         "fewgenomes-gcp-temporary-bucket-access-main-read",
     );
     assert_eq!(
@@ -215,4 +215,114 @@ fn dry_run_cloud_plans_beside_gcp() {
         .filter(|r| !r.id.type_token.starts_with("dry-run:") && !r.id.name.contains("-dry-run-"))
         .count();
     assert_eq!(gcp, 931 + 5);
+}
+
+#[test]
+fn notebook_tmp_main_read_without_notebooks_builds_the_rest() {
+    let mut config = small();
+    let fewgenomes = config
+        .datasets
+        .iter_mut()
+        .find(|d| d.dataset == "fewgenomes")
+        .expect("fewgenomes");
+    fewgenomes.allow_notebook_tmp_main_read = true;
+    fewgenomes.components.insert(
+        CloudName::Gcp,
+        vec![
+            Component::Storage,
+            Component::HailAccounts,
+            Component::Metamist,
+        ],
+    );
+    let warnings = cpg_infra::config::validate(&config.infrastructure, &config.datasets)
+        .expect("a warning, not an error");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let plan = plan(config).to_plan_json();
+    // The group, the browser role and the entitlement, as the reference builds them.
+    resource(
+        &plan,
+        "gcp:cloudidentity/group:Group",
+        "fewgenomes-gcp-tmp-main-read-access-group",
+    );
+    resource(
+        &plan,
+        "gcp:projects/iAMMember:IAMMember",
+        "fewgenomes-gcp-tmp-main-read-access-project-browser",
+    );
+    resource(
+        &plan,
+        "gcp:privilegedaccessmanager/entitlement:entitlement",
+        "fewgenomes-gcp-temporary-bucket-access-main-read",
+    );
+    // No notebook account joins the group.
+    let names: Vec<&str> = plan["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("fewgenomes-gcp-notebook")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn configs_with_only_warnings_plan_as_the_reference_builds_them() {
+    let mut config = load(&reference_dir().join("features"));
+    let infra = &mut config.infrastructure;
+    infra.data_dropbox = None;
+    let mut offline = infra.users.values().next().cloned().expect("a user");
+    offline.id = "offline".into();
+    offline.clouds.clear();
+    infra.users.insert("offline".into(), offline);
+    let groups = infra.adhoc_groups.get_or_insert_with(Vec::new);
+    groups.push(cpg_infra::config::AdhocGroup {
+        name: "empty-group".into(),
+        description: "Nobody yet".into(),
+        members: Vec::new(),
+    });
+    groups.push(cpg_infra::config::AdhocGroup {
+        name: "fewgenomes-reviewers".into(),
+        description: "Reviewers".into(),
+        members: vec!["offline".into()],
+    });
+    let validation = config
+        .datasets
+        .iter_mut()
+        .find(|d| d.dataset == "validation")
+        .expect("validation");
+    validation.depends_on_readonly.push("fewgenomes".into());
+    validation.depends_on.push("fewgenomes".into());
+    let members = validation
+        .members
+        .entry(GroupName::TmpMainReadAccess)
+        .or_default();
+    members.push("nobody-known".into());
+    members.push("offline".into());
+    let analysis = validation.members.entry(GroupName::Analysis).or_default();
+    let someone = analysis.first().cloned().expect("an analyst");
+    analysis.push(someone);
+
+    let warnings = cpg_infra::config::validate(&config.infrastructure, &config.datasets)
+        .unwrap_or_else(|e| panic!("{:#?}", e.diagnostics));
+    let shown: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 8, "{shown:#?}");
+    assert!(
+        warnings
+            .iter()
+            .all(cpg_infra::config::Diagnostic::is_warning)
+    );
+    let graph = plan(config);
+    let names: Vec<&str> = graph.resources().iter().map(|r| &*r.id.name).collect();
+    assert!(names.contains(&"common-gcp-empty-group-group"), "{names:?}");
+    assert!(names.contains(&"common-gcp-fewgenomes-reviewers-group"));
+    // The dropboxes' buckets are made; the server config is not.
+    assert!(
+        names.iter().any(|n| n.contains("main-upload-db-")),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"common-gcp-data-dropbox-server-config-latest"));
 }

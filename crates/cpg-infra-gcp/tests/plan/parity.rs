@@ -388,3 +388,9 @@ fn a_changed_input_is_reported() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn features_matches_the_reference() {
+    let fixes = assert_matches_reference("features", 1011);
+    assert_eq!(fixes.len(), FIXES.len(), "{fixes:?}");
+}

@@ -1,4 +1,5 @@
-//! What validation reports: a problem, and the file, key path and line it is at.
+//! What validation reports: a problem, how serious it is, and the file, key path and
+//! line it is at.
 
 use std::fmt;
 
@@ -18,6 +19,48 @@ pub struct Diagnostic {
     pub line: Option<u32>,
     /// What is wrong.
     pub problem: Problem,
+}
+
+/// How serious a problem is.
+///
+/// An error is what cannot be built, or would build broken or insecure
+/// infrastructure: it stops validation. A warning is what the reference accepts that
+/// has no effect or looks like a mistake: it is reported and the config is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Severity {
+    /// The configuration cannot be used.
+    Error,
+    /// The configuration is used as it is; the problem is reported.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`, as the command line prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Diagnostic {
+    /// How serious the problem is.
+    pub fn severity(&self) -> Severity {
+        self.problem.severity()
+    }
+
+    /// Whether the problem is a warning.
+    pub fn is_warning(&self) -> bool {
+        self.severity() == Severity::Warning
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -261,13 +304,105 @@ pub enum Problem {
         /// The name.
         name: String,
     },
+    /// A name listed twice where the second listing changes nothing (a warning).
+    #[error("{what} {name:?} is listed more than once; it counts once")]
+    Repeated {
+        /// What kind of name.
+        what: String,
+        /// The name.
+        name: String,
+    },
+    /// A setting that has no effect, or part of whose effect is left out (a warning).
+    #[error("{setting} {effect}: {reason}")]
+    NoEffect {
+        /// The setting.
+        setting: String,
+        /// What is left out (`has no effect`, `gives notebooks no access`, …).
+        effect: String,
+        /// Why.
+        reason: String,
+    },
+    /// A dataset in both `depends_on` and `depends_on_readonly` (a warning).
+    #[error(
+        "{dataset:?} is also in depends_on, which already gives every access depends_on_readonly gives"
+    )]
+    DependencyInBothLists {
+        /// The dependency.
+        dataset: String,
+    },
+    /// An ad-hoc group without members (a warning).
+    #[error("ad-hoc group {name:?} has no members")]
+    EmptyGroup {
+        /// The group.
+        name: String,
+    },
+    /// A value the reference accepts that looks like a mistake (a warning).
+    #[error("{message}")]
+    Questionable {
+        /// What looks wrong, and what is built.
+        message: String,
+    },
+    /// A member that is left out of a group, as the reference leaves it out (a warning).
+    #[error("{member:?} is left out of the group: {reason}{suggestion}")]
+    MemberLeftOut {
+        /// The member key.
+        member: String,
+        /// Why.
+        reason: String,
+        /// The nearest known user, when the member is unknown.
+        suggestion: Suggestion,
+    },
 }
 
-/// A configuration that failed validation: every problem found (sorted by file and
-/// line when loaded from a directory).
+impl Problem {
+    /// How serious the problem is: warnings are the problems the reference accepts
+    /// that have no effect or look like a mistake; everything else is an error.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Problem::Repeated { .. }
+            | Problem::NoEffect { .. }
+            | Problem::DependencyInBothLists { .. }
+            | Problem::EmptyGroup { .. }
+            | Problem::MemberLeftOut { .. }
+            | Problem::Questionable { .. } => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}
+
+/// A configuration that failed validation: every problem found, errors and warnings
+/// (sorted by file and line when loaded from a directory).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("the configuration has {} problem{}", .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
+#[error("the configuration has {}", count(.diagnostics))]
 pub struct InvalidConfig {
-    /// Every problem.
+    /// Every problem, at least one of them an error.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl InvalidConfig {
+    /// The errors: what makes the configuration unusable.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_warning())
+    }
+
+    /// The warnings found beside the errors.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_warning())
+    }
+}
+
+/// `3 errors and 1 warning`.
+fn count(diagnostics: &[Diagnostic]) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let warnings = diagnostics.iter().filter(|d| d.is_warning()).count();
+    let errors = diagnostics.len() - warnings;
+    if warnings == 0 {
+        plural(errors, "error")
+    } else {
+        format!(
+            "{} and {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
+    }
 }

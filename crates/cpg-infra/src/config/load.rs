@@ -40,7 +40,9 @@ pub const DATASET_FILES: [(&str, &str); 3] = [
     ("upload.yaml", "upload_config"),
 ];
 
-/// Loads and validates the config directory `dir`, reporting every problem at once.
+/// Loads and validates the config directory `dir`, reporting every problem at once:
+/// the config with its warnings when nothing is an error, otherwise every error and
+/// warning.
 pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
     let mut loader = Loader {
         dir: dir.as_ref().to_path_buf(),
@@ -51,6 +53,7 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
     let loaded = loader.load();
     let schema = loader.diagnostics;
     let mut diagnostics = schema.clone();
+    let mut validated = None;
     if let Some((config, sources)) = loaded {
         for diagnostic in validate_with(&config.infrastructure, &config.datasets, &sources) {
             // Where a value could not be read, a stand-in took its place: do not
@@ -67,12 +70,17 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
                 diagnostics.push(diagnostic);
             }
         }
-        if diagnostics.is_empty() {
-            return Ok(config);
-        }
+        validated = Some(config);
     }
     diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Err(InvalidConfig { diagnostics })
+    match validated {
+        // Warnings alone do not stop the config: they travel with it.
+        Some(config) if diagnostics.iter().all(Diagnostic::is_warning) => Ok(Config {
+            warnings: diagnostics,
+            ..config
+        }),
+        _ => Err(InvalidConfig { diagnostics }),
+    }
 }
 
 struct Loader {
@@ -186,6 +194,7 @@ impl Loader {
             Config {
                 infrastructure: infra_config,
                 datasets,
+                warnings: Vec::new(),
             },
             sources,
         ))

@@ -21,7 +21,7 @@ pub use dataset::{
     AdditionalUploadBucket, Budget, CpgDatasetConfig, DatasetAzureConfig, DatasetGcpConfig,
     DefaultUploadBucket, UploadConfig, UploadDropbox,
 };
-pub use diagnostic::{Diagnostic, InvalidConfig, Problem};
+pub use diagnostic::{Diagnostic, InvalidConfig, Problem, Severity};
 pub use infrastructure::{
     AdhocGroup, AnalysisRunnerConfig, AnalysisRunnerGcpConfig, AzureConfig,
     BillingAggregatorConfig, BillingConfig, BillingGcpConfig, CloudIdentity,
@@ -32,14 +32,17 @@ pub use infrastructure::{
 };
 pub use load::{DATASET_FILES, DATASETS_FILES, INFRASTRUCTURE_FILES, load_dir};
 pub use names::{CloudName, Component, GroupName};
-pub use validate::validate;
+pub use validate::{infrastructure_group_names, validate};
 
 /// A validated configuration: the organisation-wide config and every dataset, in the
-/// order the dataset config lists them.
+/// order the dataset config lists them, and the warnings validation found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The organisation-wide config.
     pub infrastructure: CpgInfrastructureConfig,
     /// Every dataset.
     pub datasets: Vec<CpgDatasetConfig>,
+    /// What validation warned about (every one a [`Severity::Warning`]), in the order
+    /// of file and line; empty for a configuration built in code until it is validated.
+    pub warnings: Vec<Diagnostic>,
 }

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use crate::cloud::{Cloud, CloudError, CloudProvider, CloudResult};
 use crate::config::{
-    CloudName, Config, CpgDatasetConfig, CpgInfrastructureConfig, InvalidConfig, validate,
+    CloudName, Config, CpgDatasetConfig, CpgInfrastructureConfig, Diagnostic, InvalidConfig,
+    validate,
 };
 use crate::graph::{Graph, GraphError, ResourceId, Value};
 
@@ -100,6 +101,7 @@ pub enum BuildError {
 pub struct CpgInfrastructure {
     config: Arc<CpgInfrastructureConfig>,
     datasets: Vec<Arc<CpgDatasetConfig>>,
+    warnings: Vec<Diagnostic>,
     providers: BTreeMap<CloudName, Box<dyn CloudProvider>>,
 }
 
@@ -119,10 +121,11 @@ impl CpgInfrastructure {
         config: CpgInfrastructureConfig,
         datasets: Vec<CpgDatasetConfig>,
     ) -> Result<Self, InvalidConfig> {
-        validate(&config, &datasets)?;
+        let warnings = validate(&config, &datasets)?;
         Ok(Self::from_validated(Config {
             infrastructure: config,
             datasets,
+            warnings,
         }))
     }
 
@@ -133,8 +136,15 @@ impl CpgInfrastructure {
         CpgInfrastructure {
             config: Arc::new(config.infrastructure),
             datasets: config.datasets.into_iter().map(Arc::new).collect(),
+            warnings: config.warnings,
             providers,
         }
+    }
+
+    /// What validation warned about: problems the configuration is built with, for
+    /// the caller to show (on a terminal, or in the engine's log as warnings).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     /// Uses `provider` for its cloud.

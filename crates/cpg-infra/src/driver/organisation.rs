@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::cloud::{BucketMembership, BucketSpec, Member, ResourceRef, SecretMembership};
 use crate::config::CloudName;
 use crate::custom;
-use crate::graph::{Function, Resource, ResourceId, Value};
+use crate::graph::{Function, Resource, ResourceId, Value, json_dumps_object};
 
 use super::groups::{Group, GroupMember};
 use super::naming::{config_object, member_hash, prefixed_group, sort_members};
@@ -535,7 +535,7 @@ fn generate_dropbox_config(state: &mut State) -> Result<(), BuildError> {
                 ),
                 ("project", Value::from(project.as_str())),
             ];
-            dropboxes.push(Value::map(fields));
+            dropboxes.push(json_dumps_object(&fields));
         }
     }
     let common = common(state);
@@ -543,10 +543,9 @@ fn generate_dropbox_config(state: &mut State) -> Result<(), BuildError> {
     let secret = state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.create_secret(graph, "dropbox-server-config", Some(project.clone()), None)
     })?;
-    let contents = Value::Function(Function::Json(Box::new(Value::map([(
-        "dropboxes",
-        Value::List(dropboxes),
-    )]))));
+    // Every value is known from the config, so the text is rendered here, with each
+    // dropbox's keys in the reference's order.
+    let contents = Value::from(format!("{{\"dropboxes\": [{}]}}", dropboxes.join(", ")));
     state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
         cloud.add_secret_version(
             graph,

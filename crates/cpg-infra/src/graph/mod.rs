@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 #[cfg(test)]
 use serde_json::json;
 
+pub(crate) use evaluate::json_dumps_object;
 pub use evaluate::{EvaluateError, Resolver};
 pub use plan::Plan;
 pub use resource::{Alias, Resource, ResourceId, ResourceOptions};

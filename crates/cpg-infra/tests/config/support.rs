@@ -192,6 +192,19 @@ impl ConfigDir {
         load_dir(&self.path)
     }
 
+    /// Loads the directory and renders every diagnostic, errors and warnings alike,
+    /// each after its severity (`error: …`, `warning: …`).
+    pub fn diagnostics(&self) -> Vec<String> {
+        let diagnostics = match self.load() {
+            Ok(config) => config.warnings,
+            Err(invalid) => invalid.diagnostics,
+        };
+        diagnostics
+            .iter()
+            .map(|d| format!("{}: {d}", d.severity()))
+            .collect()
+    }
+
     /// Loads the directory, which must be invalid, and renders its diagnostics.
     pub fn errors(&self) -> Vec<String> {
         match self.load() {

@@ -122,6 +122,8 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             }
         }
 
+        // The reference builds the rest of the temporary access (group, browser role,
+        // entitlement) and only leaves the notebooks out.
         if dataset.allow_notebook_tmp_main_read
             && dataset.deploy_locations.contains(&CloudName::Gcp)
             && !dataset.has_component(CloudName::Gcp, Component::Notebooks)
@@ -129,17 +131,11 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             findings.dataset(
                 name,
                 path(&["allow_notebook_tmp_main_read"]),
-                Problem::Invalid {
-                    message: "allow_notebook_tmp_main_read needs the notebooks component on gcp"
-                        .into(),
+                Problem::NoEffect {
+                    setting: "allow_notebook_tmp_main_read".into(),
+                    effect: "gives notebooks no access".into(),
+                    reason: "the dataset has no notebooks component on gcp".into(),
                 },
-            );
-        }
-        if dataset.allow_notebook_tmp_main_read && !Section::Notebooks.present(infra) {
-            findings.dataset(
-                name,
-                path(&["allow_notebook_tmp_main_read"]),
-                missing(Section::Notebooks, "allow_notebook_tmp_main_read".into()),
             );
         }
         let has_dropboxes = dataset
@@ -147,11 +143,27 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             .as_ref()
             .and_then(|u| u.dropboxes.as_ref())
             .is_some_and(|d| !d.is_empty());
+        if !dataset.setup_test && dataset.deployment_service_account_test.is_some() {
+            findings.dataset(
+                name,
+                path(&["deployment_service_account_test"]),
+                Problem::NoEffect {
+                    setting: "deployment_service_account_test".into(),
+                    effect: "has no effect".into(),
+                    reason: "setup_test is false, so there is no test access level to join".into(),
+                },
+            );
+        }
+        // The reference makes the dropboxes' buckets and leaves the server config out.
         if has_dropboxes && !Section::DataDropbox.present(infra) {
             findings.dataset(
                 name,
                 path(&["upload_config", "dropboxes"]),
-                missing(Section::DataDropbox, "dropboxes".into()),
+                Problem::NoEffect {
+                    setting: "dropboxes".into(),
+                    effect: "reach no dropbox server".into(),
+                    reason: "the infrastructure config has no [data_dropbox] section, so their buckets are made and the server config is not".into(),
+                },
             );
         }
         check_shared_project(dataset, findings);

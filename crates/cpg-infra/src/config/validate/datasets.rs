@@ -132,17 +132,27 @@ fn check_dependency_targets(cx: &Context<'_>, findings: &mut Findings) {
                 }
             }
         }
-        // Listing a dataset in both lists is allowed (both wirings apply); twice in
-        // one list is not.
+        // A dataset listed twice in one list, or in both, is wired as the reference
+        // wires it (the second listing changes nothing), with a warning.
         let mut listed = std::collections::BTreeSet::new();
         for (key, index, target) in dependency_entries(dataset) {
             if !listed.insert((key, target.as_str())) {
                 findings.dataset(
                     &dataset.dataset,
                     path(&[key]).index(index),
-                    Problem::Duplicate {
+                    Problem::Repeated {
                         what: "dependency".into(),
                         name: target.clone(),
+                    },
+                );
+            } else if key == "depends_on_readonly"
+                && listed.contains(&("depends_on", target.as_str()))
+            {
+                findings.dataset(
+                    &dataset.dataset,
+                    path(&[key]).index(index),
+                    Problem::DependencyInBothLists {
+                        dataset: target.clone(),
                     },
                 );
             }

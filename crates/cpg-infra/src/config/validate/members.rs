@@ -2,7 +2,7 @@
 
 use super::{Context, Findings, path};
 use crate::config::diagnostic::Problem;
-use crate::config::names::CloudName;
+use crate::config::names::{CloudName, GroupName};
 use crate::config::source::KeyPath;
 use crate::config::suggest::Suggestion;
 
@@ -11,17 +11,28 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         let clouds = &dataset.deploy_locations;
         for (group, members) in &dataset.members {
             for (i, member) in members.iter().enumerate() {
+                let at = path(&["members", group.as_str()]).index(i);
                 if members[..i].contains(member) {
+                    // The reference adds the member under the same key again.
                     findings.dataset(
                         &dataset.dataset,
-                        path(&["members", group.as_str()]).index(i),
-                        Problem::Duplicate {
+                        at.clone(),
+                        Problem::Repeated {
                             what: "member".into(),
                             name: member.clone(),
                         },
                     );
                 }
-                let at = path(&["members", group.as_str()]).index(i);
+                if *group == GroupName::TmpMainReadAccess {
+                    // The reference skips (with a warning) a temporary-access member it
+                    // does not know or who has no GCP identity; the group is on GCP.
+                    if dataset.deploy_locations.contains(&CloudName::Gcp) {
+                        check_left_out(cx, member, "temporary access is granted on gcp", |p| {
+                            findings.dataset(&dataset.dataset, at.clone(), p);
+                        });
+                    }
+                    continue;
+                }
                 let needed_by = format!("dataset {:?} deploys to", dataset.dataset);
                 check_member(cx, member, clouds, &needed_by, |problem| {
                     findings.dataset(&dataset.dataset, at.clone(), problem);
@@ -73,15 +84,42 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     for (g, group) in cx.infra.adhoc_groups.iter().flatten().enumerate() {
         for (i, member) in group.members.iter().enumerate() {
             let at: KeyPath = path(&["adhoc_groups"]).index(g).key("members").index(i);
-            check_member(
-                cx,
-                member,
-                &[CloudName::Gcp],
-                "ad-hoc groups are created on",
-                |problem| findings.infra(at.clone(), problem),
-            );
+            if cx.infra.users.contains_key(member) {
+                // The reference skips members without a GCP identity.
+                check_left_out(cx, member, "ad-hoc groups are created on gcp", |problem| {
+                    findings.infra(at.clone(), problem);
+                });
+            } else {
+                check_member(cx, member, &[], "", |problem| {
+                    findings.infra(at.clone(), problem);
+                });
+            }
         }
     }
+}
+
+/// A member the reference leaves out of a GCP group with at most a log line: an
+/// unknown user, or a user without a GCP identity.
+fn check_left_out(cx: &Context<'_>, member: &str, needed_by: &str, report: impl FnOnce(Problem)) {
+    let reason = match cx.infra.users.get(member) {
+        None => "unknown user".to_owned(),
+        Some(user) if !user.clouds.contains_key(&CloudName::Gcp) => {
+            format!(
+                "user has no gcp identity (users.{member}.clouds.gcp), needed because {needed_by}"
+            )
+        }
+        Some(_) => return,
+    };
+    let suggestion = if cx.infra.users.contains_key(member) {
+        Suggestion::default()
+    } else {
+        Suggestion::closest(member, cx.infra.users.keys().map(String::as_str))
+    };
+    report(Problem::MemberLeftOut {
+        member: member.to_owned(),
+        reason,
+        suggestion,
+    });
 }
 
 fn check_member(

@@ -11,6 +11,8 @@ mod datasets;
 mod limits;
 mod members;
 mod organisation;
+
+pub use organisation::infrastructure_group_names;
 mod uploads;
 
 use std::collections::BTreeMap;
@@ -21,15 +23,16 @@ use super::infrastructure::CpgInfrastructureConfig;
 use super::locate::{InCode, Locator, Place};
 use super::source::KeyPath;
 
-/// Validates a configuration built in code. Diagnostics name the value
-/// (`dataset config "x"`) instead of a file, and carry no lines.
+/// Validates a configuration built in code, returning its warnings when it has no
+/// errors. Diagnostics name the value (`dataset config "x"`) instead of a file, and
+/// carry no lines.
 pub fn validate(
     infrastructure: &CpgInfrastructureConfig,
     datasets: &[CpgDatasetConfig],
-) -> Result<(), InvalidConfig> {
+) -> Result<Vec<Diagnostic>, InvalidConfig> {
     let diagnostics = validate_with(infrastructure, datasets, &InCode);
-    if diagnostics.is_empty() {
-        Ok(())
+    if diagnostics.iter().all(Diagnostic::is_warning) {
+        Ok(diagnostics)
     } else {
         Err(InvalidConfig { diagnostics })
     }

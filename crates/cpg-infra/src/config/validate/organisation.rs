@@ -3,14 +3,77 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Findings, path};
+use crate::config::CpgDatasetConfig;
 use crate::config::diagnostic::Problem;
 
 /// Organisation-wide groups the infrastructure creates itself.
-const RESERVED_GROUPS: [&str; 3] = [
+pub(crate) const ORGANISATION_GROUPS: [&str; 3] = [
     "sample-metadata-invokers",
     "analysis-runner-config-viewers-group",
     "internal-logs-access",
 ];
+
+/// Every group the infrastructure may create for a dataset, as `{dataset}-{suffix}`.
+pub(crate) const DATASET_GROUP_SUFFIXES: [&str; 28] = [
+    "analysis",
+    "data-manager",
+    "full",
+    "images-dev-reader",
+    "images-dev-writer",
+    "images-reader",
+    "images-writer",
+    "main-create",
+    "main-list",
+    "main-read",
+    "metadata-access",
+    "metadata-contribute",
+    "metadata-write",
+    "release-access",
+    "sample-metadata-main-contribute",
+    "sample-metadata-main-read",
+    "sample-metadata-main-write",
+    "sample-metadata-test-contribute",
+    "sample-metadata-test-read",
+    "sample-metadata-test-write",
+    "sm-hail-wheels-viewers",
+    "standard",
+    "test",
+    "test-full",
+    "test-read",
+    "tmp-main-read-access",
+    "upload",
+    "web-access",
+];
+
+/// Every group name the infrastructure may create itself (without the group
+/// prefix): the organisation-wide groups, and `{dataset}-{suffix}` for each dataset
+/// and each of the groups a dataset can have. Ad-hoc groups may take any other name.
+pub fn infrastructure_group_names(datasets: &[CpgDatasetConfig]) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = ORGANISATION_GROUPS
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect();
+    for dataset in datasets {
+        for suffix in DATASET_GROUP_SUFFIXES {
+            names.insert(format!("{}-{suffix}", dataset.dataset));
+        }
+    }
+    names
+}
+
+/// The group of the infrastructure's own that is named `name`, if any: an
+/// organisation-wide group, or `{dataset}-{suffix}` for one of the datasets.
+fn own_group(cx: &Context<'_>, name: &str) -> Option<String> {
+    if ORGANISATION_GROUPS.contains(&name) {
+        return Some(format!("the organisation-wide group {name:?}"));
+    }
+    cx.dataset_names().find_map(|dataset| {
+        let suffix = name.strip_prefix(dataset)?.strip_prefix('-')?;
+        DATASET_GROUP_SUFFIXES
+            .contains(&suffix)
+            .then(|| format!("dataset {dataset:?}'s {suffix} group"))
+    })
+}
 
 /// The billing aggregator runs between once an hour and once a day.
 const INTERVAL_HOURS: std::ops::RangeInclusive<i64> = 1..=24;
@@ -55,15 +118,28 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         .billing
         .as_ref()
         .and_then(|b| b.aggregator.as_ref())
-        && !INTERVAL_HOURS.contains(&aggregator.interval_hours)
     {
-        findings.infra(
-            path(&["billing", "aggregator", "interval_hours"]),
-            Problem::OutOfRange {
-                value: aggregator.interval_hours,
-                range: "1 to 24 hours".into(),
-            },
-        );
+        let at = path(&["billing", "aggregator", "interval_hours"]);
+        let hours = aggregator.interval_hours;
+        if !INTERVAL_HOURS.contains(&hours) {
+            findings.infra(
+                at,
+                Problem::OutOfRange {
+                    value: hours,
+                    range: "1 to 24 hours".into(),
+                },
+            );
+        } else if 24 % hours != 0 {
+            // The reference prints this and schedules the runs anyway.
+            findings.infra(
+                at,
+                Problem::Questionable {
+                    message: format!(
+                        "{hours} hours do not divide a day, so two runs may fall within one interval"
+                    ),
+                },
+            );
+        }
     }
 
     let mut groups = BTreeSet::new();
@@ -73,21 +149,23 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             && name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        let taken = RESERVED_GROUPS.contains(&name.as_str())
-            || cx
-                .by_name
-                .keys()
-                .any(|dataset| name.starts_with(&format!("{dataset}-")));
-        if !valid || taken {
+        let message = if valid {
+            own_group(cx, name).map(|owner| format!("the group name {name:?} is taken by {owner}"))
+        } else {
+            Some(format!(
+                "the group name {name:?} may hold lowercase letters, digits and hyphens only"
+            ))
+        };
+        if let Some(message) = message {
             findings.infra(
                 path(&["adhoc_groups"]).index(i).key("name"),
-                Problem::Invalid {
-                    message: if valid {
-                        format!("the group name {name:?} is taken by the infrastructure's own groups")
-                    } else {
-                        format!("the group name {name:?} may hold lowercase letters, digits and hyphens only")
-                    },
-                },
+                Problem::Invalid { message },
+            );
+        }
+        if group.members.is_empty() {
+            findings.infra(
+                path(&["adhoc_groups"]).index(i).key("members"),
+                Problem::EmptyGroup { name: name.clone() },
             );
         }
         if !groups.insert(group.name.as_str()) {
@@ -112,5 +190,46 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CpgInfrastructureConfig, validate};
+
+    fn config() -> (CpgInfrastructureConfig, Vec<CpgDatasetConfig>) {
+        let config = crate::synthetic::synthetic_config(3, 7);
+        (config.infrastructure, config.datasets)
+    }
+
+    #[test]
+    fn own_groups_are_whole_names() {
+        let (infra, datasets) = config();
+        let cx = Context::new(&infra, &datasets);
+        let dataset = datasets[1].dataset.clone();
+        assert!(own_group(&cx, &format!("{dataset}-analysis")).is_some());
+        assert!(own_group(&cx, &format!("{dataset}-tmp-main-read-access")).is_some());
+        assert!(own_group(&cx, "internal-logs-access").is_some());
+        assert_eq!(own_group(&cx, &format!("{dataset}-reviewers")), None);
+        assert_eq!(own_group(&cx, &format!("{dataset}-analysis-team")), None);
+        let names = infrastructure_group_names(&datasets);
+        assert_eq!(
+            names.len(),
+            ORGANISATION_GROUPS.len() + datasets.len() * DATASET_GROUP_SUFFIXES.len()
+        );
+    }
+
+    #[test]
+    fn adhoc_group_with_a_dataset_prefix_validates() {
+        let (mut infra, datasets) = config();
+        let member = infra.users.keys().next().cloned().expect("a user");
+        let name = format!("{}-reviewers", datasets[1].dataset);
+        infra.adhoc_groups = Some(vec![crate::config::AdhocGroup {
+            name,
+            description: "Reviewers".into(),
+            members: vec![member],
+        }]);
+        assert_eq!(validate(&infra, &datasets), Ok(Vec::new()));
     }
 }

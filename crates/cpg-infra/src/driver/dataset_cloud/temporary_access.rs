@@ -67,12 +67,11 @@ impl CpgDatasetCloudInfrastructure<'_> {
             )?;
         }
 
-        if self.dataset.allow_notebook_tmp_main_read {
-            if !self.has(crate::config::Component::Notebooks) {
-                return Err(
-                    self.not_yet("allow_notebook_tmp_main_read without the notebooks component")
-                );
-            }
+        // Without the notebooks component there is no notebook account to add: the
+        // rest is built, as the reference builds it (validation warns).
+        if self.dataset.allow_notebook_tmp_main_read
+            && self.has(crate::config::Component::Notebooks)
+        {
             let notebook = self.notebook_account()?;
             let broker_member = Member::MachineAccount(broker);
             self.declare(|cloud, graph| {

@@ -10,6 +10,22 @@ pub(super) fn dumps(value: &Value) -> String {
     out
 }
 
+/// `json.dumps` of a dict whose keys keep the given order (Python dicts keep insertion
+/// order; the graph's maps are sorted). Values are rendered as [`dumps`] renders them.
+pub(crate) fn dumps_object(entries: &[(&str, Value)]) -> String {
+    let mut out = String::from("{");
+    for (i, (key, item)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        string(key, &mut out);
+        out.push_str(": ");
+        write(item, &mut out);
+    }
+    out.push('}');
+    out
+}
+
 /// Appends `value` as `json.dumps` writes it.
 fn write(value: &Value, out: &mut String) {
     match value {

@@ -17,6 +17,7 @@
 
 mod base64;
 mod json;
+pub(crate) use json::dumps_object as json_dumps_object;
 mod python;
 #[cfg(test)]
 mod testing;
