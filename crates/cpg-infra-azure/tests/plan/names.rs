@@ -147,3 +147,64 @@ fn names_differing_only_in_hyphens_are_rejected_and_digits_kept() {
     );
     assert!(!accepted(&["abcdefghijklmnopqrstuv"]), "25 characters");
 }
+
+#[test]
+fn upload_container_names_azure_refuses_are_rejected_at_validation() {
+    use cpg_infra::config::{
+        AdditionalUploadBucket, DataDropboxConfig, DataDropboxGcpConfig, UploadConfig,
+        UploadDropbox,
+    };
+    let mut config = azure_common();
+    config.infrastructure.data_dropbox = Some(DataDropboxConfig {
+        gcp: DataDropboxGcpConfig::builder()
+            .project("dropbox-project")
+            .server_machine_account("dropbox@dropbox-project.iam.gserviceaccount.com")
+            .build(),
+    });
+    let bucket = |name: &str| AdditionalUploadBucket::builder().name(name).build();
+    let dropbox = |id: &str| {
+        UploadDropbox::builder()
+            .id(id)
+            .name("a dropbox")
+            .allowed_filetypes(vec![])
+            .uploaders(vec![])
+            .build()
+    };
+    let mut dataset = CpgDatasetConfig::builder()
+        .dataset("azup")
+        .gcp(DatasetGcpConfig::builder().project("azup-project").build())
+        .deploy_locations(vec![CloudName::Azure])
+        .build();
+    dataset.upload_config = Some(UploadConfig {
+        additional_buckets: Some(vec![
+            bucket("batch-2"),
+            bucket("batch_1"),
+            bucket(&"b".repeat(52)),
+        ]),
+        dropboxes: Some(vec![dropbox("ok-1"), dropbox("a--b")]),
+        ..UploadConfig::default()
+    });
+    config.datasets.push(dataset);
+    let diagnostics: Vec<String> = validate(&config.infrastructure, &config.datasets)
+        .expect_err("containers Azure refuses")
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diagnostics,
+        [
+            "dataset config \"azup\": upload_config.additional_buckets[1].name: Azure blob \
+             container name \"main-upload-batch_1\" may hold only lowercase letters, digits \
+             and single hyphens, and must start and end with a letter or digit",
+            &format!(
+                "dataset config \"azup\": upload_config.additional_buckets[2].name: Azure blob \
+                 container name \"main-upload-{}\" is 64 characters, allowed: 3 to 63",
+                "b".repeat(52)
+            ),
+            "dataset config \"azup\": upload_config.dropboxes[1].id: Azure blob container \
+             name \"main-upload-db-a--b\" may hold only lowercase letters, digits and single \
+             hyphens, and must start and end with a letter or digit",
+        ]
+    );
+}
