@@ -274,3 +274,17 @@ fn dependencies_across_azure_datasets_join_their_groups() {
         .expect("merged configs");
     assert_eq!(merged.len(), 2, "azbase's and common's");
 }
+
+#[test]
+fn disable_group_memberships_removes_azure_memberships_too() {
+    // The reference honoured the switch on GCP only, so the first phase of a
+    // two-phase rename left every Entra ID membership in place.
+    let members = |disable: bool| {
+        let mut config = azure_common();
+        config.infrastructure.disable_group_memberships = disable;
+        let plan = plan_validated(config).to_plan_json();
+        resources(&plan, "azuread:index/groupMember:GroupMember", "").len()
+    };
+    assert!(members(false) > 0, "azure-common has Entra ID memberships");
+    assert_eq!(members(true), 0);
+}
