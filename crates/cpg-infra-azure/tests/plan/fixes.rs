@@ -288,3 +288,39 @@ fn disable_group_memberships_removes_azure_memberships_too() {
     assert!(members(false) > 0, "azure-common has Entra ID memberships");
     assert_eq!(members(true), 0);
 }
+
+#[test]
+fn azure_budget_is_accepted_and_builds_nothing() {
+    // The reference skips budgets on Azure; a config with one still validates, and
+    // neither cloud declares a budget for the Azure-only dataset.
+    let mut dataset = azure_dataset("azspend");
+    dataset.budgets.insert(
+        CloudName::Azure,
+        cpg_infra::config::Budget::builder()
+            .monthly_budget(100)
+            .build(),
+    );
+    let plan = plan_validated(with(azure_common(), [dataset])).to_plan_json();
+    let all: Vec<&Value> = plan["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter(|r| {
+            r["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("azspend-"))
+        })
+        .collect();
+    assert!(!all.is_empty(), "the dataset is planned");
+    let budgets: Vec<&Value> = all
+        .iter()
+        .copied()
+        .filter(|r| {
+            r["type"]
+                .as_str()
+                .is_some_and(|t| t.to_lowercase().contains("budget"))
+                || r["name"].as_str().is_some_and(|n| n.contains("budget"))
+        })
+        .collect();
+    assert!(budgets.is_empty(), "{budgets:#?}");
+}
