@@ -324,3 +324,81 @@ fn azure_budget_is_accepted_and_builds_nothing() {
         .collect();
     assert!(budgets.is_empty(), "{budgets:#?}");
 }
+
+/// A dataset on both clouds, with the GCP budget that cloud needs.
+fn dual_dataset(name: &str) -> CpgDatasetConfig {
+    let mut dataset = azure_dataset(name);
+    dataset.deploy_locations = vec![CloudName::Gcp, CloudName::Azure];
+    dataset.budgets.insert(
+        CloudName::Gcp,
+        cpg_infra::config::Budget::builder()
+            .monthly_budget(100)
+            .build(),
+    );
+    dataset
+}
+
+/// The resources a value refers to, by `type::name`.
+fn referenced(value: &Value, found: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(resource) = map.get("$output").and_then(|o| o["resource"].as_str()) {
+                found.insert(resource.to_owned());
+            }
+            map.values().for_each(|v| referenced(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| referenced(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn dual_cloud_dependencies_stay_on_their_own_cloud() {
+    // Declared before its dependency: the build order follows depends_on.
+    let mut user = dual_dataset("dualuser");
+    user.depends_on = vec!["dualbase".to_owned()];
+    let plan =
+        plan_validated(with(azure_common(), [user, dual_dataset("dualbase")])).to_plan_json();
+    // Each cloud's groups join the dependency's groups on the same cloud.
+    let azure = resource(
+        &plan,
+        "azuread:index/groupMember:GroupMember",
+        "dualuser-azure-transitive-analysis-in-dualbase-analysis",
+    );
+    assert_eq!(
+        input(azure, "groupObjectId")["$output"]["resource"],
+        "azuread:index/group:Group::dualbase-azure-analysis-group"
+    );
+    let gcp = resource(
+        &plan,
+        "cpg:google:GroupMembership",
+        "dualuser-gcp-transitive-analysis-in-dualbase-analysis",
+    );
+    assert_eq!(
+        input(gcp, "group_key")["$output"]["resource"],
+        "gcp:cloudidentity/group:Group::dualbase-gcp-analysis-group"
+    );
+    // Each cloud's storage config merges the dependency's config of that cloud
+    // only: Azure URLs from storage accounts, GCP URLs from buckets.
+    for (cloud, account) in [
+        (
+            "azure",
+            "azure-native:storage:StorageAccount::dualbase-azure-cpgdualbase",
+        ),
+        ("gcp", "gcp:storage/bucket:Bucket::dualbase-gcp-main-bucket"),
+    ] {
+        let config = resource(
+            &plan,
+            "gcp:storage/bucketObject:BucketObject",
+            &format!("storage-config-{cloud}-dualuser-main"),
+        );
+        let mut sources = std::collections::BTreeSet::new();
+        referenced(&config["inputs"]["content"], &mut sources);
+        assert!(sources.contains(account), "{cloud}: {sources:#?}");
+        let other = if cloud == "azure" { "gcp:" } else { "azure" };
+        assert!(
+            sources.iter().all(|s| !s.starts_with(other)),
+            "{cloud} config refers to the other cloud: {sources:#?}"
+        );
+    }
+}
