@@ -3,12 +3,14 @@
 //! one; validation accepts exactly the names that allow that.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use cpg_infra::config::{
     CloudName, Component, Config, CpgDatasetConfig, DatasetGcpConfig, azure_names, validate,
 };
 use cpg_infra::driver::CpgInfrastructure;
-use cpg_infra_azure::AzureProvider;
+use cpg_infra::graph::Graph;
+use cpg_infra_azure::{AzureCloud, AzureProvider};
 use cpg_infra_gcp::GcpProvider;
 use proptest::prelude::*;
 
@@ -90,6 +92,26 @@ fn planned(config: Config, input: &str, type_token: &str) -> Vec<String> {
         .collect()
 }
 
+/// The Key Vault name each Azure dataset's cloud declares.
+fn vault_names(config: &Config) -> Vec<String> {
+    let infrastructure = Arc::new(config.infrastructure.clone());
+    let mut graph = Graph::new();
+    config
+        .datasets
+        .iter()
+        .filter(|d| d.deploy_locations.contains(&CloudName::Azure))
+        .map(|dataset| {
+            let mut cloud = AzureCloud::new(infrastructure.clone(), Arc::new(dataset.clone()));
+            let vault = cloud.vault(&mut graph).expect("a vault");
+            let resource = graph.get(&vault).expect("declared");
+            resource.inputs["vaultName"]
+                .as_str()
+                .expect("a literal name")
+                .to_owned()
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -121,12 +143,15 @@ proptest! {
         prop_assert!(accounts.iter().all(|a| is_account_name(a)), "{:?}", accounts);
         prop_assert_eq!(accounts.iter().collect::<BTreeSet<_>>().len(), accounts.len());
 
-        let registries = planned(config, "registryName", cpg_infra_azure::tokens::REGISTRY);
+        let registries = planned(config.clone(), "registryName", cpg_infra_azure::tokens::REGISTRY);
         prop_assert_eq!(registries.len(), 3 * (names.len() + 1));
         prop_assert!(registries.iter().all(|r| is_registry_name(r)), "{:?}", registries);
         prop_assert_eq!(registries.iter().collect::<BTreeSet<_>>().len(), registries.len());
 
-        let vaults: Vec<String> = names.iter().map(|n| azure_names::key_vault(&prefix, n)).collect();
+        // No default component asks for a secret, so each dataset's cloud is asked
+        // for its vault directly: the name it declares is the one to check.
+        let vaults = vault_names(&config);
+        prop_assert_eq!(vaults.len(), names.len() + 1);
         prop_assert!(vaults.iter().all(|v| is_vault_name(v)), "{:?}", vaults);
         prop_assert_eq!(vaults.iter().collect::<BTreeSet<_>>().len(), vaults.len());
     }
