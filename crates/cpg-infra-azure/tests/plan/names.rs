@@ -1,6 +1,6 @@
-//! Derived Azure names: for any dataset names validation accepts, every storage
-//! account, registry and Key Vault name is valid for Azure and no two datasets share
-//! one; validation accepts exactly the names that allow that.
+//! Derived Azure names: for any storage prefix and dataset names validation
+//! accepts, every storage account, registry and Key Vault name is valid for Azure and
+//! no two datasets share one; validation accepts exactly the names that allow that.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -24,6 +24,18 @@ fn dataset_name() -> impl Strategy<Value = String> {
         2 => "[ab1][ab1-]{0,4}[ab1]",
         2 => "[a-z0-9][a-z0-9-]{0,12}[a-z0-9]",
         1 => "[a-z][a-z0-9]{18,22}",
+    ]
+}
+
+/// Organisations' `azure.dataset_storage_prefix`es: empty, short, with a hyphen or
+/// in capitals (only the letters and digits reach the account name).
+fn storage_prefix() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "[a-z]{1,5}",
+        "[a-z]{1,3}-",
+        "[A-Z]{2,3}",
+        "[a-z]{8,12}",
     ]
 }
 
@@ -117,23 +129,25 @@ proptest! {
 
     #[test]
     fn derived_azure_names_are_valid_and_distinct(
+        prefix in storage_prefix(),
         names in proptest::collection::btree_set(dataset_name(), 1..5)
             .prop_filter("not the config's own datasets", |names| {
                 !names.iter().any(|n| ["common", "fewgenomes", "validation"].contains(&n.as_str()))
             })
     ) {
-        let config = config_with(&names);
-        let prefix = config.infrastructure.azure.as_ref().expect("azure").dataset_storage_prefix.clone();
+        let mut config = config_with(&names);
+        config.infrastructure.azure.as_mut().expect("azure").dataset_storage_prefix = prefix.clone();
 
-        // What should be accepted: every account fits, and none is shared (common
-        // is on Azure too).
+        // What should be accepted: every account is a valid name (the prefix may be
+        // empty, so a dataset may start one with a digit or leave it too short), and
+        // none is shared (common is on Azure too).
         let mut accounts = vec![azure_names::storage_account(&prefix, "common")];
         accounts.extend(names.iter().map(|n| azure_names::storage_account(&prefix, n)));
         let distinct: BTreeSet<&String> = accounts.iter().collect();
         let expected = distinct.len() == accounts.len()
-            && accounts.iter().all(|a| a.len() <= 24);
+            && accounts.iter().all(|a| is_account_name(a));
         let outcome = validate(&config.infrastructure, &config.datasets);
-        prop_assert_eq!(outcome.is_ok(), expected, "{:?}: {:?}", names, outcome);
+        prop_assert_eq!(outcome.is_ok(), expected, "{:?} {:?}: {:?}", prefix, names, outcome);
         if !expected {
             return Ok(());
         }
