@@ -274,3 +274,131 @@ fn dependencies_across_azure_datasets_join_their_groups() {
         .expect("merged configs");
     assert_eq!(merged.len(), 2, "azbase's and common's");
 }
+
+#[test]
+fn disable_group_memberships_removes_azure_memberships_too() {
+    // The reference honoured the switch on GCP only, so the first phase of a
+    // two-phase rename left every Entra ID membership in place.
+    let members = |disable: bool| {
+        let mut config = azure_common();
+        config.infrastructure.disable_group_memberships = disable;
+        let plan = plan_validated(config).to_plan_json();
+        resources(&plan, "azuread:index/groupMember:GroupMember", "").len()
+    };
+    assert!(members(false) > 0, "azure-common has Entra ID memberships");
+    assert_eq!(members(true), 0);
+}
+
+#[test]
+fn azure_budget_is_accepted_and_builds_nothing() {
+    // The reference skips budgets on Azure; a config with one still validates, and
+    // neither cloud declares a budget for the Azure-only dataset.
+    let mut dataset = azure_dataset("azspend");
+    dataset.budgets.insert(
+        CloudName::Azure,
+        cpg_infra::config::Budget::builder()
+            .monthly_budget(100)
+            .build(),
+    );
+    let plan = plan_validated(with(azure_common(), [dataset])).to_plan_json();
+    let all: Vec<&Value> = plan["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter(|r| {
+            r["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("azspend-"))
+        })
+        .collect();
+    assert!(!all.is_empty(), "the dataset is planned");
+    let budgets: Vec<&Value> = all
+        .iter()
+        .copied()
+        .filter(|r| {
+            r["type"]
+                .as_str()
+                .is_some_and(|t| t.to_lowercase().contains("budget"))
+                || r["name"].as_str().is_some_and(|n| n.contains("budget"))
+        })
+        .collect();
+    assert!(budgets.is_empty(), "{budgets:#?}");
+}
+
+/// A dataset on both clouds, with the GCP budget that cloud needs.
+fn dual_dataset(name: &str) -> CpgDatasetConfig {
+    let mut dataset = azure_dataset(name);
+    dataset.deploy_locations = vec![CloudName::Gcp, CloudName::Azure];
+    dataset.budgets.insert(
+        CloudName::Gcp,
+        cpg_infra::config::Budget::builder()
+            .monthly_budget(100)
+            .build(),
+    );
+    dataset
+}
+
+/// The resources a value refers to, by `type::name`.
+fn referenced(value: &Value, found: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(resource) = map.get("$output").and_then(|o| o["resource"].as_str()) {
+                found.insert(resource.to_owned());
+            }
+            map.values().for_each(|v| referenced(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| referenced(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn dual_cloud_dependencies_stay_on_their_own_cloud() {
+    // Declared before its dependency: the build order follows depends_on.
+    let mut user = dual_dataset("dualuser");
+    user.depends_on = vec!["dualbase".to_owned()];
+    let plan =
+        plan_validated(with(azure_common(), [user, dual_dataset("dualbase")])).to_plan_json();
+    // Each cloud's groups join the dependency's groups on the same cloud.
+    let azure = resource(
+        &plan,
+        "azuread:index/groupMember:GroupMember",
+        "dualuser-azure-transitive-analysis-in-dualbase-analysis",
+    );
+    assert_eq!(
+        input(azure, "groupObjectId")["$output"]["resource"],
+        "azuread:index/group:Group::dualbase-azure-analysis-group"
+    );
+    let gcp = resource(
+        &plan,
+        "cpg:google:GroupMembership",
+        "dualuser-gcp-transitive-analysis-in-dualbase-analysis",
+    );
+    assert_eq!(
+        input(gcp, "group_key")["$output"]["resource"],
+        "gcp:cloudidentity/group:Group::dualbase-gcp-analysis-group"
+    );
+    // Each cloud's storage config merges the dependency's config of that cloud
+    // only: Azure URLs from storage accounts, GCP URLs from buckets.
+    for (cloud, account) in [
+        (
+            "azure",
+            "azure-native:storage:StorageAccount::dualbase-azure-cpgdualbase",
+        ),
+        ("gcp", "gcp:storage/bucket:Bucket::dualbase-gcp-main-bucket"),
+    ] {
+        let config = resource(
+            &plan,
+            "gcp:storage/bucketObject:BucketObject",
+            &format!("storage-config-{cloud}-dualuser-main"),
+        );
+        let mut sources = std::collections::BTreeSet::new();
+        referenced(&config["inputs"]["content"], &mut sources);
+        assert!(sources.contains(account), "{cloud}: {sources:#?}");
+        let other = if cloud == "azure" { "gcp:" } else { "azure" };
+        assert!(
+            sources.iter().all(|s| !s.starts_with(other)),
+            "{cloud} config refers to the other cloud: {sources:#?}"
+        );
+    }
+}

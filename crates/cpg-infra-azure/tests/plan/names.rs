@@ -1,14 +1,16 @@
-//! Derived Azure names: for any dataset names validation accepts, every storage
-//! account, registry and Key Vault name is valid for Azure and no two datasets share
-//! one; validation accepts exactly the names that allow that.
+//! Derived Azure names: for any storage prefix and dataset names validation
+//! accepts, every storage account, registry and Key Vault name is valid for Azure and
+//! no two datasets share one; validation accepts exactly the names that allow that.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use cpg_infra::config::{
     CloudName, Component, Config, CpgDatasetConfig, DatasetGcpConfig, azure_names, validate,
 };
 use cpg_infra::driver::CpgInfrastructure;
-use cpg_infra_azure::AzureProvider;
+use cpg_infra::graph::Graph;
+use cpg_infra_azure::{AzureCloud, AzureProvider};
 use cpg_infra_gcp::GcpProvider;
 use proptest::prelude::*;
 
@@ -22,6 +24,18 @@ fn dataset_name() -> impl Strategy<Value = String> {
         2 => "[ab1][ab1-]{0,4}[ab1]",
         2 => "[a-z0-9][a-z0-9-]{0,12}[a-z0-9]",
         1 => "[a-z][a-z0-9]{18,22}",
+    ]
+}
+
+/// Organisations' `azure.dataset_storage_prefix`es: empty, short, with a hyphen or
+/// in capitals (only the letters and digits reach the account name).
+fn storage_prefix() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "[a-z]{1,5}",
+        "[a-z]{1,3}-",
+        "[A-Z]{2,3}",
+        "[a-z]{8,12}",
     ]
 }
 
@@ -90,28 +104,50 @@ fn planned(config: Config, input: &str, type_token: &str) -> Vec<String> {
         .collect()
 }
 
+/// The Key Vault name each Azure dataset's cloud declares.
+fn vault_names(config: &Config) -> Vec<String> {
+    let infrastructure = Arc::new(config.infrastructure.clone());
+    let mut graph = Graph::new();
+    config
+        .datasets
+        .iter()
+        .filter(|d| d.deploy_locations.contains(&CloudName::Azure))
+        .map(|dataset| {
+            let mut cloud = AzureCloud::new(infrastructure.clone(), Arc::new(dataset.clone()));
+            let vault = cloud.vault(&mut graph).expect("a vault");
+            let resource = graph.get(&vault).expect("declared");
+            resource.inputs["vaultName"]
+                .as_str()
+                .expect("a literal name")
+                .to_owned()
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn derived_azure_names_are_valid_and_distinct(
+        prefix in storage_prefix(),
         names in proptest::collection::btree_set(dataset_name(), 1..5)
             .prop_filter("not the config's own datasets", |names| {
                 !names.iter().any(|n| ["common", "fewgenomes", "validation"].contains(&n.as_str()))
             })
     ) {
-        let config = config_with(&names);
-        let prefix = config.infrastructure.azure.as_ref().expect("azure").dataset_storage_prefix.clone();
+        let mut config = config_with(&names);
+        config.infrastructure.azure.as_mut().expect("azure").dataset_storage_prefix = prefix.clone();
 
-        // What should be accepted: every account fits, and none is shared (common
-        // is on Azure too).
+        // What should be accepted: every account is a valid name (the prefix may be
+        // empty, so a dataset may start one with a digit or leave it too short), and
+        // none is shared (common is on Azure too).
         let mut accounts = vec![azure_names::storage_account(&prefix, "common")];
         accounts.extend(names.iter().map(|n| azure_names::storage_account(&prefix, n)));
         let distinct: BTreeSet<&String> = accounts.iter().collect();
         let expected = distinct.len() == accounts.len()
-            && accounts.iter().all(|a| a.len() <= 24);
+            && accounts.iter().all(|a| is_account_name(a));
         let outcome = validate(&config.infrastructure, &config.datasets);
-        prop_assert_eq!(outcome.is_ok(), expected, "{:?}: {:?}", names, outcome);
+        prop_assert_eq!(outcome.is_ok(), expected, "{:?} {:?}: {:?}", prefix, names, outcome);
         if !expected {
             return Ok(());
         }
@@ -121,12 +157,15 @@ proptest! {
         prop_assert!(accounts.iter().all(|a| is_account_name(a)), "{:?}", accounts);
         prop_assert_eq!(accounts.iter().collect::<BTreeSet<_>>().len(), accounts.len());
 
-        let registries = planned(config, "registryName", cpg_infra_azure::tokens::REGISTRY);
+        let registries = planned(config.clone(), "registryName", cpg_infra_azure::tokens::REGISTRY);
         prop_assert_eq!(registries.len(), 3 * (names.len() + 1));
         prop_assert!(registries.iter().all(|r| is_registry_name(r)), "{:?}", registries);
         prop_assert_eq!(registries.iter().collect::<BTreeSet<_>>().len(), registries.len());
 
-        let vaults: Vec<String> = names.iter().map(|n| azure_names::key_vault(&prefix, n)).collect();
+        // No default component asks for a secret, so each dataset's cloud is asked
+        // for its vault directly: the name it declares is the one to check.
+        let vaults = vault_names(&config);
+        prop_assert_eq!(vaults.len(), names.len() + 1);
         prop_assert!(vaults.iter().all(|v| is_vault_name(v)), "{:?}", vaults);
         prop_assert_eq!(vaults.iter().collect::<BTreeSet<_>>().len(), vaults.len());
     }
@@ -146,4 +185,65 @@ fn names_differing_only_in_hyphens_are_rejected_and_digits_kept() {
         "24 characters with the prefix"
     );
     assert!(!accepted(&["abcdefghijklmnopqrstuv"]), "25 characters");
+}
+
+#[test]
+fn upload_container_names_azure_refuses_are_rejected_at_validation() {
+    use cpg_infra::config::{
+        AdditionalUploadBucket, DataDropboxConfig, DataDropboxGcpConfig, UploadConfig,
+        UploadDropbox,
+    };
+    let mut config = azure_common();
+    config.infrastructure.data_dropbox = Some(DataDropboxConfig {
+        gcp: DataDropboxGcpConfig::builder()
+            .project("dropbox-project")
+            .server_machine_account("dropbox@dropbox-project.iam.gserviceaccount.com")
+            .build(),
+    });
+    let bucket = |name: &str| AdditionalUploadBucket::builder().name(name).build();
+    let dropbox = |id: &str| {
+        UploadDropbox::builder()
+            .id(id)
+            .name("a dropbox")
+            .allowed_filetypes(vec![])
+            .uploaders(vec![])
+            .build()
+    };
+    let mut dataset = CpgDatasetConfig::builder()
+        .dataset("azup")
+        .gcp(DatasetGcpConfig::builder().project("azup-project").build())
+        .deploy_locations(vec![CloudName::Azure])
+        .build();
+    dataset.upload_config = Some(UploadConfig {
+        additional_buckets: Some(vec![
+            bucket("batch-2"),
+            bucket("batch_1"),
+            bucket(&"b".repeat(52)),
+        ]),
+        dropboxes: Some(vec![dropbox("ok-1"), dropbox("a--b")]),
+        ..UploadConfig::default()
+    });
+    config.datasets.push(dataset);
+    let diagnostics: Vec<String> = validate(&config.infrastructure, &config.datasets)
+        .expect_err("containers Azure refuses")
+        .diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        diagnostics,
+        [
+            "dataset config \"azup\": upload_config.additional_buckets[1].name: Azure blob \
+             container name \"main-upload-batch_1\" may hold only lowercase letters, digits \
+             and single hyphens, and must start and end with a letter or digit",
+            &format!(
+                "dataset config \"azup\": upload_config.additional_buckets[2].name: Azure blob \
+                 container name \"main-upload-{}\" is 64 characters, allowed: 3 to 63",
+                "b".repeat(52)
+            ),
+            "dataset config \"azup\": upload_config.dropboxes[1].id: Azure blob container \
+             name \"main-upload-db-a--b\" may hold only lowercase letters, digits and single \
+             hyphens, and must start and end with a letter or digit",
+        ]
+    );
 }

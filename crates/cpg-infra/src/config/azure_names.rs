@@ -6,7 +6,8 @@
 //! the two services). Container registries append the registry's own letters and
 //! digits. Validation rejects a dataset whose derived name breaks these rules or
 //! equals another Azure dataset's, so every name the cloud is asked for is valid and
-//! unique.
+//! unique. Blob containers are named like the bucket's suffix (`main-upload-{name}`);
+//! [`check_container`] holds them to Azure's stricter rule than GCS's.
 //!
 //! ```
 //! use cpg_infra::config::azure_names;
@@ -14,6 +15,8 @@
 //! assert_eq!(azure_names::container_registry("cpg", "common", "images-dev"), "cpgcommonimagesdev");
 //! assert!(azure_names::check("cpg", "ds1").is_ok());
 //! assert!(azure_names::check("", "1kg").is_err());
+//! assert!(azure_names::check_container("main-upload-batch-1").is_ok());
+//! assert!(azure_names::check_container("main-upload-batch_1").is_err());
 //! ```
 
 use std::ops::RangeInclusive;
@@ -23,6 +26,9 @@ pub const ACCOUNT_LENGTH: RangeInclusive<usize> = 3..=24;
 
 /// How long a container registry name may be.
 pub const REGISTRY_LENGTH: RangeInclusive<usize> = 5..=50;
+
+/// How long a blob container name may be.
+pub const CONTAINER_LENGTH: RangeInclusive<usize> = 3..=63;
 
 /// The lowercase letters and digits of `text`.
 fn alphanumeric(text: &str) -> String {
@@ -76,6 +82,23 @@ pub enum AzureNameError {
         /// The derived name.
         name: String,
     },
+    /// A blob container name too short or too long.
+    #[error("Azure blob container name {name:?} is {length} characters, allowed: 3 to 63")]
+    ContainerLength {
+        /// The container name.
+        name: String,
+        /// Its length.
+        length: usize,
+    },
+    /// A blob container name with characters or hyphens Azure does not allow.
+    #[error(
+        "Azure blob container name {name:?} may hold only lowercase letters, digits and \
+         single hyphens, and must start and end with a letter or digit"
+    )]
+    ContainerCharacters {
+        /// The container name.
+        name: String,
+    },
 }
 
 /// Whether the names derived for `dataset` are valid Azure names.
@@ -89,6 +112,33 @@ pub fn check(prefix: &str, dataset: &str) -> Result<String, AzureNameError> {
         return Err(AzureNameError::FirstCharacter { name });
     }
     Ok(name)
+}
+
+/// Whether `container` is a valid blob container name: 3 to 63 lowercase letters,
+/// digits and hyphens, starting and ending with a letter or digit, no two hyphens in
+/// a row. GCS bucket names also allow `_` and `.`, so a bucket suffix that GCP
+/// accepts can still be refused by Azure.
+pub fn check_container(container: &str) -> Result<(), AzureNameError> {
+    let length = container.chars().count();
+    if !CONTAINER_LENGTH.contains(&length) {
+        return Err(AzureNameError::ContainerLength {
+            name: container.to_owned(),
+            length,
+        });
+    }
+    let allowed = container
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !allowed
+        || container.starts_with('-')
+        || container.ends_with('-')
+        || container.contains("--")
+    {
+        return Err(AzureNameError::ContainerCharacters {
+            name: container.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -125,6 +175,31 @@ mod tests {
         assert!(matches!(
             check("", "1kg"),
             Err(AzureNameError::FirstCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn container_names_refuse_what_gcs_allows_but_azure_does_not() {
+        assert_eq!(check_container("main-upload-batch-1"), Ok(()));
+        for refused in [
+            "main-upload-batch_1",
+            "main-upload-batch.1",
+            "main-upload-Batch1",
+            "main-upload-db-a--b",
+            "main-upload-",
+        ] {
+            assert!(
+                matches!(
+                    check_container(refused),
+                    Err(AzureNameError::ContainerCharacters { .. })
+                ),
+                "{refused}"
+            );
+        }
+        let long = format!("main-upload-{}", "a".repeat(52));
+        assert!(matches!(
+            check_container(&long),
+            Err(AzureNameError::ContainerLength { length: 64, .. })
         ));
     }
 }

@@ -1,5 +1,5 @@
-//! Azure: every derived name is valid and unique, and nothing is asked of Azure
-//! that it has no equivalent for.
+//! Azure: every derived name is valid and unique, upload containers are named as
+//! Azure allows, and nothing is asked of Azure that it has no equivalent for.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     check_names(cx, findings);
     for dataset in cx.datasets {
         if dataset.deploy_locations.contains(&CloudName::Azure) {
+            check_upload_containers(dataset, findings);
             check_no_equivalent(dataset, findings);
         }
     }
@@ -61,6 +62,63 @@ fn check_names(cx: &Context<'_>, findings: &mut Findings) {
             Err(error) => findings.dataset(
                 name,
                 path(&["dataset"]),
+                Problem::Invalid {
+                    message: error.to_string(),
+                },
+            ),
+        }
+    }
+}
+
+/// The blob containers of additional upload buckets and dropboxes, named from the
+/// config (`main-upload-{name}`, `main-upload-db-{id}`): GCS accepts `_`, `.` and
+/// double hyphens where Azure refuses them, and an Azure-only dataset has no GCP
+/// bucket name whose length check would catch a long one.
+fn check_upload_containers(dataset: &CpgDatasetConfig, findings: &mut Findings) {
+    let Some(upload) = &dataset.upload_config else {
+        return;
+    };
+    if !dataset.has_component(CloudName::Azure, Component::Storage) {
+        return;
+    }
+    let additional = upload
+        .additional_buckets
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, bucket)| {
+            (
+                path(&["upload_config", "additional_buckets"])
+                    .index(i)
+                    .key("name"),
+                format!("main-upload-{}", bucket.name),
+            )
+        });
+    let dropboxes = upload
+        .dropboxes
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, dropbox)| {
+            (
+                path(&["upload_config", "dropboxes"]).index(i).key("id"),
+                format!("main-upload-db-{}", dropbox.id),
+            )
+        });
+    for (at, container) in additional.chain(dropboxes) {
+        match azure_names::check_container(&container) {
+            Ok(()) => {}
+            Err(AzureNameError::ContainerLength { name, .. }) => fits(
+                findings,
+                &dataset.dataset,
+                at,
+                "Azure blob container name",
+                name,
+                azure_names::CONTAINER_LENGTH,
+            ),
+            Err(error) => findings.dataset(
+                &dataset.dataset,
+                at,
                 Problem::Invalid {
                     message: error.to_string(),
                 },
