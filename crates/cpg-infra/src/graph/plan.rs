@@ -231,3 +231,10 @@ fn path_text(path: &std::path::Path) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+impl Serialize for super::ResourceId {
+    /// `type::name`, as the plan refers to resources.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}

@@ -70,6 +70,15 @@ impl ResourceId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ResourceId {
+    /// Reads `type::name`.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ResourceId::from_plan_text(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not \"type::name\"")))
+    }
+}
+
 fn resource_id(json: &Json, path: &str) -> Result<ResourceId, ReadError> {
     let text = string(json, path)?;
     ResourceId::from_plan_text(&text).ok_or_else(|| error(path, "expected \"type::name\""))
