@@ -30,3 +30,4 @@ pub mod loader;
 mod messages;
 mod remote;
 pub mod sdk;
+pub mod testing;

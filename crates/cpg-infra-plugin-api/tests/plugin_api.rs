@@ -4,5 +4,6 @@
 mod plugin_api {
     pub mod lifecycle;
     pub mod loader;
+    pub mod parity;
     pub mod support;
 }

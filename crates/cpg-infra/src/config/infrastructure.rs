@@ -515,6 +515,13 @@ pub struct BillingAggregatorConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option, into))]
     pub ica_api_secret_name: Option<String>,
+    /// The directory holding the functions' sources (`aggregate/`,
+    /// `gcp_cost_control/`, `gcp_cost_report_slack_bot/`), relative to the config
+    /// directory; `functions/billing_aggregator` when absent. Not in the reference,
+    /// which ships the sources inside its package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub sources_dir: Option<String>,
 }
 
 /// The reference's default aggregation interval: 4 hours.
