@@ -121,3 +121,82 @@ fn plan_of_an_invalid_config_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
 }
+
+fn small_plugins() -> PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+            PathBuf::from,
+        )
+        .join("small-plugins")
+}
+
+fn empty_plugins_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("deploy-plugins-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create plugins dir");
+    dir
+}
+
+#[test]
+fn plugins_lists_each_enabled_plugin_and_why_it_would_not_load() {
+    let dir = empty_plugins_dir("list");
+    let config = small_plugins();
+    let output = deploy(&[
+        "plugins",
+        config.to_str().expect("utf-8 path"),
+        "--plugins-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lib = |name: &str| {
+        dir.join(format!(
+            "{}{name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ))
+    };
+    assert_eq!(
+        stdout,
+        format!(
+            "plugins directory: {} (--plugins-dir)\n\
+             billing_aggregator: refused: plugin \"billing_aggregator\": {} does not exist\n\
+             metamist: refused: plugin \"metamist\": {} does not exist\n",
+            dir.display(),
+            lib("billing_aggregator").display(),
+            lib("metamist").display()
+        )
+    );
+}
+
+#[test]
+fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
+    let dir = empty_plugins_dir("plan");
+    let config = small_plugins();
+    let output = deploy(&[
+        "plan",
+        config.to_str().expect("utf-8 path"),
+        "--json",
+        "--plugins-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing half-built is printed");
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: plugin \"billing_aggregator\": "),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].starts_with("error: plugin \"metamist\": "),
+        "{stderr}"
+    );
+    assert_eq!(
+        deploy(&["plan", "x", "--plugins-dir"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(deploy(&["plugins"]).status.code(), Some(2));
+}
