@@ -414,6 +414,13 @@ pub struct EtlConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option))]
     pub custom_audience_list: Option<BTreeMap<String, Vec<String>>>,
+    /// The directory holding the ETL functions' sources (`extract/`, `load/`,
+    /// `notification/`, `bq_schema.json`, `bq_log_schema.json`), relative to the
+    /// config directory; `functions/metamist` when absent. Not in the reference, whose
+    /// plugin ships the sources inside its package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub sources_dir: Option<String>,
 }
 
 /// The reference's default ETL environment, `PRODUCTION`.
