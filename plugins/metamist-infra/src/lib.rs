@@ -16,6 +16,19 @@
 //! `notification/`, `bq_schema.json` and `bq_log_schema.json`. A missing directory is
 //! a warning when planning (archives are recorded by path, table schemas left out)
 //! and an error when deploying, before anything is declared.
+//!
+//! ```no_run
+//! use cpg_infra_plugin_api::sdk::Plugin;
+//! use cpg_infra_plugin_api::testing::MockHost;
+//!
+//! # fn config() -> cpg_infra::config::Config { unimplemented!() }
+//! let mut host = MockHost::new(config());
+//! let mut plugin = metamist::Metamist;
+//! plugin.main(&mut host)?;
+//! host.finalise_groups();
+//! plugin.on_group_finalisation(&mut host)?;
+//! # Ok::<(), cpg_infra_plugin_api::sdk::PluginError>(())
+//! ```
 
 mod etl;
 mod notification;
