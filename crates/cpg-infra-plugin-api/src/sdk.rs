@@ -1,9 +1,9 @@
 //! Writing a plugin: implement [`Plugin`] and export it with
 //! [`export_plugin!`](crate::export_plugin).
 //!
-//! The plugin's library holds one instance, made on the first lifecycle call and
-//! kept for the second, so what `main` remembers is there in
-//! `on_group_finalisation`. Every call catches panics on the plugin's side and
+//! The plugin's library holds one instance, made anew by each `main` and kept for
+//! the `on_group_finalisation` that follows, so what `main` remembers is there, and
+//! nothing is left over from an earlier build. Every call catches panics on the plugin's side and
 //! reports them as [`Status::PANIC`] with the panic's message.
 #![allow(unsafe_code)]
 
@@ -103,7 +103,9 @@ unsafe fn run(host: *const HostTable, error: *const Sink, step: Step) -> Status 
         let table = unsafe { &*host };
         let mut remote = RemoteHost::connect(table)?;
         let mut instance = INSTANCE.lock().unwrap_or_else(PoisonError::into_inner);
-        if instance.is_none() {
+        // Each build starts from a new instance, so nothing of one build leaks into
+        // the next; `on_group_finalisation` gets the instance `main` used.
+        if matches!(step, Step::Main) || instance.is_none() {
             let constructor = CONSTRUCTOR
                 .get()
                 .ok_or_else(|| PluginError::Abi("the plugin registered no constructor".into()))?;

@@ -291,7 +291,7 @@ pub fn library_file_name(name: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PluginsDirSource {
     /// The `--plugins-dir` option.
-    Option,
+    CommandLine,
     /// The `CPG_INFRA_PLUGINS_DIR` environment variable.
     Environment,
     /// The Pulumi config key `<project>:plugins-dir`.
@@ -304,7 +304,7 @@ pub enum PluginsDirSource {
 impl std::fmt::Display for PluginsDirSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            PluginsDirSource::Option => "--plugins-dir",
+            PluginsDirSource::CommandLine => "--plugins-dir",
             PluginsDirSource::Environment => PLUGINS_DIR_ENV,
             PluginsDirSource::PulumiConfig => "Pulumi config plugins-dir",
             PluginsDirSource::Executable => "the executable's directory",
@@ -322,7 +322,7 @@ pub fn plugins_dir(
     executable: Option<&Path>,
 ) -> Option<(PathBuf, PluginsDirSource)> {
     if let Some(dir) = option {
-        return Some((dir.to_owned(), PluginsDirSource::Option));
+        return Some((dir.to_owned(), PluginsDirSource::CommandLine));
     }
     if let Some(dir) = environment.filter(|d| !d.is_empty()) {
         return Some((PathBuf::from(dir), PluginsDirSource::Environment));
@@ -375,7 +375,7 @@ mod tests {
                 Some(config),
                 Some(exe)
             ),
-            Some((PathBuf::from("/opt"), PluginsDirSource::Option))
+            Some((PathBuf::from("/opt"), PluginsDirSource::CommandLine))
         );
         assert_eq!(
             plugins_dir(None, Some(OsStr::new("/env")), Some(config), Some(exe)),

@@ -109,6 +109,8 @@ impl Plugin for BillingAggregator {
     }
 
     fn main(&mut self, host: &mut dyn PluginHost) -> Result<(), PluginError> {
+        // A new build: nothing declared before belongs to it.
+        self.memo = resources::Memo::default();
         let config = host.infrastructure().clone();
         let Some(billing) = config.billing.as_ref() else {
             host.log(

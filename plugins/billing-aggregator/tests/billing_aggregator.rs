@@ -203,3 +203,13 @@ fn an_interval_that_does_not_divide_a_day_is_a_warning() {
         .expect("job");
     assert_eq!(job.inputs["schedule"], Value::from("2 */5 * * *"));
 }
+
+#[test]
+fn a_second_build_with_the_same_instance_declares_everything_again() {
+    let mut plugin = BillingAggregator::default();
+    for _ in 0..2 {
+        let mut host = MockHost::new(config());
+        plugin.main(&mut host).expect("runs");
+        assert_eq!(host.graph().len(), 25);
+    }
+}

@@ -425,6 +425,13 @@ fn plan_with_plugins(payload: Option<PathBuf>) -> (Graph, Graph, Vec<(LogLevel, 
         infra = infra.with_plugin(Box::new(plugin));
     }
     let built = infra.build_with_log().unwrap_or_else(|e| panic!("{e:?}"));
+    // The same configs and libraries give a byte-identical plan, build after build.
+    let again = infra.build().unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        serde_json::to_string(&again.plan()).expect("plan"),
+        serde_json::to_string(&built.graph.plan()).expect("plan"),
+        "plans are deterministic"
+    );
 
     config.infrastructure.plugins_enabled.clear();
     let without = CpgInfrastructure::from_validated(config)
