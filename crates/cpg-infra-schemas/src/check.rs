@@ -206,7 +206,7 @@ impl Schemas {
                 continue;
             };
             // `ignoreChanges` and `replaceOnChanges` name inputs (`a.b[0]` by its first
-            // segment).
+            // segment), or every input with Pulumi's wildcard `*`.
             let options = &resource.options;
             for path in options
                 .ignore_changes
@@ -214,7 +214,7 @@ impl Schemas {
                 .chain(&options.replace_on_changes)
             {
                 let first = path.split(['.', '[']).next().unwrap_or_default();
-                if !properties.contains_key(first) {
+                if first != "*" && !properties.contains_key(first) {
                     report.problems.push(SchemaProblem::UnknownInput {
                         subject: subject.clone(),
                         path: path.clone(),
@@ -267,8 +267,8 @@ impl Schemas {
                 continue;
             };
             let first = property.split('.').next().unwrap_or_default();
-            // Every resource has these.
-            if first == "id" || first == "urn" || outputs.contains(first) {
+            // Every resource has these; an empty property is the whole resource.
+            if first.is_empty() || first == "id" || first == "urn" || outputs.contains(first) {
                 continue;
             }
             report.problems.push(SchemaProblem::UnknownOutput {
@@ -356,7 +356,9 @@ impl Schemas {
             | Value::Int(_)
             | Value::Float(_)
             | Value::String(_)
-            | Value::Output(_) => {}
+            | Value::Output(_)
+            | Value::Asset(_)
+            | Value::Archive(_) => {}
         }
     }
 }
@@ -393,7 +395,13 @@ fn references(value: &Value, found: &mut Vec<(String, Option<String>, String)>) 
                 merge.iter().for_each(|i| references(i, found));
             }
         },
-        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {}
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::String(_)
+        | Value::Asset(_)
+        | Value::Archive(_) => {}
     }
 }
 

@@ -22,4 +22,5 @@ pub mod custom;
 pub mod driver;
 pub mod dry_run;
 pub mod graph;
+pub mod plugin;
 pub mod synthetic;

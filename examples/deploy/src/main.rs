@@ -2,28 +2,29 @@
 //!
 //! ```text
 //! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
-//! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
+//! deploy plan <config dir> [--json] [--plugins-dir P]  every resource the config declares, for people or programs
+//! deploy plugins <config dir> [--plugins-dir P]  which enabled plugins would load, and why not
 //! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
 //! ```
 //!
 //! `--deny-warnings` makes `validate` and `plan` fail on warnings too.
 
 mod diagnostics;
+mod plugins;
 mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-use cpg_infra::driver::CpgInfrastructure;
-use cpg_infra_azure::AzureProvider;
-use cpg_infra_gcp::GcpProvider;
 
 const USAGE: &str = "\
 usage: deploy <command> <config dir> [options]
 
 commands:
   validate          check every file of the config directory and report every problem
-  plan [--json]     list every resource the config declares; --json for the plan document
+  plan [--json] [--plugins-dir P]
+                    list every resource the config declares; --json for the plan document
+  plugins [--plugins-dir P]
+                    list the enabled plugins and whether each would load
 
   generate <n> <dir> [--seed S]
                     write a realistic synthetic config of n datasets into <dir>
@@ -38,6 +39,11 @@ enum Command {
     Plan {
         dir: PathBuf,
         json: bool,
+        plugins_dir: Option<PathBuf>,
+    },
+    Plugins {
+        dir: PathBuf,
+        plugins_dir: Option<PathBuf>,
     },
     Generate {
         datasets: usize,
@@ -55,16 +61,30 @@ fn parse(args: &[String]) -> Result<Command, String> {
             Err("validate takes exactly one argument, the config directory".into())
         }
         [command, rest @ ..] if command == "plan" => {
-            let json = rest.iter().any(|a| a == "--json");
-            let others: Vec<&String> = rest.iter().filter(|a| *a != "--json").collect();
+            let (rest, plugins_dir) = take_plugins_dir(rest)?;
+            let json = rest.iter().any(|a| *a == "--json");
+            let others: Vec<&String> = rest.into_iter().filter(|a| *a != "--json").collect();
             match others.as_slice() {
                 [dir] if !dir.starts_with('-') => Ok(Command::Plan {
                     dir: PathBuf::from(dir),
                     json,
+                    plugins_dir,
                 }),
-                _ => Err("plan takes the config directory and optionally --json".into()),
+                _ => Err(
+                    "plan takes the config directory and optionally --json and --plugins-dir P"
+                        .into(),
+                ),
             }
         }
+        [command, rest @ ..] if command == "plugins" => match take_plugins_dir(rest)? {
+            (others, plugins_dir) if others.len() == 1 && !others[0].starts_with('-') => {
+                Ok(Command::Plugins {
+                    dir: PathBuf::from(others[0]),
+                    plugins_dir,
+                })
+            }
+            _ => Err("plugins takes the config directory and optionally --plugins-dir P".into()),
+        },
         [command, datasets, dir, rest @ ..] if command == "generate" => {
             let datasets = datasets
                 .parse()
@@ -102,7 +122,17 @@ fn main() -> ExitCode {
             )),
             None => ExitCode::from(1),
         },
-        Ok(Command::Plan { dir, json }) => plan(&dir, json, deny_warnings),
+        Ok(Command::Plan {
+            dir,
+            json,
+            plugins_dir,
+        }) => plan(&dir, json, plugins_dir.as_deref(), deny_warnings),
+        Ok(Command::Plugins { dir, plugins_dir }) => {
+            match diagnostics::load_checked(&dir, deny_warnings) {
+                Some(config) => plugins::list(&config, plugins_dir.as_deref()),
+                None => ExitCode::from(1),
+            }
+        }
         Ok(Command::Generate {
             datasets,
             dir,
@@ -137,15 +167,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn plan(dir: &Path, json: bool, deny_warnings: bool) -> ExitCode {
+/// `--plugins-dir P` taken out of `args`: the other arguments and `P`.
+fn take_plugins_dir(args: &[String]) -> Result<(Vec<&String>, Option<PathBuf>), String> {
+    let mut others = Vec::new();
+    let mut plugins_dir = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--plugins-dir" {
+            let dir = args.next().ok_or("--plugins-dir takes a directory")?;
+            if plugins_dir.replace(PathBuf::from(dir)).is_some() {
+                return Err("--plugins-dir is given twice".into());
+            }
+        } else {
+            others.push(arg);
+        }
+    }
+    Ok((others, plugins_dir))
+}
+
+fn plan(dir: &Path, json: bool, plugins_dir: Option<&Path>, deny_warnings: bool) -> ExitCode {
     let Some(config) = diagnostics::load_checked(dir, deny_warnings) else {
         return ExitCode::from(1);
     };
     let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
-    let infrastructure = CpgInfrastructure::from_validated(config)
-        .with_cloud(GcpProvider)
-        .with_cloud(AzureProvider);
-    match infrastructure.build() {
+    let infrastructure =
+        match plugins::prepare(config, dir, plugins_dir, cpg_infra::plugin::Mode::Plan) {
+            Ok(infrastructure) => infrastructure,
+            Err(code) => return code,
+        };
+    match plugins::build(&infrastructure).map(|built| built.graph) {
         Ok(graph) if json => write_json(&graph),
         Ok(graph) => emit(&summary::render(&graph, &datasets)),
         Err(error) => {

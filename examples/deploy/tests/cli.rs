@@ -196,3 +196,187 @@ fn a_clean_config_passes_with_deny_warnings() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(!text(&output.stderr).contains("warning"));
 }
+
+fn small_plugins() -> PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+            PathBuf::from,
+        )
+        .join("small-plugins")
+}
+
+fn empty_plugins_dir(label: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("deploy-plugins-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create plugins dir");
+    dir
+}
+
+#[test]
+fn plugins_lists_each_enabled_plugin_and_why_it_would_not_load() {
+    let dir = empty_plugins_dir("list");
+    let config = small_plugins();
+    let output = deploy(&[
+        "plugins",
+        config.to_str().expect("utf-8 path"),
+        "--plugins-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lib = |name: &str| {
+        dir.join(format!(
+            "{}{name}{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ))
+    };
+    assert_eq!(
+        stdout,
+        format!(
+            "plugins directory: {} (--plugins-dir)\n\
+             billing_aggregator: refused: plugin \"billing_aggregator\": {} does not exist\n\
+             metamist: refused: plugin \"metamist\": {} does not exist\n",
+            dir.display(),
+            lib("billing_aggregator").display(),
+            lib("metamist").display()
+        )
+    );
+}
+
+#[test]
+fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
+    let dir = empty_plugins_dir("plan");
+    let config = small_plugins();
+    let output = deploy(&[
+        "plan",
+        config.to_str().expect("utf-8 path"),
+        "--json",
+        "--plugins-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing half-built is printed");
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: plugin \"billing_aggregator\": "),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].starts_with("error: plugin \"metamist\": "),
+        "{stderr}"
+    );
+    assert_eq!(
+        deploy(&["plan", "x", "--plugins-dir"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(deploy(&["plugins"]).status.code(), Some(2));
+}
+
+/// Builds the workspace's plugins with cargo and returns the directory cargo put
+/// them in (asked from cargo, not assumed).
+fn built_plugins_dir() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+            "-p",
+            "cpg-infra-billing-aggregator",
+            "-p",
+            "cpg-infra-metamist",
+        ])
+        .output()
+        .expect("run cargo build");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let dir = empty_plugins_dir("built");
+    let mut copied = 0;
+    for line in text(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let is_cdylib = message["target"]["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "cdylib"));
+        if message["reason"] != "compiler-artifact" || !is_cdylib {
+            continue;
+        }
+        for file in message["filenames"].as_array().into_iter().flatten() {
+            let path = PathBuf::from(file.as_str().expect("file name"));
+            if path.extension().and_then(|e| e.to_str()) == std::env::consts::DLL_EXTENSION.into() {
+                std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+                copied += 1;
+            }
+        }
+    }
+    assert_eq!(copied, 2, "both plugin libraries");
+    dir
+}
+
+#[test]
+fn plan_with_the_plugins_declares_the_references_resources() {
+    let dir = built_plugins_dir();
+    let config = small_plugins();
+    let listed = deploy(&[
+        "plugins",
+        config.to_str().expect("utf-8 path"),
+        "--plugins-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stdout));
+    let stdout = text(&listed.stdout);
+    assert!(
+        stdout.contains("billing_aggregator: loads (version 0.1.0, ABI 1, "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("metamist: loads (version 0.1.0, ABI 1, "),
+        "{stdout}"
+    );
+
+    let output = deploy(&[
+        "plan",
+        config.to_str().expect("utf-8 path"),
+        "--json",
+        "--plugins-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan is JSON");
+    let resources = plan["resources"].as_array().expect("resources");
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(small_plugins().with_extension("reference.json"))
+            .expect("reference"),
+    )
+    .expect("reference JSON");
+    // The reference's resources plus the two deliberate extra memberships of
+    // `small` (see the README's "Differences from the reference").
+    let extra_memberships = resources
+        .iter()
+        .filter(|r| {
+            let name = r["name"].as_str().unwrap_or_default();
+            name.ends_with("-gcp-metamist-machine-account-in-main-list")
+                || name.ends_with("-gcp-test-in-images-dev-reader-group-member")
+        })
+        .count();
+    assert_eq!(
+        Some((resources.len() - extra_memberships) as u64),
+        reference["resource_count"].as_u64()
+    );
+    // Without the function sources, each plugin warns and the plan says where they
+    // were looked for.
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("warning: plugin billing_aggregator: function sources not found: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: plugin metamist: ETL sources not found: "),
+        "{stderr}"
+    );
+}

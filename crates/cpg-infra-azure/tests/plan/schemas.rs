@@ -60,14 +60,15 @@ fn reference_config_plans_hold_against_the_provider_schemas() {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
-        match load_dir(&path) {
-            Ok(config) => {
-                check(&name, &schemas, &plan(config));
-                planned.push(name);
-            }
-            // Configs that need what this release does not build yet.
-            Err(invalid) => eprintln!("{name}: not planned: {invalid}"),
+        let config = load_dir(&path).unwrap_or_else(|invalid| panic!("{name}: {invalid}"));
+        if !config.infrastructure.plugins_enabled.is_empty() {
+            // Planned with its plugin libraries, and checked, by the plugin API's
+            // parity test.
+            eprintln!("{name}: planned with plugins elsewhere");
+            continue;
         }
+        check(&name, &schemas, &plan(config));
+        planned.push(name);
     }
     planned.sort();
     for needed in ["azure-common", "features", "small", "storage-only"] {

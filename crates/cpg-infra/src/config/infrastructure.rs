@@ -414,6 +414,13 @@ pub struct EtlConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option))]
     pub custom_audience_list: Option<BTreeMap<String, Vec<String>>>,
+    /// The directory holding the ETL functions' sources (`extract/`, `load/`,
+    /// `notification/`, `bq_schema.json`, `bq_log_schema.json`), relative to the
+    /// config directory; `functions/metamist` when absent. Not in the reference, whose
+    /// plugin ships the sources inside its package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub sources_dir: Option<String>,
 }
 
 /// The reference's default ETL environment, `PRODUCTION`.
@@ -515,6 +522,13 @@ pub struct BillingAggregatorConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option, into))]
     pub ica_api_secret_name: Option<String>,
+    /// The directory holding the functions' sources (`aggregate/`,
+    /// `gcp_cost_control/`, `gcp_cost_report_slack_bot/`), relative to the config
+    /// directory; `functions/billing_aggregator` when absent. Not in the reference,
+    /// which ships the sources inside its package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub sources_dir: Option<String>,
 }
 
 /// The reference's default aggregation interval: 4 hours.

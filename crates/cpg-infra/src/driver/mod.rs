@@ -7,9 +7,10 @@ mod dataset_cloud;
 mod groups;
 pub mod naming;
 mod organisation;
+mod plugins;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::cloud::{Cloud, CloudError, CloudProvider, CloudResult};
 use crate::config::{
@@ -17,10 +18,12 @@ use crate::config::{
     validate,
 };
 use crate::graph::{Graph, GraphError, ResourceId, Value};
+use crate::plugin::{Plugin, PluginContext, PluginError, PluginLog};
 
 pub use dataset::CpgDatasetInfrastructure;
 pub use dataset_cloud::CpgDatasetCloudInfrastructure;
 pub(crate) use groups::GroupProvider;
+pub use plugins::Stage;
 
 /// What stopped the infrastructure from being built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -79,6 +82,23 @@ pub enum BuildError {
         /// The groups, the first repeated at the end.
         cycle: Vec<String>,
     },
+    /// A plugin failed; nothing of the build is kept.
+    #[error("plugin {plugin:?} failed in {stage}")]
+    Plugin {
+        /// The plugin.
+        plugin: String,
+        /// The lifecycle step.
+        stage: Stage,
+        /// What went wrong.
+        #[source]
+        source: PluginError,
+    },
+    /// `plugins_enabled` names a plugin that was not given to the driver.
+    #[error("plugin {0:?} is enabled but was not loaded")]
+    PluginNotLoaded(String),
+    /// A plugin was given that `plugins_enabled` does not name, or twice.
+    #[error("plugin {0:?} was given to the driver but is not enabled, or was given twice")]
+    PluginNotEnabled(String),
     /// A feature the configuration enables that this release does not build yet.
     #[error("{}{feature} is not built by this release", .dataset.as_ref().map(|d| format!("dataset {d:?}: ")).unwrap_or_default())]
     NotYetSupported {
@@ -103,6 +123,18 @@ pub struct CpgInfrastructure {
     datasets: Vec<Arc<CpgDatasetConfig>>,
     warnings: Vec<Diagnostic>,
     providers: BTreeMap<CloudName, Box<dyn CloudProvider>>,
+    plugins: Mutex<Vec<Box<dyn Plugin>>>,
+    plugin_context: PluginContext,
+}
+
+/// What a build made: the plan, and what plugins logged while making it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Built {
+    /// The plan.
+    pub graph: Graph,
+    /// Every line the plugins logged, in order.
+    pub plugin_log: Vec<PluginLog>,
 }
 
 impl std::fmt::Debug for CpgInfrastructure {
@@ -138,6 +170,8 @@ impl CpgInfrastructure {
             datasets: config.datasets.into_iter().map(Arc::new).collect(),
             warnings: config.warnings,
             providers,
+            plugins: Mutex::new(Vec::new()),
+            plugin_context: PluginContext::default(),
         }
     }
 
@@ -145,6 +179,24 @@ impl CpgInfrastructure {
     /// the caller to show (on a terminal, or in the engine's log as warnings).
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
+    }
+
+    /// Adds a plugin; every plugin `plugins_enabled` names must be added, and no
+    /// other.
+    #[must_use]
+    pub fn with_plugin(self, plugin: Box<dyn Plugin>) -> Self {
+        self.plugins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(plugin);
+        self
+    }
+
+    /// Tells plugins where the config came from and whether this run deploys.
+    #[must_use]
+    pub fn with_plugin_context(mut self, context: PluginContext) -> Self {
+        self.plugin_context = context;
+        self
     }
 
     /// Uses `provider` for its cloud.
@@ -155,10 +207,34 @@ impl CpgInfrastructure {
     }
 
     /// Declares every resource, in the reference's order, and returns the plan.
+    /// Plugins' log lines are left out; [`CpgInfrastructure::build_with_log`] keeps
+    /// them.
     pub fn build(&self) -> Result<Graph, BuildError> {
+        self.build_with_log().map(|built| built.graph)
+    }
+
+    /// Declares every resource, running the plugins, and returns the plan with the
+    /// plugins' log lines.
+    pub fn build_with_log(&self) -> Result<Built, BuildError> {
+        let mut plugins = self
+            .plugins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut names = std::collections::BTreeSet::new();
+        for plugin in plugins.iter() {
+            let name = plugin.name();
+            if !names.insert(name.to_owned())
+                || !self.config.plugins_enabled.iter().any(|n| n == name)
+            {
+                return Err(BuildError::PluginNotEnabled(name.to_owned()));
+            }
+        }
         let mut state = State::new(self)?;
-        organisation::main(&mut state)?;
-        Ok(state.graph)
+        organisation::main(&mut state, &mut plugins, &self.plugin_context)?;
+        Ok(Built {
+            graph: state.graph,
+            plugin_log: state.plugin_log,
+        })
     }
 }
 
@@ -177,6 +253,8 @@ pub(crate) struct State {
     pub org: organisation::Memo,
     /// Each dataset's metamist projects: main, and test when set up.
     pub metamist_projects: BTreeMap<String, (ResourceId, Option<ResourceId>)>,
+    /// What plugins logged.
+    pub plugin_log: Vec<PluginLog>,
 }
 
 impl State {
@@ -211,6 +289,7 @@ impl State {
             memos: BTreeMap::new(),
             org: organisation::Memo::default(),
             metamist_projects: BTreeMap::new(),
+            plugin_log: Vec::new(),
         })
     }
 

@@ -13,7 +13,9 @@ use crate::graph::{Function, Resource, ResourceId, Value, json_dumps_object};
 
 use super::groups::{Group, GroupMember};
 use super::naming::{config_object, member_hash, prefixed_group, sort_members};
+use super::plugins::{self, Stage};
 use super::{BuildError, CpgDatasetInfrastructure, State};
+use crate::plugin::{Plugin, PluginContext};
 
 /// What the organisation-wide part created, kept so it is created once.
 #[derive(Debug, Default)]
@@ -26,7 +28,11 @@ pub(crate) struct Memo {
 }
 
 /// Builds everything.
-pub(crate) fn main(state: &mut State) -> Result<(), BuildError> {
+pub(crate) fn main(
+    state: &mut State,
+    plugins: &mut [Box<dyn Plugin>],
+    plugin_context: &PluginContext,
+) -> Result<(), BuildError> {
     state.org.pam_datasets = pam_datasets(state);
     setup_gcp_access_cache_bucket(state)?;
     setup_gcp_metamist_cloudrun_invoker(state)?;
@@ -42,10 +48,9 @@ pub(crate) fn main(state: &mut State) -> Result<(), BuildError> {
     }
 
     deploy_adhoc(state)?;
-    if !state.config.plugins_enabled.is_empty() {
-        return Err(not_yet("plugins"));
-    }
+    plugins::run(state, plugins, plugin_context, Stage::Main)?;
     finalize_groups(state)?;
+    plugins::run(state, plugins, plugin_context, Stage::GroupFinalisation)?;
     setup_hail_batch_billing_project_members(state)?;
     update_metamist_members(state)?;
     generate_dropbox_config(state)?;
@@ -286,7 +291,7 @@ fn deploy_adhoc(state: &mut State) -> Result<(), BuildError> {
 }
 
 /// The ids of a group's resolved members, as the cloud names them.
-fn resolved_member_ids(state: &State, cloud: CloudName, group: &str) -> Vec<Value> {
+pub(crate) fn resolved_member_ids(state: &State, cloud: CloudName, group: &str) -> Vec<Value> {
     let common = common(state);
     let Some(instance) = state.clouds.get(&(common, cloud)) else {
         return Vec::new();

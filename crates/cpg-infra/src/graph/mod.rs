@@ -1,8 +1,10 @@
 //! The resource graph: every resource the infrastructure declares, and the stack's
 //! exports. Pure data: deterministic, serialisable, and independent of any engine.
 
+mod asset;
 mod evaluate;
 mod plan;
+mod read;
 mod resource;
 mod value;
 
@@ -12,9 +14,11 @@ use serde_json::Value as Json;
 #[cfg(test)]
 use serde_json::json;
 
+pub use asset::{Archive, ArchiveError, Asset, Digest256};
 pub(crate) use evaluate::json_dumps_object;
 pub use evaluate::{EvaluateError, Resolver};
 pub use plan::Plan;
+pub use read::ReadError;
 pub use resource::{Alias, Resource, ResourceId, ResourceOptions};
 pub use value::{Function, Invoke, OutputRef, Value};
 

@@ -4,6 +4,7 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
+use super::asset::{Archive, Asset};
 use super::resource::{Alias, Resource, ResourceOptions};
 use super::value::{Function, Value};
 use super::{Graph, PLAN_FORMAT_VERSION};
@@ -175,6 +176,65 @@ impl Serialize for Value {
                 Function::SortedMembers(members) => tagged(serializer, "$sortedmembers", members),
                 Function::Lines(value) => tagged(serializer, "$lines", value.as_ref()),
             },
+            Value::Asset(asset) => asset.serialize(serializer),
+            Value::Archive(archive) => tagged(serializer, "$archive", &ArchiveFields(archive)),
         }
+    }
+}
+
+impl Serialize for Asset {
+    /// `{"$asset": {"text": …}}`, or `{"$asset": {"path", "sha256", "size"}}` with the
+    /// hash and size only when the file was there while planning.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        tagged(serializer, "$asset", &AssetFields(self))
+    }
+}
+
+/// The `$asset` object.
+struct AssetFields<'a>(&'a Asset);
+
+impl Serialize for AssetFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match self.0 {
+            Asset::Text(text) => map.serialize_entry("text", text)?,
+            Asset::File { path, digest } => {
+                map.serialize_entry("path", &path_text(path))?;
+                if let Some(digest) = digest {
+                    map.serialize_entry("sha256", &digest.hex())?;
+                    map.serialize_entry("size", &digest.len)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// The `$archive` object: `{"assets": {name: asset}}` or `{"path": …}`.
+struct ArchiveFields<'a>(&'a Archive);
+
+impl Serialize for ArchiveFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self.0 {
+            Archive::Assets(assets) => map.serialize_entry("assets", assets)?,
+            Archive::Directory { path } => map.serialize_entry("path", &path_text(path))?,
+        }
+        map.end()
+    }
+}
+
+/// A path with `/` between its parts on every platform, so plans compare.
+fn path_text(path: &std::path::Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Serialize for super::ResourceId {
+    /// `type::name`, as the plan refers to resources.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
+use super::asset::{Archive, Asset};
 use super::resource::ResourceId;
 
 /// A resource input or stack export.
@@ -34,6 +35,10 @@ pub enum Value {
     Invoke(Invoke),
     /// A function of other values, evaluated once they are known.
     Function(Function),
+    /// A file's contents.
+    Asset(Asset),
+    /// A bundle of files.
+    Archive(Archive),
 }
 
 /// A property of a resource's outputs; `property` is a dotted path (`groupKey.id`).
@@ -132,6 +137,7 @@ impl Value {
             Value::List(items) => items.iter().all(Value::is_known),
             Value::Map(entries) => entries.values().all(Value::is_known),
             Value::Secret(inner) => inner.is_known(),
+            Value::Asset(_) | Value::Archive(_) => true,
             Value::Output(_) | Value::Invoke(_) | Value::Function(_) => false,
         }
     }
@@ -163,7 +169,13 @@ impl Value {
                     v.collect_dependencies(found);
                 }
             }
-            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {}
+            Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::String(_)
+            | Value::Asset(_)
+            | Value::Archive(_) => {}
         }
     }
 
@@ -202,6 +214,8 @@ impl fmt::Debug for Value {
             Value::Output(output) => write!(f, "Output({}.{})", output.resource, output.property),
             Value::Invoke(invoke) => write!(f, "Invoke({}.{})", invoke.token, invoke.property),
             Value::Function(function) => write!(f, "{function:?}"),
+            Value::Asset(asset) => write!(f, "{asset:?}"),
+            Value::Archive(archive) => write!(f, "{archive:?}"),
         }
     }
 }

@@ -79,14 +79,6 @@ fn own_group(cx: &Context<'_>, name: &str) -> Option<String> {
 const INTERVAL_HOURS: std::ops::RangeInclusive<i64> = 1..=24;
 
 pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
-    if !cx.infra.plugins_enabled.is_empty() {
-        findings.infra(
-            path(&["plugins_enabled"]),
-            Problem::Invalid {
-                message: "plugins are not supported by this release".into(),
-            },
-        );
-    }
     let destination = &cx.infra.config_destination;
     let well_formed = destination
         .strip_prefix("gs://")
@@ -102,6 +94,16 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     }
     let mut seen = BTreeSet::new();
     for (i, plugin) in cx.infra.plugins_enabled.iter().enumerate() {
+        if !crate::plugin::is_plugin_name(plugin) {
+            findings.infra(
+                path(&["plugins_enabled"]).index(i),
+                Problem::Invalid {
+                    message: format!(
+                        "{plugin:?} is not a plugin name: lowercase letters, digits and \"_\", starting with a letter (the library file is named after it)"
+                    ),
+                },
+            );
+        }
         if !seen.insert(plugin.as_str()) {
             findings.infra(
                 path(&["plugins_enabled"]).index(i),

@@ -61,8 +61,13 @@ fn write(value: &Value, out: &mut String) {
             out.push('}');
         }
         Value::Secret(inner) => write(inner, out),
-        // Evaluation leaves none of these; render them as their plan form.
-        Value::Output(_) | Value::Invoke(_) | Value::Function(_) => {
+        // Evaluation leaves no outputs, invokes or functions; these and assets are
+        // rendered as their plan form.
+        Value::Output(_)
+        | Value::Invoke(_)
+        | Value::Function(_)
+        | Value::Asset(_)
+        | Value::Archive(_) => {
             out.push_str(&value.to_json().to_string());
         }
     }

@@ -127,9 +127,13 @@ impl Value {
     /// - `lines`: a list of strings joined by newlines; `"\n"` when that is empty.
     pub fn evaluate(&self, resolver: &dyn Resolver) -> Result<Value, EvaluateError> {
         Ok(match self {
-            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {
-                self.clone()
-            }
+            Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::String(_)
+            | Value::Asset(_)
+            | Value::Archive(_) => self.clone(),
             Value::List(items) => Value::List(
                 items
                     .iter()
@@ -280,6 +284,8 @@ fn kind(value: &Value) -> &'static str {
         Value::Output(_) => "an output",
         Value::Invoke(_) => "an invoke",
         Value::Function(_) => "a function",
+        Value::Asset(_) => "an asset",
+        Value::Archive(_) => "an archive",
     }
 }
 

@@ -109,6 +109,7 @@ fn py_from_value(value: &Value) -> Result<Py, EvaluateError> {
         Value::Output(_) | Value::Invoke(_) | Value::Function(_) => {
             return Err(unsupported("a value that is not known"));
         }
+        Value::Asset(_) | Value::Archive(_) => return Err(unsupported("an asset or archive")),
     })
 }
 

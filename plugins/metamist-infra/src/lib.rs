@@ -1,0 +1,271 @@
+//! The metamist ETL infrastructure, a cpg-infra plugin named `metamist` (the external
+//! plugin `metamist_infrastructure` of populationgenomics/metamist).
+//!
+//! Driven by `metamist.etl`: when groups are finalised (the accessors include a
+//! dataset's resolved analysis group) it declares, in metamist's project, the
+//! services, the ETL service accounts and accessors, the accessor configuration
+//! secret, the Pub/Sub topics and subscriptions with their dead letters, the
+//! BigQuery dataset and tables, the extract and load functions (the load function's
+//! requirements point at the organisation's Python registry), the Slack notification
+//! function, and who may invoke the extract function. Without `metamist.etl` it does
+//! nothing.
+//!
+//! The ETL functions' sources are payload, not part of this project: they are read
+//! from `metamist.etl.sources_dir` (default `functions/metamist`, relative to the
+//! config directory), laid out as metamist's `etl/` directory: `extract/`, `load/`,
+//! `notification/`, `bq_schema.json` and `bq_log_schema.json`. A missing directory is
+//! a warning when planning (archives are recorded by path, table schemas left out)
+//! and an error when deploying, before anything is declared.
+//!
+//! ```no_run
+//! use cpg_infra_plugin_api::sdk::Plugin;
+//! use cpg_infra_plugin_api::testing::MockHost;
+//!
+//! # fn config() -> cpg_infra::config::Config { unimplemented!() }
+//! let mut host = MockHost::new(config());
+//! let mut plugin = metamist::Metamist;
+//! plugin.main(&mut host)?;
+//! host.finalise_groups();
+//! plugin.on_group_finalisation(&mut host)?;
+//! # Ok::<(), cpg_infra_plugin_api::sdk::PluginError>(())
+//! ```
+
+mod etl;
+mod notification;
+
+use std::path::{Path, PathBuf};
+
+use cpg_infra::config::{CpgInfrastructureConfig, EtlConfig, MetamistConfig};
+use cpg_infra::graph::{Archive, Asset, Resource, ResourceId, ResourceOptions, Value};
+use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginError, PluginHost};
+
+/// The plugin's name in `plugins_enabled`.
+pub const NAME: &str = "metamist";
+
+/// Where the sources are when `sources_dir` is not set, relative to the config
+/// directory.
+pub const DEFAULT_SOURCES_DIR: &str = "functions/metamist";
+
+/// The metamist plugin.
+#[derive(Debug, Default)]
+pub struct Metamist;
+
+/// What the plugin needs from the config, once `metamist.etl` is known to be set.
+pub(crate) struct Settings<'a> {
+    pub config: &'a CpgInfrastructureConfig,
+    pub metamist: &'a MetamistConfig,
+    pub etl: &'a EtlConfig,
+    pub project: String,
+    pub region: String,
+    pub storage_prefix: String,
+    /// The directory the plan records source paths relative to.
+    pub root: PathBuf,
+    /// The sources directory, relative to `root`.
+    pub sources: PathBuf,
+}
+
+impl Settings<'_> {
+    /// The project value.
+    pub fn project(&self) -> Value {
+        Value::from(self.project.as_str())
+    }
+
+    /// Whether the sources directory is there.
+    pub fn has_sources(&self) -> bool {
+        self.root.join(&self.sources).is_dir()
+    }
+
+    /// An archive of the files of `dir` (relative to the sources) with `extensions`.
+    pub fn archive(&self, dir: &str, extensions: &[&str]) -> Result<Archive, PluginError> {
+        Archive::from_dir(&self.root, &self.sources.join(dir), extensions)
+            .map_err(|e| PluginError::failed(error_chain(&e)))
+    }
+
+    /// The text of a source file, when it is there.
+    pub fn source_text(&self, file: &Path) -> Result<Option<String>, PluginError> {
+        let path = self.root.join(&self.sources).join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(PluginError::failed(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl Plugin for Metamist {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    /// Nothing yet: the reference's plugin does its work once groups are final.
+    fn main(&mut self, _host: &mut dyn PluginHost) -> Result<(), PluginError> {
+        Ok(())
+    }
+
+    fn on_group_finalisation(&mut self, host: &mut dyn PluginHost) -> Result<(), PluginError> {
+        let config = host.infrastructure().clone();
+        let Some(metamist) = config.metamist.as_ref() else {
+            host.log(LogLevel::Info, "metamist is not configured: nothing to do");
+            return Ok(());
+        };
+        let Some(etl) = metamist.etl.as_ref() else {
+            host.log(
+                LogLevel::Info,
+                "metamist.etl is not configured: the metamist plugin declares nothing",
+            );
+            return Ok(());
+        };
+        let gcp = config.gcp.as_ref().ok_or_else(|| {
+            PluginError::failed("the metamist plugin needs the gcp section of the config")
+        })?;
+        let context = host.context().clone();
+        let settings = Settings {
+            config: &config,
+            metamist,
+            etl,
+            project: metamist.gcp.project.clone(),
+            region: gcp.region.clone(),
+            storage_prefix: gcp.dataset_storage_prefix.clone(),
+            root: context.config_dir.clone().unwrap_or_default(),
+            sources: PathBuf::from(etl.sources_dir.as_deref().unwrap_or(DEFAULT_SOURCES_DIR)),
+        };
+        if !settings.has_sources() {
+            let message = format!(
+                "ETL sources not found: {} (set metamist.etl.sources_dir, relative to the config directory)",
+                settings.root.join(&settings.sources).display()
+            );
+            match context.mode {
+                Mode::Deploy => return Err(PluginError::failed(message)),
+                Mode::Plan => host.log(
+                    LogLevel::Warning,
+                    &format!(
+                        "{message}; the plan records the archives by path only and leaves out the tables' schemas"
+                    ),
+                ),
+            }
+        }
+        let external: Vec<&String> = etl
+            .custom_audience_list
+            .iter()
+            .flat_map(|list| list.keys())
+            .filter(|f| *f == "extract" || *f == "load")
+            .collect();
+        if !external.is_empty() {
+            return Err(PluginError::failed(format!(
+                "metamist.etl.custom_audience_list for {external:?}: external Cloud Run services for the ETL functions are not built by this release"
+            )));
+        }
+        etl::setup(host, &settings)
+    }
+}
+
+/// The options pulumi-gcp's SDK adds to resources of `type_token`.
+pub(crate) fn sdk_options(type_token: &str) -> ResourceOptions {
+    let secret = |outputs: &[&str]| ResourceOptions {
+        additional_secret_outputs: outputs.iter().map(|s| (*s).to_owned()).collect(),
+        ..ResourceOptions::default()
+    };
+    match type_token {
+        tokens::BUCKET
+        | tokens::FUNCTION
+        | tokens::TABLE
+        | tokens::DATASET
+        | tokens::TOPIC
+        | tokens::SUBSCRIPTION
+        | tokens::SECRET => secret(&["effectiveLabels", "pulumiLabels"]),
+        tokens::BUCKET_OBJECT => secret(&["content", "customerEncryption"]),
+        tokens::SECRET_VERSION => secret(&["secretData"]),
+        tokens::ACCOUNT => ResourceOptions {
+            aliases: vec![cpg_infra::graph::Alias {
+                type_token: Some("gcp:serviceAccount/account:Account".to_owned()),
+                no_parent: true,
+                ..Default::default()
+            }],
+            ..ResourceOptions::default()
+        },
+        _ => ResourceOptions::default(),
+    }
+}
+
+/// A resource of `type_token` with the SDK's options.
+pub(crate) fn resource(type_token: &str, name: &str) -> Resource {
+    Resource::new(type_token, name).options(sdk_options(type_token))
+}
+
+/// The type tokens the plugin declares.
+pub(crate) mod tokens {
+    pub const SERVICE: &str = "gcp:projects/service:Service";
+    pub const BUCKET: &str = "gcp:storage/bucket:Bucket";
+    pub const BUCKET_OBJECT: &str = "gcp:storage/bucketObject:BucketObject";
+    pub const ACCOUNT: &str = "gcp:serviceaccount/account:Account";
+    pub const SECRET: &str = "gcp:secretmanager/secret:Secret";
+    pub const SECRET_VERSION: &str = "gcp:secretmanager/secretVersion:SecretVersion";
+    pub const SECRET_IAM_MEMBER: &str = "gcp:secretmanager/secretIamMember:SecretIamMember";
+    pub const TOPIC: &str = "gcp:pubsub/topic:Topic";
+    pub const TOPIC_IAM_POLICY: &str = "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy";
+    pub const SUBSCRIPTION: &str = "gcp:pubsub/subscription:Subscription";
+    pub const SUBSCRIPTION_IAM_POLICY: &str =
+        "gcp:pubsub/subscriptionIAMPolicy:SubscriptionIAMPolicy";
+    pub const DATASET: &str = "gcp:bigquery/dataset:Dataset";
+    pub const DATASET_ACCESS: &str = "gcp:bigquery/datasetAccess:DatasetAccess";
+    pub const TABLE: &str = "gcp:bigquery/table:Table";
+    pub const PROJECT_IAM_MEMBER: &str = "gcp:projects/iAMMember:IAMMember";
+    pub const FUNCTION: &str = "gcp:cloudfunctionsv2/function:Function";
+    pub const FUNCTION_IAM_MEMBER: &str =
+        "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember";
+    pub const RUN_IAM_MEMBER: &str = "gcp:cloudrun/iamMember:IamMember";
+    pub const REGISTRY: &str = "gcp:artifactregistry/repository:Repository";
+    pub const GET_PROJECT: &str = "gcp:organizations/getProject:getProject";
+    pub const GET_IAM_POLICY: &str = "gcp:organizations/getIAMPolicy:getIAMPolicy";
+    pub const SECRET_ACCESS: &str =
+        "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess";
+}
+
+/// A JSON value from the config as a plan value.
+pub(crate) fn from_json(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or_default()), Value::Int),
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
+        serde_json::Value::Object(map) => {
+            Value::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
+/// `files` with `replace` put in place of the asset of the same name (the
+/// reference's `extra_assets`).
+pub(crate) fn with_asset(archive: Archive, name: &str, replace: Asset) -> Archive {
+    match archive {
+        Archive::Assets(mut assets) => {
+            assets.insert(name.to_owned(), replace);
+            Archive::Assets(assets)
+        }
+        directory => directory,
+    }
+}
+
+/// The id of the resource `name` of type `type_token`.
+pub(crate) fn id(type_token: &str, name: &str) -> ResourceId {
+    ResourceId::new(type_token, name)
+}
+
+cpg_infra_plugin_api::export_plugin!("metamist", Metamist);

@@ -1,0 +1,174 @@
+//! The metamist plugin in-process against a mock host.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cpg_infra::config::{CloudName, Config, load_dir};
+use cpg_infra::graph::{Archive, Asset, Resource, ResourceId, Value};
+use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginContext, PluginError, PluginHost};
+use cpg_infra_plugin_api::testing::MockHost;
+use metamist::Metamist;
+
+fn reference_dir() -> PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+        PathBuf::from,
+    )
+}
+
+fn config() -> Config {
+    let dir = reference_dir().join("small-plugins");
+    load_dir(&dir).unwrap_or_else(|e| panic!("{}: {:?}", dir.display(), e.diagnostics))
+}
+
+/// A host with what the driver declares before the plugin runs: the common
+/// analysis group and the Python registry.
+fn host(config: Config, context: PluginContext) -> MockHost {
+    let mut host = MockHost::new(config).with_context(context);
+    host.add_group(
+        CloudName::Gcp,
+        "common-analysis",
+        ResourceId::new("gcp:cloudidentity/group:Group", "common-gcp-analysis-group"),
+    );
+    host.declare(
+        Resource::new(
+            "gcp:artifactregistry/repository:Repository",
+            "python-artifact-registry",
+        )
+        .input("location", "australia-southeast1")
+        .input("project", "cpg-common")
+        .input("repositoryId", "python-registry"),
+    )
+    .expect("registry");
+    host
+}
+
+fn run(host: &mut MockHost) -> Result<(), PluginError> {
+    let mut plugin = Metamist;
+    plugin.main(host)?;
+    host.finalise_groups();
+    plugin.on_group_finalisation(host)
+}
+
+fn plugin_resources(host: &MockHost) -> usize {
+    host.graph().len() - 1
+}
+
+#[test]
+fn without_etl_nothing_is_declared() {
+    let mut config = config();
+    if let Some(metamist) = config.infrastructure.metamist.as_mut() {
+        metamist.etl = None;
+    }
+    let mut host = host(config, PluginContext::default());
+    run(&mut host).expect("runs");
+    assert_eq!(plugin_resources(&host), 0);
+    assert_eq!(host.log_lines()[0].0, LogLevel::Info);
+}
+
+#[test]
+fn missing_sources_warn_when_planning_and_fail_when_deploying() {
+    let nowhere = std::env::temp_dir().join("metamist-plugin-nowhere");
+    let mut planning = host(
+        config(),
+        PluginContext {
+            config_dir: Some(nowhere.clone()),
+            mode: Mode::Plan,
+        },
+    );
+    run(&mut planning).expect("planning goes on");
+    assert_eq!(plugin_resources(&planning), 47);
+    let (level, message) = &planning.log_lines()[0];
+    assert_eq!(*level, LogLevel::Warning);
+    assert!(message.starts_with("ETL sources not found: "), "{message}");
+
+    let mut deploying = host(
+        config(),
+        PluginContext {
+            config_dir: Some(nowhere),
+            mode: Mode::Deploy,
+        },
+    );
+    let error = run(&mut deploying).expect_err("deploying needs the sources");
+    assert!(
+        error.to_string().starts_with("ETL sources not found: "),
+        "{error}"
+    );
+    assert_eq!(
+        plugin_resources(&deploying),
+        0,
+        "nothing is declared before the check"
+    );
+}
+
+#[test]
+fn load_requirements_name_the_python_registry_and_private_packages() {
+    let root = std::env::temp_dir().join(format!("metamist-plugin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let etl = root.join("functions/metamist");
+    for dir in ["extract", "load", "notification"] {
+        std::fs::create_dir_all(etl.join(dir)).expect("mkdir");
+        std::fs::write(etl.join(dir).join("main.py"), "pass\n").expect("write");
+    }
+    std::fs::write(etl.join("load/requirements.txt"), "flask\n").expect("write");
+    std::fs::write(etl.join("bq_schema.json"), "[1]\n").expect("write");
+    std::fs::write(etl.join("bq_log_schema.json"), "[2]\n").expect("write");
+    let mut host = host(
+        config(),
+        PluginContext {
+            config_dir: Some(root.clone()),
+            mode: Mode::Deploy,
+        },
+    );
+    run(&mut host).expect("runs");
+    let object = host
+        .graph()
+        .get(&ResourceId::new(
+            "gcp:storage/bucketObject:BucketObject",
+            "metamist-etl-load-source-code",
+        ))
+        .expect("load archive");
+    let Some(Value::Archive(Archive::Assets(assets))) = object.inputs.get("source") else {
+        panic!("{object:?}")
+    };
+    assert_eq!(
+        assets["requirements.txt"],
+        Asset::Text(
+            "flask\n\n--extra-index-url https://australia-southeast1-python.pkg.dev/cpg-common/python-registry/simple/\ncpg-private-parsers==1.0.0"
+                .into()
+        )
+    );
+    assert!(matches!(assets["main.py"], Asset::File { .. }));
+    let table = host
+        .graph()
+        .get(&ResourceId::new(
+            "gcp:bigquery/table:Table",
+            "metamist-etl-bigquery-table-logs",
+        ))
+        .expect("log table");
+    assert_eq!(table.inputs["schema"], Value::from("[2]\n"));
+    std::fs::remove_dir_all(root).expect("clean up");
+}
+
+#[test]
+fn external_etl_services_are_refused_not_dropped() {
+    let mut config = config();
+    if let Some(etl) = config
+        .infrastructure
+        .metamist
+        .as_mut()
+        .and_then(|m| m.etl.as_mut())
+    {
+        etl.custom_audience_list = Some(BTreeMap::from([(
+            "extract".to_owned(),
+            vec!["https://x".to_owned()],
+        )]));
+    }
+    let error = run(&mut host(config, PluginContext::default())).expect_err("refused");
+    assert!(
+        error.to_string().contains(
+            "external Cloud Run services for the ETL functions are not built by this release"
+        ),
+        "{error}"
+    );
+}
