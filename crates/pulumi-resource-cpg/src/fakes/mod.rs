@@ -1,0 +1,146 @@
+//! Fake Cloud Identity, Groups Settings, Hail Batch, metamist and Google token services,
+//! each a small HTTP server on 127.0.0.1 holding its state in memory, with fault
+//! injection: error statuses for the next matching requests (409 races, 5xx bursts, 429),
+//! slow answers, and changes made behind the provider's back. Every request is recorded
+//! so tests can count them.
+
+mod cloud_identity;
+mod groups_settings;
+mod hail;
+mod metamist;
+mod token;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+pub use cloud_identity::FakeCloudIdentity;
+pub use groups_settings::FakeGroupsSettings;
+pub use hail::FakeHail;
+pub use metamist::FakeMetamist;
+pub use token::FakeTokenService;
+
+/// A fault for the next request that matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status and a short JSON error, without doing anything.
+    Status(u16),
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+    /// Cloud Identity only: another writer adds the membership just before this create,
+    /// which then answers 409.
+    ConcurrentCreate,
+}
+
+#[derive(Debug)]
+struct Rule {
+    method: Method,
+    path_contains: String,
+    faults: VecDeque<Fault>,
+}
+
+/// What a fake was asked, and the faults it still has to inject.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    requests: Mutex<Vec<String>>,
+    rules: Mutex<Vec<Rule>>,
+}
+
+impl Recorder {
+    /// Queues `faults` for the next requests with `method` whose path contains
+    /// `path_contains`, one fault per request, in order.
+    pub fn inject(
+        &self,
+        method: &str,
+        path_contains: &str,
+        faults: impl IntoIterator<Item = Fault>,
+    ) {
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+        lock(&self.rules).push(Rule {
+            method,
+            path_contains: path_contains.into(),
+            faults: faults.into_iter().collect(),
+        });
+    }
+
+    /// Every request so far, as `METHOD /path?query`.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.requests).clone()
+    }
+
+    /// How many requests so far had `method` and a path (with query) containing `part`.
+    pub fn count(&self, method: &str, part: &str) -> usize {
+        let prefix = format!("{method} ");
+        lock(&self.requests)
+            .iter()
+            .filter(|r| r.starts_with(&prefix) && r.contains(part))
+            .count()
+    }
+
+    /// Records the request and takes its fault, if any.
+    fn arrive(&self, method: &Method, path_and_query: &str) -> Option<Fault> {
+        lock(&self.requests).push(format!("{method} {path_and_query}"));
+        let mut rules = lock(&self.rules);
+        rules
+            .iter_mut()
+            .filter(|r| r.method == method && path_and_query.contains(&r.path_contains))
+            .find_map(|r| r.faults.pop_front())
+    }
+
+    /// Records the request and applies its fault: `Some(answer)` when the fault answers
+    /// instead of the service; `ConcurrentCreate` is handed back to the caller.
+    async fn before(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+    ) -> Result<Option<Fault>, Response> {
+        match self.arrive(method, path_and_query) {
+            None => Ok(None),
+            Some(Fault::Delay(d)) => {
+                tokio::time::sleep(d).await;
+                Ok(None)
+            }
+            Some(Fault::Status(s)) => Err(error(s, "injected fault")),
+            Some(f @ Fault::ConcurrentCreate) => Ok(Some(f)),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A JSON error answer in Google's shape.
+fn error(status: u16, message: &str) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        code,
+        axum::Json(serde_json::json!({"error": {"code": status, "message": message}})),
+    )
+        .into_response()
+}
+
+/// Whether the request carries `Authorization: Bearer <token>`.
+fn authorised(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {token}"))
+}
+
+/// Serves `router` on 127.0.0.1; the server stops when the test's runtime does.
+async fn start(router: axum::Router) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(address)
+}
+
+/// A shared, recorded fake's state.
+type Shared<S> = Arc<(Recorder, Mutex<S>)>;

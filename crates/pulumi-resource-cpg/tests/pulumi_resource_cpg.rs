@@ -1,0 +1,13 @@
+//! The provider through its gRPC interface, against the fake services; and the state
+//! migration.
+
+mod pulumi_resource_cpg {
+    pub mod auth;
+    pub mod binary;
+    pub mod google;
+    pub mod hail;
+    pub mod harness;
+    pub mod metamist;
+    pub mod migrate;
+    pub mod protocol;
+}
