@@ -4,8 +4,10 @@
 //! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
 //! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
 //! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
+//! deploy migrate-state <export.json>      move a stack export off the Python dynamic providers
 //! ```
 
+mod migrate_state;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +26,8 @@ commands:
 
   generate <n> <dir> [--seed S]
                     write a realistic synthetic config of n datasets into <dir>
+  migrate-state <export.json>
+                    rewrite a `pulumi stack export` for the cpg provider (to stdout)
 ";
 
 /// A command line the binary understood.
@@ -38,6 +42,7 @@ enum Command {
         dir: PathBuf,
         seed: u64,
     },
+    MigrateState(PathBuf),
     Help,
 }
 
@@ -75,6 +80,12 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 dir: PathBuf::from(dir),
                 seed,
             })
+        }
+        [command, export] if command == "migrate-state" => {
+            Ok(Command::MigrateState(PathBuf::from(export)))
+        }
+        [command, ..] if command == "migrate-state" => {
+            Err("migrate-state takes exactly one argument, the stack export file".into())
         }
         [command, ..] => Err(format!("unknown command {command:?}")),
         [] => Err("no command given".into()),
@@ -118,6 +129,17 @@ fn main() -> ExitCode {
                 )),
                 Err(error) => {
                     eprintln!("error: cannot write {}: {error}", dir.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Ok(Command::MigrateState(export)) => {
+            let version = pulumi_resource_cpg::PROVIDER_VERSION;
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            match migrate_state::migrate_state(&export, version, &mut out, &mut err) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {}", chain(&error));
                     ExitCode::from(1)
                 }
             }
