@@ -65,7 +65,8 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .add_service(ResourceProviderServer::new(provider))
         .serve_with_incoming_shutdown(
-            tonic::transport::server::TcpIncoming::from(listener),
+            // Answers go out at once, not after the peer's delayed ACK.
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
         )
         .await

@@ -81,6 +81,21 @@ impl FakeCloudIdentity {
         lock(&self.state.1).add(group_id, email)
     }
 
+    /// Adds a member under a given membership name (`groups/<g>/memberships/<m>`), as
+    /// an existing state records it.
+    pub fn add_named_member(&self, name: &str, email: &str) -> bool {
+        let parts: Vec<&str> = name.split('/').collect();
+        let ["groups", group, "memberships", id] = parts.as_slice() else {
+            return false;
+        };
+        lock(&self.state.1)
+            .groups
+            .entry((*group).into())
+            .or_default()
+            .insert((*id).into(), email.into());
+        true
+    }
+
     /// Removes a member behind the provider's back; whether it was there.
     pub fn remove_member(&self, group_id: &str, email: &str) -> bool {
         let mut s = lock(&self.state.1);

@@ -74,6 +74,11 @@ impl FakeMetamist {
         id
     }
 
+    /// Creates a project with a given id, as an existing state records it.
+    pub fn add_project_with_id(&self, name: &str, id: i64) {
+        lock(&self.state.1).projects.insert(name.into(), id);
+    }
+
     /// The projects and their ids.
     pub fn projects(&self) -> BTreeMap<String, i64> {
         lock(&self.state.1).projects.clone()

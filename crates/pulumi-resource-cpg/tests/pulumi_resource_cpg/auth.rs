@@ -193,3 +193,47 @@ async fn a_wrongly_signed_key_is_refused_with_the_token_endpoint_answer() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn gcloud_user_credentials_are_refreshed_at_their_token_uri() {
+    let tokens = FakeTokenService::start("-", b"-", "refresh-me")
+        .await
+        .expect("fake");
+    let ci = FakeCloudIdentity::start(&FakeTokenService::token_for("access:user", 1))
+        .await
+        .expect("fake");
+    ci.add_group("g");
+    // gcloud's file, found through CLOUDSDK_CONFIG.
+    let dir = std::env::temp_dir().join(format!("cpg-gcloud-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let adc = json!({
+        "type": "authorized_user",
+        "client_id": "id",
+        "client_secret": "secret",
+        "refresh_token": "refresh-me",
+        "token_uri": format!("{}token", tokens.url),
+    });
+    std::fs::write(
+        dir.join("application_default_credentials.json"),
+        adc.to_string(),
+    )
+    .expect("write");
+    let options = pulumi_resource_cpg::Options {
+        env: env(&[("CLOUDSDK_CONFIG", dir.to_str().unwrap_or_default())]),
+        retry: fast_retry(),
+        ..Default::default()
+    };
+    let mut client = provider(options, &MockEngine::default()).await;
+    client
+        .configure(rpc::ConfigureRequest {
+            args: Some(st(json!({"cloudIdentityEndpoint": ci.url}))),
+            ..Default::default()
+        })
+        .await
+        .expect("configure");
+    create_member(&mut client, "a", "a@x.org")
+        .await
+        .expect("create with the refreshed token");
+    assert_eq!(ci.members("g"), ["a@x.org"]);
+    let _ = std::fs::remove_dir_all(dir);
+}

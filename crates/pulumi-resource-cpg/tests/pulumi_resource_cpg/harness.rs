@@ -71,7 +71,9 @@ impl MockEngine {
         tokio::spawn(async move {
             let _ = tonic::transport::Server::builder()
                 .add_service(svc)
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+                .serve_with_incoming(
+                    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+                )
                 .await;
         });
         address.to_string()
