@@ -32,6 +32,7 @@ struct Batch {
     users: BTreeMap<String, User>,
     projects: BTreeMap<String, Project>,
     identity_after_reads: u32,
+    internal_headers: usize,
 }
 
 /// The fake Hail Batch service.
@@ -109,6 +110,11 @@ impl FakeHail {
         );
     }
 
+    /// How many requests carried `X-Hail-Internal-Authorization`.
+    pub fn internal_headers(&self) -> usize {
+        lock(&self.state.1).internal_headers
+    }
+
     /// Whether the project exists and is open, and its users.
     pub fn project(&self, name: &str) -> Option<(bool, Vec<String>)> {
         lock(&self.state.1)
@@ -134,6 +140,9 @@ async fn read_user(
         return r;
     }
     let mut s = lock(&state.1);
+    if headers.contains_key("x-hail-internal-authorization") {
+        s.internal_headers += 1;
+    }
     if !authorised(&headers, &s.token) {
         return error(401, "bad token");
     }
@@ -163,6 +172,9 @@ async fn create_user(
         return r;
     }
     let mut s = lock(&state.1);
+    if headers.contains_key("x-hail-internal-authorization") {
+        s.internal_headers += 1;
+    }
     if !authorised(&headers, &s.token) {
         return error(401, "bad token");
     }
@@ -192,7 +204,10 @@ async fn read_project(
     if let Err(r) = state.0.before(&Method::GET, &pq(&uri)).await {
         return r;
     }
-    let s = lock(&state.1);
+    let mut s = lock(&state.1);
+    if headers.contains_key("x-hail-internal-authorization") {
+        s.internal_headers += 1;
+    }
     if !authorised(&headers, &s.token) {
         return error(401, "bad token");
     }
@@ -222,6 +237,9 @@ async fn project_action(
         return r;
     }
     let mut s = lock(&state.1);
+    if headers.contains_key("x-hail-internal-authorization") {
+        s.internal_headers += 1;
+    }
     if !authorised(&headers, &s.token) {
         return error(401, "bad token");
     }
@@ -255,6 +273,9 @@ async fn user_action(
         return r;
     }
     let mut s = lock(&state.1);
+    if headers.contains_key("x-hail-internal-authorization") {
+        s.internal_headers += 1;
+    }
     if !authorised(&headers, &s.token) {
         return error(401, "bad token");
     }

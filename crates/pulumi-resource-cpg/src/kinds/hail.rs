@@ -19,12 +19,21 @@ fn request(
 ) -> Result<Request, Error> {
     let token = hail_token(&svc.env, category)?;
     let url = format!("{}/api/v1alpha/{path}", batch_uri.trim_end_matches('/'));
-    let mut req = Request::new(method, url).bearer(&token);
-    // Hail's internal (development) deployments check a second header.
-    if batch_uri.starts_with("https://internal.hail") {
-        req = req.header("x-hail-internal-authorization", format!("Bearer {token}"));
+    let mut req = Request::new(method, url);
+    for (name, value) in auth_headers(batch_uri, &token) {
+        req = req.header(name, value);
     }
     Ok(req)
+}
+
+/// The bearer token, and for Hail's internal (development) deployments the second
+/// header they check.
+fn auth_headers(batch_uri: &str, token: &str) -> Vec<(&'static str, String)> {
+    let mut headers = vec![("authorization", format!("Bearer {token}"))];
+    if batch_uri.starts_with("https://internal.hail") {
+        headers.push(("x-hail-internal-authorization", format!("Bearer {token}")));
+    }
+    headers
 }
 
 fn object(v: Value) -> Map<String, Value> {
@@ -389,4 +398,28 @@ pub(super) async fn delete_billing_membership(
         return Ok(());
     }
     resp.success().map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_deployments_get_the_second_header() {
+        let internal = auth_headers(
+            "https://internal.hail.populationgenomics.org.au/x/batch",
+            "t",
+        );
+        assert_eq!(
+            internal,
+            [
+                ("authorization", "Bearer t".to_string()),
+                ("x-hail-internal-authorization", "Bearer t".to_string()),
+            ]
+        );
+        assert_eq!(
+            auth_headers("https://batch.hail.populationgenomics.org.au", "t").len(),
+            1
+        );
+    }
 }

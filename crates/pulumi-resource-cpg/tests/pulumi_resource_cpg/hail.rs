@@ -183,3 +183,53 @@ async fn billing_membership_checks_its_project_id() {
             .contains("<token category>::<batch url>::<name>")
     );
 }
+
+#[tokio::test]
+async fn user_update_of_the_token_category_keeps_the_user() {
+    let mut h = Harness::start().await;
+    let inputs = json!({"username": "x", "batch_uri": h.hail.url, "token_category": "gcp"});
+    let r = h.create(USER, "u", inputs).await.expect("create");
+    let news = json!({"username": "x", "batch_uri": h.hail.url, "token_category": "gcp2"});
+    // The new category's token is what the update uses.
+    let mut next = Harness::start_with(pulumi_resource_cpg::Options {
+        env: super::harness::env(&[("HAIL_TOKEN_GCP2", super::harness::HAIL_TOKEN)]),
+        ..h.options.clone()
+    })
+    .await;
+    next.hail = h.hail.clone();
+    let outputs = next.update(&r, news.clone()).await.expect("update");
+    assert_eq!(outputs["token_category"], json!("gcp2"));
+    assert_eq!(outputs["cloud_id"], r.outputs["cloud_id"]);
+    assert_eq!(h.hail.recorder().count("POST", "/create"), 1);
+}
+
+#[tokio::test]
+async fn billing_project_diff_and_update() {
+    let mut h = Harness::start().await;
+    let inputs = json!({"name": "ds", "batch_uri": h.hail.url, "token_category": "gcp"});
+    let r = h.create(PROJECT, "bp", inputs).await.expect("create");
+    let d = h
+        .diff(
+            &r,
+            json!({"name": "ds2", "batch_uri": h.hail.url, "token_category": "gcp"}),
+        )
+        .await;
+    assert_eq!(d.replaces, ["name"]);
+    assert!(!d.delete_before_replace);
+    let news = json!({"name": "ds", "batch_uri": h.hail.url, "token_category": "other"});
+    let d = h.diff(&r, news.clone()).await;
+    assert_eq!(detailed(&d), [("token_category".to_string(), 4)]);
+    assert_eq!(h.update(&r, news.clone()).await.expect("update"), news);
+    assert_eq!(h.hail.project("ds"), Some((true, vec![])));
+}
+
+#[tokio::test]
+async fn other_hail_deployments_get_no_second_header() {
+    let mut h = Harness::start().await;
+    h.hail.add_project("ds", false);
+    let bp = format!("gcp::{}::ds", h.hail.url);
+    h.create(MEMBER, "m", json!({"billing_project": bp, "user": "a"}))
+        .await
+        .expect("create");
+    assert_eq!(h.hail.internal_headers(), 0);
+}

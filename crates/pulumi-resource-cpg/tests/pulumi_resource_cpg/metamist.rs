@@ -115,3 +115,42 @@ async fn members_are_set_and_updated_in_place() {
         2
     );
 }
+
+#[tokio::test]
+async fn members_read_keeps_the_state_and_delete_leaves_them() {
+    let mut h = Harness::start().await;
+    h.metamist.add_project("ds");
+    let inputs = json!({
+        "project_name": "ds",
+        "read_members": ["a@x.org"],
+        "write_members": [],
+        "contribute_members": [],
+    });
+    let r = h
+        .create(MEMBERS, "m", inputs.clone())
+        .await
+        .expect("create");
+    let (id, outputs, read_inputs) = h.read(&r).await.expect("read").expect("present");
+    assert_eq!(id, r.id);
+    assert_eq!(outputs, inputs);
+    assert_eq!(read_inputs, inputs);
+    h.delete(&r).await.expect("delete");
+    assert_eq!(
+        h.metamist.members("ds").len(),
+        1,
+        "members are left in place"
+    );
+}
+
+#[tokio::test]
+async fn members_of_an_unknown_project_fail_with_the_service_answer() {
+    let mut h = Harness::start().await;
+    let inputs = json!({
+        "project_name": "nope",
+        "read_members": [],
+        "write_members": [],
+        "contribute_members": [],
+    });
+    let err = h.create(MEMBERS, "m", inputs).await.expect_err("404");
+    assert!(err.message().contains("HTTP 404"), "{}", err.message());
+}
