@@ -9,5 +9,6 @@ mod pulumi_resource_cpg {
     pub mod harness;
     pub mod metamist;
     pub mod migrate;
+    pub mod plan;
     pub mod protocol;
 }

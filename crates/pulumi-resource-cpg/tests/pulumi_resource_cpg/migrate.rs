@@ -11,7 +11,7 @@ use cpg_infra_gcp::GcpProvider;
 use pulumi_resource_cpg::migrate::{DYNAMIC_TYPE, MigrateError, PROVIDER_TYPE, migrate};
 use serde_json::{Map, Value, json};
 
-fn reference_dir() -> std::path::PathBuf {
+pub fn reference_dir() -> std::path::PathBuf {
     std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
         || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
         std::path::PathBuf::from,
@@ -158,7 +158,7 @@ impl State {
     }
 }
 
-fn from_json(value: &Value) -> GraphValue {
+pub fn from_json(value: &Value) -> GraphValue {
     match value {
         Value::Null => GraphValue::Null,
         Value::Bool(b) => GraphValue::Bool(*b),
