@@ -72,12 +72,16 @@ fn is_engine_key(key: &str) -> bool {
 
 impl ProviderConfig {
     /// Reads the configuration from the engine's properties (keys without namespace,
-    /// or with `cpg:`). Every problem is reported; nothing unknown is ignored silently.
+    /// or with `cpg:` or `cpg:config:`). Every problem is reported; nothing unknown is ignored silently.
     pub fn from_properties(props: &Map<String, Value>) -> Result<Self, Vec<ConfigProblem>> {
         let mut config = Self::default();
         let mut problems = Vec::new();
         for (raw_key, value) in props {
-            let key = raw_key.strip_prefix("cpg:").unwrap_or(raw_key);
+            // `variables` name keys `cpg:config:<key>`; `args` and checks name them bare.
+            let key = raw_key
+                .strip_prefix("cpg:config:")
+                .or_else(|| raw_key.strip_prefix("cpg:"))
+                .unwrap_or(raw_key);
             if is_engine_key(key) {
                 continue;
             }

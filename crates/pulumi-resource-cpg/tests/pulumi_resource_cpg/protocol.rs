@@ -133,7 +133,14 @@ async fn configure_reads_the_engine_variables_form() {
     let mut client = provider(Default::default(), &MockEngine::default()).await;
     let resp = client
         .configure(rpc::ConfigureRequest {
-            variables: [("cpg:accessToken".to_string(), "t".to_string())].into(),
+            variables: [
+                ("cpg:config:accessToken".to_string(), "t".to_string()),
+                (
+                    "cpg:config:cloudIdentityEndpoint".to_string(),
+                    "http://127.0.0.1:1".to_string(),
+                ),
+            ]
+            .into(),
             ..Default::default()
         })
         .await
