@@ -163,10 +163,54 @@ impl ResourceProvider for CpgProvider {
 
     async fn diff_config(
         &self,
-        _request: Request<rpc::DiffRequest>,
+        request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
-        // The engine then compares the configurations itself.
-        Err(Status::unimplemented("DiffConfig"))
+        // A configuration change never replaces the resources: endpoints and credentials
+        // only say where and how to reach the same services. The version is the engine's.
+        let req = request.into_inner();
+        let olds = match &req.old_inputs {
+            Some(inputs) if !inputs.fields.is_empty() => to_json(Some(inputs)),
+            _ => to_json(req.olds.as_ref()),
+        };
+        let news = to_json(req.news.as_ref());
+        let mut changed: Vec<String> = olds
+            .keys()
+            .chain(news.keys())
+            .filter(|k| *k != "version" && olds.get(*k) != news.get(*k))
+            .cloned()
+            .collect();
+        changed.sort();
+        changed.dedup();
+        let detailed_diff = changed
+            .iter()
+            .map(|k| {
+                let kind = if olds.contains_key(k) {
+                    PROPERTY_UPDATE
+                } else {
+                    PROPERTY_ADD
+                };
+                (
+                    k.clone(),
+                    rpc::PropertyDiff {
+                        kind,
+                        input_diff: true,
+                    },
+                )
+            })
+            .collect();
+        Ok(Response::new(rpc::DiffResponse {
+            replaces: Vec::new(),
+            stables: Vec::new(),
+            delete_before_replace: false,
+            changes: if changed.is_empty() {
+                DIFF_NONE
+            } else {
+                DIFF_SOME
+            },
+            diffs: changed,
+            detailed_diff,
+            has_detailed_diff: true,
+        }))
     }
 
     async fn configure(

@@ -225,3 +225,36 @@ async fn cancel_stops_a_waiting_operation() {
         tonic::Code::Cancelled
     );
 }
+
+#[tokio::test]
+async fn a_configuration_change_never_replaces() {
+    let mut h = Harness::start().await;
+    let diff = |olds: Value, news: Value| rpc::DiffRequest {
+        urn: urn("pulumi:providers:cpg", "default_0_1_0"),
+        olds: Some(st(olds)),
+        news: Some(st(news)),
+        ..Default::default()
+    };
+    let same = h
+        .client
+        .diff_config(diff(
+            json!({"version": "0.1.0", "accessToken": "t"}),
+            json!({"accessToken": "t"}),
+        ))
+        .await
+        .expect("diff config")
+        .into_inner();
+    assert_eq!(same.changes, 1, "a version alone is no change");
+    let changed = h
+        .client
+        .diff_config(diff(
+            json!({"accessToken": "t"}),
+            json!({"accessToken": "u", "metamistEndpoint": "https://m.example.org/"}),
+        ))
+        .await
+        .expect("diff config")
+        .into_inner();
+    assert_eq!(changed.changes, 2);
+    assert!(changed.replaces.is_empty());
+    assert_eq!(changed.diffs, ["accessToken", "metamistEndpoint"]);
+}
