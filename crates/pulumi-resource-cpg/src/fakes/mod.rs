@@ -24,6 +24,65 @@ pub use hail::FakeHail;
 pub use metamist::FakeMetamist;
 pub use token::FakeTokenService;
 
+/// One fake of each service, and the provider configuration and options that point a
+/// provider at them: what a test of the whole deployment path needs.
+#[derive(Debug, Clone)]
+pub struct Fakes {
+    /// Cloud Identity.
+    pub cloud_identity: FakeCloudIdentity,
+    /// Groups Settings.
+    pub groups_settings: FakeGroupsSettings,
+    /// Hail Batch (its URL is what the plan's `batch_uri` inputs must name).
+    pub hail: FakeHail,
+    /// metamist.
+    pub metamist: FakeMetamist,
+    google_token: String,
+    hail_token: String,
+}
+
+impl Fakes {
+    /// Starts the four fakes; Google APIs and metamist accept `google_token`, Hail
+    /// accepts `hail_token` (for every token category).
+    pub async fn start(google_token: &str, hail_token: &str) -> std::io::Result<Self> {
+        Ok(Self {
+            cloud_identity: FakeCloudIdentity::start(google_token).await?,
+            groups_settings: FakeGroupsSettings::start(google_token).await?,
+            hail: FakeHail::start(hail_token).await?,
+            metamist: FakeMetamist::start(google_token).await?,
+            google_token: google_token.into(),
+            hail_token: hail_token.into(),
+        })
+    }
+
+    /// The provider configuration (`Configure`'s `args`, or `cpg:` stack config) that
+    /// points at the fakes.
+    pub fn provider_config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "cloudIdentityEndpoint": self.cloud_identity.url,
+            "groupsSettingsEndpoint": self.groups_settings.url,
+            "metamistEndpoint": self.metamist.url,
+            "accessToken": self.google_token,
+        })
+    }
+
+    /// Provider options whose environment holds the Hail token for `categories`.
+    pub fn options(&self, categories: &[&str]) -> crate::Options {
+        let vars = categories
+            .iter()
+            .map(|c| {
+                (
+                    format!("HAIL_TOKEN_{}", c.to_uppercase()),
+                    self.hail_token.clone(),
+                )
+            })
+            .collect();
+        crate::Options {
+            env: crate::Env::fixed(vars),
+            ..crate::Options::default()
+        }
+    }
+}
+
 /// A fault for the next request that matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {

@@ -9,7 +9,9 @@ use pulumi_gestalt_proto::pulumi::pulumirpc::engine_server::{
     Engine as EngineService, EngineServer,
 };
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
-use pulumi_resource_cpg::fakes::{FakeCloudIdentity, FakeGroupsSettings, FakeHail, FakeMetamist};
+use pulumi_resource_cpg::fakes::{
+    FakeCloudIdentity, FakeGroupsSettings, FakeHail, FakeMetamist, Fakes,
+};
 use pulumi_resource_cpg::{Engine, Env, HailUserWait, Options, RetryPolicy, serve};
 use serde_json::{Map, Value, json};
 use tonic::transport::Channel;
@@ -212,11 +214,15 @@ impl Harness {
     }
 
     pub async fn start_with(options: Options) -> Self {
-        let ci = FakeCloudIdentity::start(GOOGLE_TOKEN).await.expect("fake");
-        let gs = FakeGroupsSettings::start(GOOGLE_TOKEN).await.expect("fake");
-        let hail = FakeHail::start(HAIL_TOKEN).await.expect("fake");
-        let metamist = FakeMetamist::start(GOOGLE_TOKEN).await.expect("fake");
-        Self::run(options, ci, gs, hail, metamist).await
+        let fakes = Fakes::start(GOOGLE_TOKEN, HAIL_TOKEN).await.expect("fakes");
+        Self::run(
+            options,
+            fakes.cloud_identity,
+            fakes.groups_settings,
+            fakes.hail,
+            fakes.metamist,
+        )
+        .await
     }
 
     /// A new provider run (as for the next `pulumi` command) against the same fakes.

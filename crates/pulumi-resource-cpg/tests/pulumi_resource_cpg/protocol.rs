@@ -258,3 +258,38 @@ async fn a_configuration_change_never_replaces() {
     assert!(changed.replaces.is_empty());
     assert_eq!(changed.diffs, ["accessToken", "metamistEndpoint"]);
 }
+
+#[tokio::test]
+async fn the_fakes_bundle_configures_a_provider() {
+    use pulumi_resource_cpg::fakes::Fakes;
+    let fakes = Fakes::start("g", "h").await.expect("fakes");
+    let mut client = provider(fakes.options(&["gcp"]), &MockEngine::default()).await;
+    client
+        .configure(rpc::ConfigureRequest {
+            args: Some(st(fakes.provider_config())),
+            ..Default::default()
+        })
+        .await
+        .expect("configure");
+    fakes.cloud_identity.add_group("g1");
+    let inputs = json!({"group_key": "groups/g1", "member_key": "a@x.org"});
+    client
+        .create(rpc::CreateRequest {
+            urn: urn("cpg:google:GroupMembership", "m"),
+            properties: Some(st(inputs)),
+            ..Default::default()
+        })
+        .await
+        .expect("create");
+    let user = json!({"username": "u", "batch_uri": fakes.hail.url, "token_category": "gcp"});
+    client
+        .create(rpc::CreateRequest {
+            urn: urn("cpg:hail:User", "u"),
+            properties: Some(st(user)),
+            ..Default::default()
+        })
+        .await
+        .expect("create user");
+    assert_eq!(fakes.cloud_identity.members("g1"), ["a@x.org"]);
+    assert_eq!(fakes.hail.users(), ["u"]);
+}
