@@ -7,6 +7,7 @@ mod pulumi_resource_cpg {
     pub mod google;
     pub mod hail;
     pub mod harness;
+    pub mod lost_answers;
     pub mod metamist;
     pub mod migrate;
     pub mod plan;

@@ -10,7 +10,7 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Fault, Recorder, Shared, authorised, error, lock, start};
+use super::{Fault, Recorder, Shared, authorised, error, lock, start_with};
 
 #[derive(Debug, Default)]
 struct Groups {
@@ -59,7 +59,7 @@ impl FakeCloudIdentity {
                 delete(remove),
             )
             .with_state(state.clone());
-        let address = start(router).await?;
+        let address = start_with(router, &state).await?;
         Ok(Self {
             url: format!("http://{address}/"),
             state,

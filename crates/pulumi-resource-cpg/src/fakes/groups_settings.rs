@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::{Recorder, Shared, authorised, error, lock, start};
+use super::{Recorder, Shared, authorised, error, lock, start_with};
 
 #[derive(Debug, Default)]
 struct Settings {
@@ -41,7 +41,7 @@ impl FakeGroupsSettings {
         let router = Router::new()
             .route("/groups/v1/groups/{email}", get(read).put(update))
             .with_state(state.clone());
-        let address = start(router).await?;
+        let address = start_with(router, &state).await?;
         Ok(Self {
             url: format!("http://{address}/"),
             state,

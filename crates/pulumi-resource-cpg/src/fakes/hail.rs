@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Recorder, Shared, authorised, error, lock, start};
+use super::{Recorder, Shared, authorised, error, lock, start_with};
 
 #[derive(Debug)]
 struct User {
@@ -68,7 +68,7 @@ impl FakeHail {
                 post(user_action),
             )
             .with_state(state.clone());
-        let address = start(router).await?;
+        let address = start_with(router, &state).await?;
         Ok(Self {
             url: format!("http://{address}"),
             state,

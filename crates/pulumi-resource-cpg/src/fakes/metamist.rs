@@ -11,7 +11,7 @@ use axum::routing::{get, patch, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Recorder, Shared, authorised, error, lock, start};
+use super::{Recorder, Shared, authorised, error, lock, start_with};
 
 #[derive(Debug, Default)]
 struct Projects {
@@ -48,7 +48,7 @@ impl FakeMetamist {
             .route("/api/v1/project/", put(create))
             .route("/api/v1/project/{project}/members", patch(set_members))
             .with_state(state.clone());
-        let address = start(router).await?;
+        let address = start_with(router, &state).await?;
         Ok(Self {
             url: format!("http://{address}/"),
             state,

@@ -107,6 +107,7 @@ struct Rule {
 pub struct Recorder {
     requests: Mutex<Vec<String>>,
     rules: Mutex<Vec<Rule>>,
+    lost: Mutex<Vec<Rule>>,
 }
 
 impl Recorder {
@@ -124,6 +125,34 @@ impl Recorder {
             path_contains: path_contains.into(),
             faults: faults.into_iter().collect(),
         });
+    }
+
+    /// The next requests with `method` whose path contains `path_contains` are carried
+    /// out, but their answers are lost: the client gets these statuses instead (a
+    /// gateway error after the work was done).
+    pub fn lose_answers(
+        &self,
+        method: &str,
+        path_contains: &str,
+        statuses: impl IntoIterator<Item = u16>,
+    ) {
+        let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+        lock(&self.lost).push(Rule {
+            method,
+            path_contains: path_contains.into(),
+            faults: statuses.into_iter().map(Fault::Status).collect(),
+        });
+    }
+
+    fn lost_answer(&self, method: &Method, path_and_query: &str) -> Option<u16> {
+        lock(&self.lost)
+            .iter_mut()
+            .filter(|r| r.method == method && path_and_query.contains(&r.path_contains))
+            .find_map(|r| r.faults.pop_front())
+            .and_then(|f| match f {
+                Fault::Status(s) => Some(s),
+                _ => None,
+            })
     }
 
     /// Every request so far, as `METHOD /path?query`.
@@ -189,6 +218,39 @@ fn authorised(headers: &HeaderMap, token: &str) -> bool {
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == format!("Bearer {token}"))
+}
+
+/// Middleware that replaces the answer of a request whose answer is to be lost.
+async fn lose_answer<S: Send + 'static>(
+    axum::extract::State(state): axum::extract::State<Shared<S>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    let pq = request
+        .uri()
+        .path_and_query()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let lost = state.0.lost_answer(&method, &pq);
+    let answer = next.run(request).await;
+    match lost {
+        Some(status) => error(status, "injected fault: the answer was lost"),
+        None => answer,
+    }
+}
+
+/// Serves `router` on 127.0.0.1 (answers of `state`'s requests can be lost); the server
+/// stops when the test's runtime does.
+async fn start_with<S: Send + 'static>(
+    router: axum::Router,
+    state: &Shared<S>,
+) -> std::io::Result<SocketAddr> {
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        lose_answer::<S>,
+    ));
+    start(router).await
 }
 
 /// Serves `router` on 127.0.0.1; the server stops when the test's runtime does.

@@ -102,9 +102,14 @@ pub(super) async fn create_user(
         )?
         .json(body);
         let resp = svc.http.send(&req, urn).await?;
-        // 409: created meanwhile by someone else; wait for it like for our own.
-        if resp.status != 409 {
-            resp.success()?;
+        // A refusal after a lost answer, or a 409 (created meanwhile by someone else):
+        // the user exists, and is waited for like our own.
+        if !resp.is_success()
+            && get_user(svc, urn, batch_uri, username, category)
+                .await?
+                .is_none()
+        {
+            return Err(resp.into_error());
         }
     }
     let wait = svc.hail_user_wait;
@@ -216,18 +221,19 @@ pub(super) async fn create_billing_project(
     let batch_uri = string(inputs, "batch_uri")?;
     let category = string(inputs, "token_category")?;
     let path = format!("billing_projects/{}", encode(name));
-    match get_billing_project(svc, urn, batch_uri, name, category).await? {
-        Some(p) if is_closed(&p) => {
-            post(svc, urn, batch_uri, &format!("{path}/reopen"), category)
-                .await?
-                .success()?;
-        }
+    let action = match get_billing_project(svc, urn, batch_uri, name, category).await? {
+        Some(p) if is_closed(&p) => Some("reopen"),
         // Open already: adopt it.
-        Some(_) => {}
-        None => {
-            let resp = post(svc, urn, batch_uri, &format!("{path}/create"), category).await?;
-            if resp.status != 409 {
-                resp.success()?;
+        Some(_) => None,
+        None => Some("create"),
+    };
+    if let Some(action) = action {
+        let resp = post(svc, urn, batch_uri, &format!("{path}/{action}"), category).await?;
+        // A refusal after a lost answer: done if the project is open now.
+        if !resp.is_success() {
+            let now = get_billing_project(svc, urn, batch_uri, name, category).await?;
+            if !now.is_some_and(|p| !is_closed(&p)) {
+                return Err(resp.into_error());
             }
         }
     }
@@ -274,10 +280,15 @@ pub(super) async fn close_billing_project(
         Some(p) if is_closed(&p) => Ok(()),
         Some(_) => {
             let path = format!("billing_projects/{}/close", encode(name));
-            post(svc, urn, batch_uri, &path, category)
-                .await?
-                .success()
-                .map(|_| ())
+            let resp = post(svc, urn, batch_uri, &path, category).await?;
+            if resp.is_success() {
+                return Ok(());
+            }
+            // A refusal after a lost answer: done if the project is closed now.
+            match get_billing_project(svc, urn, batch_uri, name, category).await? {
+                Some(p) if !is_closed(&p) => Err(resp.into_error()),
+                _ => Ok(()),
+            }
         }
     }
 }
@@ -336,9 +347,14 @@ pub(super) async fn create_billing_membership(
             encode(&m.project),
             encode(&m.user)
         );
-        post(svc, urn, &m.batch_uri, &path, &m.category)
-            .await?
-            .success()?;
+        let resp = post(svc, urn, &m.batch_uri, &path, &m.category).await?;
+        if !resp.is_success() {
+            // A refusal after a lost answer: done if the user is there now.
+            let now = get_billing_project(svc, urn, &m.batch_uri, &m.project, &m.category).await?;
+            if !now.is_some_and(|p| has_user(&p, &m.user)) {
+                return Err(resp.into_error());
+            }
+        }
     }
     Ok(Outcome {
         id: format!("{}::{}::{}::{}", m.category, m.batch_uri, m.project, m.user),
@@ -394,10 +410,15 @@ pub(super) async fn delete_billing_membership(
         encode(&m.user)
     );
     let resp = post(svc, urn, &m.batch_uri, &path, &m.category).await?;
-    if resp.status == 404 {
+    if resp.is_success() || resp.status == 404 {
         return Ok(());
     }
-    resp.success().map(|_| ())
+    // A refusal after a lost answer: done if the user is gone now.
+    let now = get_billing_project(svc, urn, &m.batch_uri, &m.project, &m.category).await?;
+    if now.is_some_and(|p| !is_closed(&p) && has_user(&p, &m.user)) {
+        return Err(resp.into_error());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,9 +28,14 @@ async fn token(svc: &Services) -> Result<String, Error> {
     svc.google.token(&svc.http, &Want::Identity(audience)).await
 }
 
-async fn project_id(svc: &Services, urn: &str, name: &str) -> Result<Option<i64>, Error> {
+async fn project_id(
+    svc: &Services,
+    urn: &str,
+    name: &str,
+    fresh: bool,
+) -> Result<Option<i64>, Error> {
     let mut cache = svc.projects.projects.lock().await;
-    if cache.is_none() {
+    if cache.is_none() || fresh {
         let url = format!("{}api/v1/project/all", svc.config.metamist_endpoint);
         let req = Request::new(Method::GET, url.clone()).bearer(&token(svc).await?);
         let all = svc.http.send(&req, urn).await?.json()?;
@@ -69,7 +74,7 @@ pub(super) async fn create_project(
     inputs: &Map<String, Value>,
 ) -> Result<Outcome, Error> {
     let name = string(inputs, "project_name")?;
-    if let Some(id) = project_id(svc, urn, name).await? {
+    if let Some(id) = project_id(svc, urn, name, false).await? {
         return Ok(project_outcome(name, id));
     }
     let url = format!(
@@ -79,6 +84,13 @@ pub(super) async fn create_project(
     );
     let req = Request::new(Method::PUT, url).bearer(&token(svc).await?);
     let resp = svc.http.send(&req, urn).await?;
+    if !resp.is_success() {
+        // A refusal after a lost answer: adopt the project if it exists now.
+        return match project_id(svc, urn, name, true).await? {
+            Some(id) => Ok(project_outcome(name, id)),
+            None => Err(resp.into_error()),
+        };
+    }
     let url = resp.url().to_string();
     let answer = resp.json()?;
     let id = answer.as_i64().ok_or_else(|| Error::Unexpected {
@@ -108,7 +120,7 @@ pub(super) async fn read_project(
                 reason: format!("{id:?} is not metamist-project::<name>::<id>"),
             })?,
     };
-    Ok(project_id(svc, urn, &name)
+    Ok(project_id(svc, urn, &name, false)
         .await?
         .map(|pid| project_outcome(&name, pid)))
 }
