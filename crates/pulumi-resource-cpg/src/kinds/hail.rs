@@ -232,7 +232,7 @@ pub(super) async fn create_billing_project(
         // A refusal after a lost answer: done if the project is open now.
         if !resp.is_success() {
             let now = get_billing_project(svc, urn, batch_uri, name, category).await?;
-            if !now.is_some_and(|p| !is_closed(&p)) {
+            if now.is_none_or(|p| is_closed(&p)) {
                 return Err(resp.into_error());
             }
         }
