@@ -72,10 +72,18 @@ impl std::fmt::Debug for Source {
 }
 
 /// Google credentials, with the tokens they gave kept until shortly before expiry.
-#[derive(Debug)]
 pub struct GoogleAuth {
     source: Source,
     tokens: Mutex<BTreeMap<Want, (String, Instant)>>,
+}
+
+/// The source only: the tokens are secrets.
+impl std::fmt::Debug for GoogleAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleAuth")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]

@@ -33,10 +33,7 @@ impl Engine {
             None => None,
             Some(a) => {
                 let channel = Channel::from_shared(format!("http://{a}"))
-                    .map_err(|e| Error::Input {
-                        property: "engine address".into(),
-                        reason: format!("{a:?} is not host:port ({e})"),
-                    })?
+                    .map_err(|_| Error::EngineAddress(a.into()))?
                     .connect_lazy();
                 Some(EngineClient::new(channel))
             }

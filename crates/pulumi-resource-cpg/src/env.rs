@@ -4,9 +4,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Environment variables and the home directory, as the provider sees them.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     fixed: Option<BTreeMap<String, String>>,
+}
+
+/// Names only: the values include tokens.
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.fixed {
+            None => f.write_str("Env(process)"),
+            Some(vars) => f.debug_set().entries(vars.keys()).finish(),
+        }
+    }
 }
 
 impl Env {
@@ -33,5 +43,20 @@ impl Env {
     /// The home directory (`HOME`).
     pub fn home(&self) -> Option<PathBuf> {
         self.var("HOME").map(PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let env = Env::fixed(BTreeMap::from([("HAIL_TOKEN_GCP".into(), "s3cr3t".into())]));
+        let shown = format!("{env:?}");
+        assert!(
+            shown.contains("HAIL_TOKEN_GCP") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 }

@@ -83,6 +83,9 @@ pub enum Error {
     /// The operation was cancelled by the engine.
     #[error("cancelled")]
     Cancelled,
+    /// The engine's address (the last command-line argument) is not `host:port`.
+    #[error("the engine address {0:?} is not host:port")]
+    EngineAddress(String),
     /// The gRPC server failed.
     #[error("serving the provider failed")]
     Serve(#[source] tonic::transport::Error),

@@ -44,7 +44,7 @@ impl RetryPolicy {
 }
 
 /// An HTTP request.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     /// The method.
     pub method: reqwest::Method,
@@ -58,6 +58,19 @@ pub struct Request {
     pub form: Option<String>,
     /// Statuses besides 429 and 5xx that are worth another attempt.
     pub retry_statuses: &'static [u16],
+}
+
+/// Header names only, and no form body: they carry credentials.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Request {
@@ -308,6 +321,18 @@ mod tests {
         let delays: Vec<u128> = (1..=5).map(|a| p.delay(a).as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 500, 500]);
         assert_eq!(p.delay(40), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let req = Request::new(reqwest::Method::POST, "http://x/token")
+            .bearer("s3cr3t")
+            .form(&[("assertion", "jwt-s3cr3t")]);
+        let shown = format!("{req:?}");
+        assert!(
+            shown.contains("authorization") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 
     #[test]
