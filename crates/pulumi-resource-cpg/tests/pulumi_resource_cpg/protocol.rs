@@ -293,3 +293,40 @@ async fn the_fakes_bundle_configures_a_provider() {
     assert_eq!(fakes.cloud_identity.members("g1"), ["a@x.org"]);
     assert_eq!(fakes.hail.users(), ["u"]);
 }
+
+#[tokio::test]
+async fn import_reads_a_resource_by_its_id_alone() {
+    use super::harness::Created;
+    let mut h = Harness::start().await;
+    let name = h.ci.add_member("g1", "a@x.org");
+    h.hail.add_project("ds", false);
+    h.metamist.add_project_with_id("proj", 7);
+    let hail = h.hail.url.clone();
+    let cases = [
+        (
+            "cpg:google:GroupMembership",
+            name.clone(),
+            json!({"group_key": "groups/g1", "member_key": "a@x.org", "member_name": name}),
+        ),
+        (
+            "cpg:hail:BillingProject",
+            format!("gcp::{hail}::ds"),
+            json!({"name": "ds", "batch_uri": hail, "token_category": "gcp"}),
+        ),
+        (
+            "cpg:metamist:Project",
+            "metamist-project::proj::7".to_string(),
+            json!({"project_id": 7, "project_name": "proj"}),
+        ),
+    ];
+    for (token, id, expected) in cases {
+        let r = Created {
+            urn: urn(token, "imported"),
+            id: id.clone(),
+            outputs: json!({}),
+            inputs: json!({}),
+        };
+        let (read_id, outputs, _) = h.read(&r).await.expect("read").expect("found");
+        assert_eq!((read_id, outputs), (id, expected), "{token}");
+    }
+}
