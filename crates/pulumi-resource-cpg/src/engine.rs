@@ -2,6 +2,7 @@
 //! that the engine has gone.
 
 use std::net::SocketAddr;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use pulumi_gestalt_proto::pulumi::pulumirpc::LogRequest;
@@ -21,27 +22,37 @@ enum Severity {
 /// The engine the provider serves: where its messages go, and whether it asked to cancel.
 #[derive(Debug)]
 pub struct Engine {
-    client: Option<EngineClient<Channel>>,
+    client: RwLock<Option<EngineClient<Channel>>>,
     cancelled: watch::Sender<bool>,
+}
+
+fn client(address: &str) -> Result<EngineClient<Channel>, Error> {
+    let channel = Channel::from_shared(format!("http://{address}"))
+        .map_err(|_| Error::EngineAddress(address.into()))?
+        .connect_lazy();
+    Ok(EngineClient::new(channel))
 }
 
 impl Engine {
     /// The engine at `address` (`host:port`, as the engine passes it on the command line),
-    /// connected on first use; `None` when there is no engine to talk to.
+    /// connected on first use; `None` until the engine says where it is (handshake or
+    /// attach).
     pub fn new(address: Option<&str>) -> Result<Self, Error> {
-        let client = match address {
-            None => None,
-            Some(a) => {
-                let channel = Channel::from_shared(format!("http://{a}"))
-                    .map_err(|_| Error::EngineAddress(a.into()))?
-                    .connect_lazy();
-                Some(EngineClient::new(channel))
-            }
-        };
         Ok(Self {
-            client,
+            client: RwLock::new(address.map(client).transpose()?),
             cancelled: watch::channel(false).0,
         })
+    }
+
+    /// Talks to the engine at `address` from now on (its handshake or attach says where
+    /// it is).
+    pub fn connect(&self, address: &str) -> Result<(), Error> {
+        let new = client(address)?;
+        *self
+            .client
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(new);
+        Ok(())
     }
 
     /// Sends an informational message about the resource `urn` (shown beside it).
@@ -55,8 +66,12 @@ impl Engine {
     }
 
     async fn log(&self, severity: Severity, urn: &str, message: &str) {
-        if let Some(client) = &self.client {
-            let mut client = client.clone();
+        let client = self
+            .client
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(mut client) = client {
             // A message the engine cannot take is not worth failing the operation for.
             let _ = client
                 .log(LogRequest {

@@ -112,8 +112,12 @@ fn config_failures(problems: Vec<crate::config::ConfigProblem>) -> Vec<rpc::Chec
 impl ResourceProvider for CpgProvider {
     async fn handshake(
         &self,
-        _request: Request<rpc::ProviderHandshakeRequest>,
+        request: Request<rpc::ProviderHandshakeRequest>,
     ) -> Result<Response<rpc::ProviderHandshakeResponse>, Status> {
+        let address = &request.get_ref().engine_address;
+        if !address.is_empty() {
+            self.engine.connect(address)?;
+        }
         Ok(Response::new(rpc::ProviderHandshakeResponse {
             accept_secrets: false,
             accept_resources: false,
@@ -460,10 +464,10 @@ impl ResourceProvider for CpgProvider {
         }))
     }
 
-    async fn attach(&self, _request: Request<rpc::PluginAttach>) -> Result<Response<()>, Status> {
-        Err(Status::unimplemented(
-            "attaching is not supported: let the engine start the provider",
-        ))
+    async fn attach(&self, request: Request<rpc::PluginAttach>) -> Result<Response<()>, Status> {
+        // An engine attaching to a provider started by hand says where it is.
+        self.engine.connect(&request.get_ref().address)?;
+        Ok(Response::new(()))
     }
 
     async fn get_mapping(

@@ -330,3 +330,66 @@ async fn import_reads_a_resource_by_its_id_alone() {
         assert_eq!((read_id, outputs), (id, expected), "{token}");
     }
 }
+
+#[tokio::test]
+async fn the_handshake_says_where_the_engine_is() {
+    use std::sync::Arc;
+    let fakes = pulumi_resource_cpg::fakes::Fakes::start("g", "h")
+        .await
+        .expect("fakes");
+    let engine = MockEngine::default();
+    let engine_address = engine.start().await;
+    // A provider started without the engine's address.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let mut options = fakes.options(&["gcp"]);
+    options.retry = fast_retry();
+    tokio::spawn(pulumi_resource_cpg::serve(
+        listener,
+        Arc::new(pulumi_resource_cpg::Engine::new(None).expect("engine")),
+        options,
+        std::future::pending(),
+    ));
+    let mut client = rpc::resource_provider_client::ResourceProviderClient::connect(format!(
+        "http://127.0.0.1:{port}"
+    ))
+    .await
+    .expect("connect");
+    client
+        .handshake(rpc::ProviderHandshakeRequest {
+            engine_address,
+            ..Default::default()
+        })
+        .await
+        .expect("handshake");
+    client
+        .configure(rpc::ConfigureRequest {
+            args: Some(st(fakes.provider_config())),
+            ..Default::default()
+        })
+        .await
+        .expect("configure");
+    fakes.cloud_identity.add_group("g1");
+    fakes.cloud_identity.recorder().inject(
+        "GET",
+        "/memberships",
+        [pulumi_resource_cpg::fakes::Fault::Status(503)],
+    );
+    client
+        .create(rpc::CreateRequest {
+            urn: urn("cpg:google:GroupMembership", "m"),
+            properties: Some(st(
+                json!({"group_key": "groups/g1", "member_key": "a@x.org"}),
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect("create");
+    let messages = engine.messages();
+    assert!(
+        messages.iter().any(|m| m.contains("HTTP 503; retrying")),
+        "{messages:?}"
+    );
+}
