@@ -5,11 +5,13 @@
 //! deploy plan <config dir> [--json] [--plugins-dir P]  every resource the config declares, for people or programs
 //! deploy plugins <config dir> [--plugins-dir P]  which enabled plugins would load, and why not
 //! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
+//! deploy migrate-state <export.json>      move a stack export off the Python dynamic providers
 //! ```
 //!
 //! `--deny-warnings` makes `validate` and `plan` fail on warnings too.
 
 mod diagnostics;
+mod migrate_state;
 mod plugins;
 mod summary;
 
@@ -28,6 +30,8 @@ commands:
 
   generate <n> <dir> [--seed S]
                     write a realistic synthetic config of n datasets into <dir>
+  migrate-state <export.json>
+                    rewrite a `pulumi stack export` for the cpg provider (to stdout)
 
 options:
   --deny-warnings   validate and plan fail on warnings as on errors
@@ -50,6 +54,7 @@ enum Command {
         dir: PathBuf,
         seed: u64,
     },
+    MigrateState(PathBuf),
     Help,
 }
 
@@ -101,6 +106,12 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 dir: PathBuf::from(dir),
                 seed,
             })
+        }
+        [command, export] if command == "migrate-state" => {
+            Ok(Command::MigrateState(PathBuf::from(export)))
+        }
+        [command, ..] if command == "migrate-state" => {
+            Err("migrate-state takes exactly one argument, the stack export file".into())
         }
         [command, ..] => Err(format!("unknown command {command:?}")),
         [] => Err("no command given".into()),
@@ -156,6 +167,17 @@ fn main() -> ExitCode {
                 )),
                 Err(error) => {
                     eprintln!("error: cannot write {}: {error}", dir.display());
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Ok(Command::MigrateState(export)) => {
+            let version = pulumi_resource_cpg::PROVIDER_VERSION;
+            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            match migrate_state::migrate_state(&export, version, &mut out, &mut err) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {}", chain(&error));
                     ExitCode::from(1)
                 }
             }

@@ -1,0 +1,343 @@
+//! One HTTP client for every service, with bounded retries and backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::Error;
+use crate::engine::Engine;
+
+/// How often and how patiently a request is repeated after a transient failure
+/// (a timeout, a refused connection, HTTP 429 or 5xx, and per call 409).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; it doubles each time.
+    pub base_delay: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+    /// How long one request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(16),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after failed attempt `attempt` (1-based): exponential, capped.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.base_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// An HTTP request.
+#[derive(Clone)]
+pub struct Request {
+    /// The method.
+    pub method: reqwest::Method,
+    /// The full URL.
+    pub url: String,
+    /// Headers (the bearer token among them).
+    pub headers: Vec<(&'static str, String)>,
+    /// A JSON body.
+    pub body: Option<Value>,
+    /// A form body (`application/x-www-form-urlencoded`), for token endpoints.
+    pub form: Option<String>,
+    /// Statuses besides 429 and 5xx that are worth another attempt.
+    pub retry_statuses: &'static [u16],
+}
+
+/// Header names only, and no form body: they carry credentials.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    /// A request without body.
+    pub fn new(method: reqwest::Method, url: impl Into<String>) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            form: None,
+            retry_statuses: &[],
+        }
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.headers
+            .push(("authorization", format!("Bearer {token}")));
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Sets a form body.
+    pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
+        let body: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        self.form = Some(body.join("&"));
+        self
+    }
+
+    /// Also retries on these statuses.
+    pub fn retry_on(mut self, statuses: &'static [u16]) -> Self {
+        self.retry_statuses = statuses;
+        self
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The body, as text.
+    pub text: String,
+    method: String,
+    url: String,
+}
+
+impl Response {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as JSON, when the status is 2xx; otherwise the status as an error.
+    pub fn json(self) -> Result<Value, Error> {
+        let resp = self.success()?;
+        if resp.text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&resp.text).map_err(|e| Error::Unexpected {
+            url: resp.url,
+            what: format!("not JSON ({e})"),
+        })
+    }
+
+    /// The answer itself, when the status is 2xx; otherwise the status as an error.
+    pub fn success(self) -> Result<Self, Error> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    /// The answer as an error.
+    pub fn into_error(self) -> Error {
+        Error::Status {
+            method: self.method,
+            url: self.url,
+            status: self.status,
+            body: self.text.chars().take(500).collect(),
+        }
+    }
+
+    /// The URL that was asked for.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// The HTTP client shared by every resource kind.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    retry: RetryPolicy,
+    engine: Arc<Engine>,
+}
+
+impl Http {
+    /// A client with the given retry policy, reporting retries to the engine.
+    pub fn new(retry: RetryPolicy, engine: Arc<Engine>) -> Result<Self, Error> {
+        // Rustls needs one process-wide crypto provider; ring is ours. A second install
+        // (another client in the same process) is refused harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(retry.request_timeout)
+            .build()
+            .map_err(|source| Error::Transport {
+                method: "-".into(),
+                url: "-".into(),
+                source,
+            })?;
+        Ok(Self {
+            client,
+            retry,
+            engine,
+        })
+    }
+
+    /// The engine connection, for progress messages.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// Sends a request, repeating it after transient failures within the retry policy.
+    /// Any status that is not transient is returned as an answer; a transient one that
+    /// persists through every attempt is returned as an error. `urn` names the resource in
+    /// the warnings sent to the engine.
+    pub async fn send(&self, req: &Request, urn: &str) -> Result<Response, Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.send_once(req).await;
+            let transient = match &outcome {
+                Ok(r) => {
+                    r.status == 429 || r.status >= 500 || req.retry_statuses.contains(&r.status)
+                }
+                Err(Error::Transport { source, .. }) => {
+                    source.is_timeout() || source.is_connect() || source.is_request()
+                }
+                Err(_) => false,
+            };
+            if !transient {
+                return outcome;
+            }
+            if attempt >= self.retry.max_attempts {
+                return match outcome {
+                    Ok(r) => Err(r.into_error()),
+                    Err(e) => Err(e),
+                };
+            }
+            let what = match &outcome {
+                Ok(r) => format!("HTTP {}", r.status),
+                Err(e) => e.to_string(),
+            };
+            let delay = self.retry.delay(attempt);
+            self.engine
+                .warn(
+                    urn,
+                    &format!(
+                        "{} {}: {what}; retrying in {delay:?} (attempt {} of {})",
+                        req.method,
+                        req.url,
+                        attempt + 1,
+                        self.retry.max_attempts
+                    ),
+                )
+                .await;
+            self.engine.sleep(delay).await?;
+        }
+    }
+
+    async fn send_once(&self, req: &Request) -> Result<Response, Error> {
+        let mut builder = self.client.request(req.method.clone(), &req.url);
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = &req.body {
+            builder = builder.json(body);
+        }
+        if let Some(form) = &req.form {
+            builder = builder
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.clone());
+        }
+        let transport = |source| Error::Transport {
+            method: req.method.to_string(),
+            url: req.url.clone(),
+            source,
+        };
+        let resp = builder.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(transport)?;
+        Ok(Response {
+            status,
+            text,
+            method: req.method.to_string(),
+            url: req.url.clone(),
+        })
+    }
+}
+
+/// Percent-encodes a query or form component (RFC 3986 unreserved characters stay).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(1),
+        };
+        let delays: Vec<u128> = (1..=5).map(|a| p.delay(a).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 500, 500]);
+        assert_eq!(p.delay(40), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let req = Request::new(reqwest::Method::POST, "http://x/token")
+            .bearer("s3cr3t")
+            .form(&[("assertion", "jwt-s3cr3t")]);
+        let shown = format!("{req:?}");
+        assert!(
+            shown.contains("authorization") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn encoding_keeps_unreserved_characters() {
+        assert_eq!(encode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(encode("a@b c/d"), "a%40b%20c%2Fd");
+    }
+}

@@ -1,0 +1,435 @@
+//! Moving a stack's state from the reference's Python dynamic providers to this provider.
+//!
+//! Pulumi replaces a resource whose provider changes, even through an alias, and the
+//! dynamic provider's delete would then remove the very membership the new resource
+//! adopted. So the state is rewritten once instead, on a `pulumi stack export` document:
+//! every `pulumi-python:dynamic:Resource` becomes its `cpg:` type (told by the class the
+//! recorded `__provider` names, or else by its input names) under a default `cpg`
+//! provider added to the state; its URN takes the new type, and every reference to the
+//! old URN follows (parents, dependencies, property dependencies, deleted-with). Ids,
+//! inputs and outputs stay (without `__provider`); nothing else changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+use crate::schema::{Kind, SPECS};
+
+/// The type of the reference's Python dynamic resources.
+pub const DYNAMIC_TYPE: &str = "pulumi-python:dynamic:Resource";
+/// The type of this provider's provider resources.
+pub const PROVIDER_TYPE: &str = "pulumi:providers:cpg";
+
+/// Why a document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// The document is not a `pulumi stack export` of a version this understands.
+    #[error("{path}: {reason}")]
+    NotAnExport {
+        /// Where in the document (a JSON pointer).
+        path: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// A dynamic resource whose kind cannot be told.
+    #[error("{urn}: cannot tell which cpg: type this dynamic resource is ({reason})")]
+    UnknownKind {
+        /// The resource.
+        urn: String,
+        /// What was seen.
+        reason: String,
+    },
+    /// The state has operations that did not finish; `pulumi refresh` or
+    /// `pulumi stack export`/`import` after cleaning them up first.
+    #[error("the state has {0} pending operation(s); finish or clear them first")]
+    PendingOperations(usize),
+    /// A dynamic resource is the parent of other resources, whose URNs would change too.
+    #[error("{urn}: dynamic resources with children are not supported")]
+    HasChildren {
+        /// The parent.
+        urn: String,
+    },
+}
+
+/// One resource the migration changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moved {
+    /// The URN before.
+    pub old_urn: String,
+    /// The URN after.
+    pub new_urn: String,
+    /// The new type.
+    pub kind: Kind,
+    /// How the kind was told: `"__provider"` or `"inputs"`.
+    pub told_by: &'static str,
+}
+
+/// The migrated document and what changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    /// The rewritten export, ready for `pulumi stack import`.
+    pub document: Value,
+    /// The resources moved, in state order.
+    pub moved: Vec<Moved>,
+    /// The URN of the `cpg` provider the moved resources now use.
+    pub provider_urn: String,
+    /// Whether that provider was added (rather than found in the state).
+    pub provider_added: bool,
+    /// How many other resources had a reference to a moved URN rewritten.
+    pub references_rewritten: usize,
+}
+
+fn not_export(path: &str, reason: &str) -> MigrateError {
+    MigrateError::NotAnExport {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+/// `urn:pulumi:<stack>::<project>::<qualified type>::<name>` split in its four parts.
+fn split_urn(urn: &str) -> Option<(&str, &str, &str, &str)> {
+    let rest = urn.strip_prefix("urn:pulumi:")?;
+    let mut parts = rest.splitn(4, "::");
+    Some((parts.next()?, parts.next()?, parts.next()?, parts.next()?))
+}
+
+fn with_type(urn: &str, token: &str) -> Option<String> {
+    let (stack, project, qualified, name) = split_urn(urn)?;
+    let parents = qualified.rsplit_once('$').map(|(p, _)| p);
+    let qualified = match parents {
+        Some(p) => format!("{p}${token}"),
+        None => token.to_string(),
+    };
+    Some(format!(
+        "urn:pulumi:{stack}::{project}::{qualified}::{name}"
+    ))
+}
+
+/// The kind the recorded `__provider` names: a base64 pickle (or, in mocks, a plain
+/// string) that contains the provider's class name.
+fn kind_from_provider(provider: &Value) -> Option<Kind> {
+    let text = provider.as_str()?;
+    let mut haystacks = vec![text.as_bytes().to_vec()];
+    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text.trim()) {
+        haystacks.push(bytes);
+    }
+    let mut found = BTreeSet::new();
+    for spec in &SPECS {
+        let class = spec.reference_provider.rsplit('.').next()?.as_bytes();
+        if haystacks
+            .iter()
+            .any(|h| h.windows(class.len()).any(|w| w == class))
+        {
+            found.insert(spec.kind);
+        }
+    }
+    // Exactly one class: anything else is not understood.
+    (found.len() == 1)
+        .then(|| found.into_iter().next())
+        .flatten()
+}
+
+/// The kind whose input names are exactly these (ignoring nulls and output names).
+fn kind_from_inputs(inputs: &Map<String, Value>) -> Option<Kind> {
+    let given: BTreeSet<&str> = inputs
+        .iter()
+        .filter(|(k, v)| *k != "__provider" && !v.is_null())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let matching: Vec<Kind> = SPECS
+        .iter()
+        .filter(|spec| {
+            let wanted: BTreeSet<&str> = spec
+                .props
+                .iter()
+                .filter(|p| p.input)
+                .map(|p| p.name)
+                .collect();
+            let outputs: BTreeSet<&str> = spec
+                .props
+                .iter()
+                .filter(|p| !p.input)
+                .map(|p| p.name)
+                .collect();
+            wanted.is_subset(&given)
+                && given
+                    .iter()
+                    .all(|g| wanted.contains(g) || outputs.contains(g))
+        })
+        .map(|s| s.kind)
+        .collect();
+    match matching.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// A stable provider id from the provider's URN (UUID-shaped, as Pulumi's are).
+fn provider_id(urn: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, urn.as_bytes());
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Rewrites a `pulumi stack export` document (version 3). `provider_version` is the
+/// version of this provider the stack will use (its default provider is named after it).
+pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, MigrateError> {
+    let mut document = export.clone();
+    match document.get("version").and_then(Value::as_u64) {
+        Some(3) => {}
+        Some(v) => {
+            return Err(not_export(
+                "/version",
+                &format!("version {v} is not supported (3 is)"),
+            ));
+        }
+        None => {
+            return Err(not_export(
+                "/version",
+                "missing: not a `pulumi stack export` document",
+            ));
+        }
+    }
+    let deployment = document
+        .get_mut("deployment")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| not_export("/deployment", "missing or not an object"))?;
+    if let Some(pending) = deployment
+        .get("pending_operations")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+    {
+        return Err(MigrateError::PendingOperations(pending.len()));
+    }
+    let resources = deployment
+        .get_mut("resources")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| not_export("/deployment/resources", "missing or not a list"))?;
+
+    // Every resource's URN and type, checked first.
+    let mut urns = Vec::with_capacity(resources.len());
+    for (i, r) in resources.iter().enumerate() {
+        let urn = r.get("urn").and_then(Value::as_str);
+        let ty = r.get("type").and_then(Value::as_str);
+        match (urn, ty) {
+            (Some(urn), Some(ty)) if split_urn(urn).is_some() => {
+                urns.push((urn.to_string(), ty.to_string()))
+            }
+            _ => {
+                return Err(not_export(
+                    &format!("/deployment/resources/{i}"),
+                    "a resource needs a urn (urn:pulumi:…) and a type",
+                ));
+            }
+        }
+    }
+
+    // Which resources move, and where to.
+    let mut renames: BTreeMap<String, String> = BTreeMap::new();
+    let mut moved = Vec::new();
+    let mut first_moved = None;
+    for (i, r) in resources.iter().enumerate() {
+        let (urn, ty) = &urns[i];
+        if ty != DYNAMIC_TYPE {
+            continue;
+        }
+        let inputs = r
+            .get("inputs")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let (kind, told_by) = match inputs.get("__provider").and_then(kind_from_provider) {
+            Some(k) => (k, "__provider"),
+            None => match kind_from_inputs(&inputs) {
+                Some(k) => (k, "inputs"),
+                None => {
+                    let mut names: Vec<&str> = inputs.keys().map(String::as_str).collect();
+                    names.sort_unstable();
+                    return Err(MigrateError::UnknownKind {
+                        urn: urn.clone(),
+                        reason: format!(
+                            "__provider names no known class; inputs {}",
+                            names.join(", ")
+                        ),
+                    });
+                }
+            },
+        };
+        let token = kind.spec().token;
+        let new_urn = with_type(urn, token)
+            .ok_or_else(|| not_export(&format!("/deployment/resources/{i}/urn"), "not a URN"))?;
+        renames.insert(urn.clone(), new_urn.clone());
+        moved.push(Moved {
+            old_urn: urn.clone(),
+            new_urn,
+            kind,
+            told_by,
+        });
+        first_moved.get_or_insert(i);
+    }
+    for r in resources.iter() {
+        if let Some(parent) = r.get("parent").and_then(Value::as_str)
+            && renames.contains_key(parent)
+        {
+            return Err(MigrateError::HasChildren { urn: parent.into() });
+        }
+    }
+
+    // The default cpg provider: found, or added before the first resource that uses it.
+    let provider_name = format!("default_{}", provider_version.replace(['.', '-', '+'], "_"));
+    let (stack, project, ..) = urns
+        .first()
+        .and_then(|(u, _)| split_urn(u))
+        .map(|(s, p, ..)| (s.to_string(), p.to_string()))
+        .unwrap_or_default();
+    let provider_urn = format!("urn:pulumi:{stack}::{project}::{PROVIDER_TYPE}::{provider_name}");
+    let existing = resources
+        .iter()
+        .find(|r| r.get("urn").and_then(Value::as_str) == Some(&provider_urn))
+        .and_then(|r| r.get("id").and_then(Value::as_str).map(String::from));
+    let provider_added = existing.is_none() && !moved.is_empty();
+    let id = existing.unwrap_or_else(|| provider_id(&provider_urn));
+    let provider_ref = format!("{provider_urn}::{id}");
+
+    // Rewrite the moved resources and every reference to them.
+    let mut references_rewritten = 0;
+    for r in resources.iter_mut() {
+        let Some(obj) = r.as_object_mut() else {
+            continue;
+        };
+        let own = obj
+            .get("urn")
+            .and_then(Value::as_str)
+            .and_then(|u| renames.get(u))
+            .cloned();
+        if let Some(new_urn) = &own {
+            let kind = moved.iter().find(|m| &m.new_urn == new_urn).map(|m| m.kind);
+            obj.insert("urn".into(), json!(new_urn));
+            if let Some(kind) = kind {
+                obj.insert("type".into(), json!(kind.spec().token));
+            }
+            obj.insert("provider".into(), json!(provider_ref));
+            for key in ["inputs", "outputs"] {
+                if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
+                    props.remove("__provider");
+                }
+            }
+        }
+        let mut changed = false;
+        for key in ["parent", "deletedWith"] {
+            if let Some(new) = obj
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(|u| renames.get(u))
+            {
+                obj.insert(key.into(), json!(new));
+                changed = true;
+            }
+        }
+        if let Some(deps) = obj.get_mut("dependencies").and_then(Value::as_array_mut) {
+            changed |= rename_all(deps, &renames);
+        }
+        if let Some(pd) = obj
+            .get_mut("propertyDependencies")
+            .and_then(Value::as_object_mut)
+        {
+            for deps in pd.values_mut().filter_map(Value::as_array_mut) {
+                changed |= rename_all(deps, &renames);
+            }
+        }
+        if changed && own.is_none() {
+            references_rewritten += 1;
+        }
+    }
+    if provider_added {
+        let provider = json!({
+            "urn": provider_urn,
+            "custom": true,
+            "id": id,
+            "type": PROVIDER_TYPE,
+            "inputs": {"version": provider_version},
+            "outputs": {"version": provider_version},
+        });
+        resources.insert(first_moved.unwrap_or(0), provider);
+    }
+    Ok(Migration {
+        document,
+        moved,
+        provider_urn,
+        provider_added,
+        references_rewritten,
+    })
+}
+
+fn rename_all(list: &mut [Value], renames: &BTreeMap<String, String>) -> bool {
+    let mut changed = false;
+    for v in list {
+        if let Some(new) = v.as_str().and_then(|u| renames.get(u)) {
+            *v = json!(new);
+            changed = true;
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_type_is_replaced_keeping_parent_types() {
+        assert_eq!(
+            with_type(
+                "urn:pulumi:s::p::a:b:C$pulumi-python:dynamic:Resource::n::x",
+                "cpg:hail:User"
+            )
+            .as_deref(),
+            Some("urn:pulumi:s::p::a:b:C$cpg:hail:User::n::x")
+        );
+    }
+
+    #[test]
+    fn kind_from_a_pickle_naming_the_class() {
+        let pickle = b"\x80\x04\x95\x00\x8c\x1dcpg_infra.abstraction.metamist\x94\x8c\x1eMetamistProjectMembersProvider\x94\x93\x94)\x81\x94.";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pickle);
+        assert_eq!(
+            kind_from_provider(&json!(b64)),
+            Some(Kind::MetamistProjectMembers)
+        );
+        assert_eq!(kind_from_provider(&json!("gibberish")), None);
+    }
+
+    #[test]
+    fn kind_from_inputs_ignores_nulls_and_outputs() {
+        let inputs = json!({"username": "u", "batch_uri": "https://x", "token_category": "gcp", "cloud_id": null});
+        assert_eq!(
+            kind_from_inputs(inputs.as_object().unwrap_or(&Map::new())),
+            Some(Kind::HailUser)
+        );
+        let project = json!({"project_name": "p"});
+        assert_eq!(
+            kind_from_inputs(project.as_object().unwrap_or(&Map::new())),
+            Some(Kind::MetamistProject)
+        );
+    }
+
+    #[test]
+    fn provider_ids_are_uuid_shaped_and_stable() {
+        let a = provider_id("urn:x");
+        assert_eq!(a.len(), 36);
+        assert_eq!(a, provider_id("urn:x"));
+        assert_ne!(a, provider_id("urn:y"));
+    }
+}

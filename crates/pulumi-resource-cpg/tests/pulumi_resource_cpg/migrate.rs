@@ -1,0 +1,482 @@
+//! `migrate::migrate` on a stack export built from the reference's recorded small stack,
+//! checked against the plan of the same config.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use cpg_infra::config::load_dir;
+use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra::graph::{Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra_gcp::GcpProvider;
+use pulumi_resource_cpg::migrate::{DYNAMIC_TYPE, MigrateError, PROVIDER_TYPE, migrate};
+use serde_json::{Map, Value, json};
+
+pub fn reference_dir() -> std::path::PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+        std::path::PathBuf::from,
+    )
+}
+
+/// What Pulumi's Python SDK stores as `__provider`: a base64 (dill) pickle that refers to
+/// the provider class by module and name.
+fn pickle(class_path: &str) -> String {
+    let (module, class) = class_path.rsplit_once('.').unwrap_or(("", class_path));
+    let mut bytes = b"\x80\x04\x95\x40\x00\x00\x00\x00\x00\x00\x00\x8c".to_vec();
+    bytes.push(u8::try_from(module.len()).unwrap_or(0));
+    bytes.extend(module.as_bytes());
+    bytes.extend(b"\x94\x8c");
+    bytes.push(u8::try_from(class.len()).unwrap_or(0));
+    bytes.extend(class.as_bytes());
+    bytes.extend(b"\x94\x93\x94)\x81\x94.");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A `pulumi stack export` (version 3) of the reference's recorded small stack.
+fn export_of_small() -> Value {
+    let text =
+        std::fs::read_to_string(reference_dir().join("small.reference.json")).expect("reference");
+    let recorded: Value = serde_json::from_str(&text).expect("json");
+    let records = recorded["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let stack_urn = "urn:pulumi:test::cpg::pulumi:pulumi:Stack::cpg-test".to_string();
+    let mut urn_of: BTreeMap<String, String> = BTreeMap::from([(
+        "pulumi:pulumi:Stack::cpg-test".to_string(),
+        stack_urn.clone(),
+    )]);
+    for r in &records {
+        let key = format!(
+            "{}::{}",
+            r["type"].as_str().unwrap_or(""),
+            r["name"].as_str().unwrap_or("")
+        );
+        urn_of.insert(key, r["urn"].as_str().unwrap_or("").to_string());
+    }
+    let mut resources = vec![json!({
+        "urn": stack_urn,
+        "custom": false,
+        "type": "pulumi:pulumi:Stack",
+        "outputs": recorded["exports"],
+    })];
+    let mut providers: BTreeMap<String, String> = BTreeMap::new();
+    let mut provider_ref = |package: &str, version: Option<&str>, resources: &mut Vec<Value>| {
+        let name = version.map_or("default".to_string(), |v| {
+            format!("default_{}", v.replace('.', "_"))
+        });
+        let urn = format!("urn:pulumi:test::cpg::pulumi:providers:{package}::{name}");
+        providers
+            .entry(urn.clone())
+            .or_insert_with(|| {
+                let id = format!("00000000-0000-0000-0000-{:012}", resources.len());
+                let mut inputs = Map::new();
+                if let Some(v) = version {
+                    inputs.insert("version".into(), json!(v));
+                }
+                resources.push(json!({
+                    "urn": urn, "custom": true, "id": id,
+                    "type": format!("pulumi:providers:{package}"),
+                    "inputs": inputs, "outputs": inputs,
+                }));
+                format!("{urn}::{id}")
+            })
+            .clone()
+    };
+    for r in &records {
+        let ty = r["type"].as_str().unwrap_or("");
+        let mut inputs = r["inputs"].as_object().cloned().unwrap_or_default();
+        let provider = if let Some(class) = r["dynamic_provider"].as_str() {
+            inputs.insert("__provider".into(), json!(pickle(class)));
+            provider_ref("pulumi-python", None, &mut resources)
+        } else {
+            let package = ty.split(':').next().unwrap_or("");
+            provider_ref(package, r["version"].as_str(), &mut resources)
+        };
+        let mut outputs = inputs.clone();
+        outputs.extend(r["mock_outputs"].as_object().cloned().unwrap_or_default());
+        let to_urns = |list: &Value| -> Vec<String> {
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str().and_then(|d| urn_of.get(d)).cloned())
+                .collect()
+        };
+        let mut property_dependencies = Map::new();
+        let mut dependencies: BTreeSet<String> = to_urns(&r["depends_on"]).into_iter().collect();
+        for (k, deps) in r["property_dependencies"].as_object().into_iter().flatten() {
+            let urns = to_urns(deps);
+            dependencies.extend(urns.iter().cloned());
+            property_dependencies.insert(k.clone(), json!(urns));
+        }
+        let parent = r["parent"].as_str().and_then(|p| urn_of.get(p)).cloned();
+        resources.push(json!({
+            "urn": r["urn"],
+            "custom": true,
+            "id": r["mock_id"],
+            "type": ty,
+            "inputs": inputs,
+            "outputs": outputs,
+            "parent": parent,
+            "dependencies": dependencies,
+            "propertyDependencies": property_dependencies,
+            "provider": provider,
+        }));
+    }
+    json!({
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": "2026-01-01T00:00:00Z", "magic": "-", "version": "v3.96.2"},
+            "secrets_providers": {"type": "passphrase", "state": {"salt": "-"}},
+            "resources": resources,
+        },
+    })
+}
+
+/// A rewritten state as the plan's resolver: outputs and ids by `type::name`.
+struct State(BTreeMap<String, (Value, Value)>);
+
+impl State {
+    fn new(document: &Value) -> Self {
+        let mut by_id = BTreeMap::new();
+        for r in document["deployment"]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let urn = r["urn"].as_str().unwrap_or("");
+            let parts: Vec<&str> = urn.splitn(4, "::").collect();
+            if let [_, _, qualified, name] = parts.as_slice() {
+                let ty = qualified.rsplit('$').next().unwrap_or(qualified);
+                by_id.insert(
+                    format!("{ty}::{name}"),
+                    (r["id"].clone(), r["outputs"].clone()),
+                );
+            }
+        }
+        State(by_id)
+    }
+}
+
+pub fn from_json(value: &Value) -> GraphValue {
+    match value {
+        Value::Null => GraphValue::Null,
+        Value::Bool(b) => GraphValue::Bool(*b),
+        Value::Number(n) => n.as_i64().map_or_else(
+            || GraphValue::Float(n.as_f64().unwrap_or_default()),
+            GraphValue::Int,
+        ),
+        Value::String(s) => GraphValue::String(s.clone()),
+        Value::Array(items) => GraphValue::List(items.iter().map(from_json).collect()),
+        Value::Object(map) => {
+            GraphValue::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
+impl Resolver for State {
+    fn output(&self, output: &OutputRef) -> Option<GraphValue> {
+        let (id, outputs) = self.0.get(&output.resource.to_string())?;
+        if output.property == "id" {
+            return Some(from_json(id));
+        }
+        let mut value = outputs.clone();
+        for part in output.property.split('.') {
+            value = value.get(part)?.clone();
+        }
+        Some(from_json(&value))
+    }
+
+    fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
+        // The reference's mocks answered getOrganization with this organisation.
+        match invoke.property.as_str() {
+            "orgId" => Some(GraphValue::String("123456789012".into())),
+            "id" => Some(GraphValue::String("organizations/123456789012".into())),
+            _ => None,
+        }
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn every_planned_cpg_resource_is_in_the_migrated_state_with_equal_inputs() {
+    let export = export_of_small();
+    let migration = migrate(&export, "0.1.0").expect("migrate");
+    let doc = &migration.document;
+    let resources = doc["deployment"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(resources.iter().all(|r| r["type"] != json!(DYNAMIC_TYPE)));
+    assert!(migration.provider_added);
+    assert_eq!(migration.moved.len(), 448);
+    assert!(migration.moved.iter().all(|m| m.told_by == "__provider"));
+
+    let config = load_dir(reference_dir().join("small")).expect("valid config");
+    let graph = CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .build()
+        .expect("plan");
+    let state = State::new(doc);
+    let by_urn: BTreeMap<&str, &Value> = resources
+        .iter()
+        .map(|r| (r["urn"].as_str().unwrap_or(""), r))
+        .collect();
+    // Memberships this project adds on purpose (README, "Differences from the
+    // reference"): the only creates a preview should show.
+    const ADDED_ON_PURPOSE: [&str; 2] = [
+        "-test-in-images-dev-reader-group-member",
+        "-metamist-machine-account-in-main-list",
+    ];
+    let mut checked = 0;
+    let mut created = 0;
+    let mut planned_urns = BTreeSet::new();
+    let mut problems = Vec::new();
+    for resource in graph
+        .resources()
+        .iter()
+        .filter(|r| r.id.type_token.starts_with("cpg:"))
+    {
+        let urn = format!(
+            "urn:pulumi:test::cpg::{}::{}",
+            resource.id.type_token, resource.id.name
+        );
+        planned_urns.insert(urn.clone());
+        let Some(found) = by_urn.get(urn.as_str()) else {
+            let on_purpose = &*resource.id.type_token == "cpg:google:GroupMembership"
+                && ADDED_ON_PURPOSE
+                    .iter()
+                    .any(|s| resource.id.name.ends_with(s));
+            if on_purpose {
+                created += 1;
+            } else {
+                problems.push(format!("missing: {urn}"));
+            }
+            continue;
+        };
+        assert_eq!(
+            found["provider"]
+                .as_str()
+                .map(|p| p.starts_with(&migration.provider_urn)),
+            Some(true)
+        );
+        let mut planned = Map::new();
+        for (name, value) in &resource.inputs {
+            match value.evaluate(&state) {
+                Ok(v) => {
+                    planned.insert(name.clone(), v.to_json());
+                }
+                Err(e) => problems.push(format!("{urn}: {name}: {e}")),
+            }
+        }
+        if !same(&Value::Object(planned.clone()), &found["inputs"]) {
+            problems.push(format!(
+                "{urn}: plan {} state {}",
+                Value::Object(planned),
+                found["inputs"]
+            ));
+        }
+        checked += 1;
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(checked, migration.moved.len());
+    assert_eq!(created, 5);
+    // No delete either: every moved resource is planned.
+    let unplanned: Vec<&str> = migration
+        .moved
+        .iter()
+        .map(|m| m.new_urn.as_str())
+        .filter(|u| !planned_urns.contains(*u))
+        .collect();
+    assert!(unplanned.is_empty(), "{unplanned:#?}");
+
+    // The provider comes before its first user, and is used by every moved resource.
+    let position = |urn: &str| resources.iter().position(|r| r["urn"] == json!(urn));
+    let provider_at = position(&migration.provider_urn).expect("provider added");
+    assert_eq!(resources[provider_at]["type"], json!(PROVIDER_TYPE));
+    let first_user = migration
+        .moved
+        .iter()
+        .filter_map(|m| position(&m.new_urn))
+        .min()
+        .expect("users");
+    assert!(provider_at < first_user);
+}
+
+#[test]
+fn references_follow_the_new_urns_and_nothing_else_changes() {
+    let export = export_of_small();
+    let migration = migrate(&export, "0.1.0").expect("migrate");
+    let before = export["deployment"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let after = migration.document["deployment"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(after.len(), before.len() + 1);
+    let member = after
+        .iter()
+        .find(|r| {
+            r["urn"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("::common-gcp-batch-billing-member-A-0876a903"))
+        })
+        .expect("membership");
+    assert_eq!(member["type"], json!("cpg:hail:BillingProjectMembership"));
+    assert_eq!(
+        member["propertyDependencies"]["billing_project"],
+        json!(["urn:pulumi:test::cpg::cpg:hail:BillingProject::common-gcp-batch-billing-project"])
+    );
+    assert!(member["inputs"].get("__provider").is_none());
+    assert!(member["outputs"].get("__provider").is_none());
+    // A resource that only depends on moved ones has just its references rewritten.
+    let members = after
+        .iter()
+        .find(|r| {
+            r["urn"].as_str().is_some_and(|u| {
+                u.ends_with("cpg:metamist:ProjectMembers::common-metamist-members")
+            })
+        })
+        .expect("members");
+    assert!(
+        members["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|d| !d.as_str().unwrap_or("").contains(DYNAMIC_TYPE))
+    );
+    assert!(migration.references_rewritten > 0);
+    // Every resource that was not dynamic and referred to none is byte for byte the same.
+    let moved: BTreeSet<&str> = migration.moved.iter().map(|m| m.old_urn.as_str()).collect();
+    let untouched = before.iter().filter(|r| {
+        let refers = serde_json::to_string(r)
+            .unwrap_or_default()
+            .contains(DYNAMIC_TYPE);
+        !refers && !moved.contains(r["urn"].as_str().unwrap_or(""))
+    });
+    for r in untouched {
+        assert!(after.contains(r), "changed: {}", r["urn"]);
+    }
+    // Migrating again changes nothing more.
+    let again = migrate(&migration.document, "0.1.0").expect("idempotent");
+    assert!(again.moved.is_empty());
+    assert_eq!(again.document, migration.document);
+}
+
+#[test]
+fn without_a_readable_provider_the_inputs_tell_the_kind() {
+    let mut export = export_of_small();
+    for r in export["deployment"]["resources"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(inputs) = r["inputs"].as_object_mut()
+            && inputs.contains_key("__provider")
+        {
+            inputs.insert("__provider".into(), json!("unreadable"));
+        }
+    }
+    let migration = migrate(&export, "0.1.0").expect("migrate");
+    assert_eq!(migration.moved.len(), 448);
+    assert!(migration.moved.iter().all(|m| m.told_by == "inputs"));
+}
+
+#[test]
+fn documents_it_does_not_understand_are_refused() {
+    assert!(matches!(
+        migrate(&json!({"version": 2, "deployment": {}}), "0.1.0"),
+        Err(MigrateError::NotAnExport { path, .. }) if path == "/version"
+    ));
+    assert!(matches!(
+        migrate(&json!({"resources": []}), "0.1.0"),
+        Err(MigrateError::NotAnExport { .. })
+    ));
+    let pending = json!({"version": 3, "deployment": {"resources": [], "pending_operations": [{"type": "creating"}]}});
+    assert_eq!(
+        migrate(&pending, "0.1.0"),
+        Err(MigrateError::PendingOperations(1))
+    );
+    let odd = json!({"version": 3, "deployment": {"resources": [{
+        "urn": "urn:pulumi:s::p::pulumi-python:dynamic:Resource::x",
+        "type": DYNAMIC_TYPE,
+        "inputs": {"__provider": "?", "colour": "blue"},
+    }]}});
+    let err = migrate(&odd, "0.1.0").expect_err("unknown kind");
+    assert!(err.to_string().contains("colour"), "{err}");
+}
+
+/// The migrated state read back through the provider, against fakes holding what the
+/// state records: every membership, settings and metamist project reads back unchanged.
+/// (Hail resources name their service's URL in their inputs, so they cannot be pointed
+/// at a fake here.)
+#[tokio::test]
+async fn a_migrated_state_reads_back_unchanged() {
+    use super::harness::{Created, Harness};
+
+    let migration = migrate(&export_of_small(), "0.1.0").expect("migrate");
+    let resources = migration.document["deployment"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let of_type = |token: &str| -> Vec<Value> {
+        resources
+            .iter()
+            .filter(|r| r["type"] == json!(token))
+            .cloned()
+            .collect()
+    };
+    let mut h = Harness::start().await;
+    let memberships = of_type("cpg:google:GroupMembership");
+    for m in &memberships {
+        let name = m["id"].as_str().unwrap_or("");
+        assert!(h.ci.add_named_member(name, m["outputs"]["member_key"].as_str().unwrap_or("")));
+    }
+    let settings = of_type("cpg:google:GroupSettings");
+    for s in &settings {
+        let email = s["inputs"]["group_email"].as_str().unwrap_or("");
+        h.gs.add_group(email);
+        for (k, v) in s["inputs"]["settings"].as_object().into_iter().flatten() {
+            h.gs.set(email, k, v.as_str().unwrap_or(""));
+        }
+    }
+    let projects = of_type("cpg:metamist:Project");
+    for p in &projects {
+        let name = p["inputs"]["project_name"].as_str().unwrap_or("");
+        h.metamist
+            .add_project_with_id(name, p["outputs"]["project_id"].as_i64().unwrap_or(-1));
+    }
+    let mut read_back = 0;
+    for r in memberships.iter().chain(&settings).chain(&projects) {
+        let created = Created {
+            urn: r["urn"].as_str().unwrap_or("").into(),
+            id: r["id"].as_str().unwrap_or("").into(),
+            outputs: r["outputs"].clone(),
+            inputs: r["inputs"].clone(),
+        };
+        let (id, outputs, _) = h.read(&created).await.expect("read").expect("present");
+        assert_eq!(id, created.id, "{}", created.urn);
+        assert!(
+            same(&outputs, &created.outputs),
+            "{}: {outputs} != {}",
+            created.urn,
+            created.outputs
+        );
+        read_back += 1;
+    }
+    assert_eq!(read_back, 329 + 83 + 5);
+}

@@ -1,0 +1,144 @@
+//! `deploy migrate-state <export.json>`: rewrites a `pulumi stack export` document so
+//! the reference's Python dynamic resources become this project's `cpg:` resources;
+//! the new document goes to standard output, the report of what changed to standard
+//! error.
+
+use std::io::Write;
+use std::path::Path;
+
+use pulumi_resource_cpg::migrate::{MigrateError, migrate};
+
+/// Why `migrate-state` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateStateError {
+    /// The export could not be read.
+    #[error("{}: cannot read", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The export is not JSON.
+    #[error("{}: not JSON (line {line})", path.display())]
+    Json {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line of the error.
+        line: usize,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The export was refused.
+    #[error("{}: not migrated", path.display())]
+    Refused {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: MigrateError,
+    },
+    /// The new document or the report could not be written.
+    #[error("cannot write the migrated state")]
+    Write(#[source] std::io::Error),
+}
+
+/// Migrates the export at `export`, for the `cpg` provider at `provider_version`; writes
+/// the new document to `out` and one line per change, then a summary, to `report`.
+pub fn migrate_state(
+    export: &Path,
+    provider_version: &str,
+    out: &mut dyn Write,
+    report: &mut dyn Write,
+) -> Result<(), MigrateStateError> {
+    let text = std::fs::read_to_string(export).map_err(|source| MigrateStateError::Read {
+        path: export.into(),
+        source,
+    })?;
+    let document: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| MigrateStateError::Json {
+            path: export.into(),
+            line: source.line(),
+            source,
+        })?;
+    let migration =
+        migrate(&document, provider_version).map_err(|source| MigrateStateError::Refused {
+            path: export.into(),
+            source,
+        })?;
+    serde_json::to_writer_pretty(&mut *out, &migration.document)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(MigrateStateError::Write)?;
+    let mut lines = String::new();
+    if migration.provider_added {
+        lines.push_str(&format!("added    {}\n", migration.provider_urn));
+    }
+    for m in &migration.moved {
+        lines.push_str(&format!(
+            "moved    {} -> {} (from {})\n",
+            m.old_urn, m.new_urn, m.told_by
+        ));
+    }
+    lines.push_str(&format!(
+        "{} resource(s) moved to the cpg provider, {} other resource(s) had references rewritten\n",
+        migration.moved.len(),
+        migration.references_rewritten
+    ));
+    report
+        .write_all(lines.as_bytes())
+        .map_err(MigrateStateError::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_the_document_and_reports_each_move() {
+        let dir = std::env::temp_dir().join(format!("deploy-migrate-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("export.json");
+        let export = serde_json::json!({"version": 3, "deployment": {"resources": [
+            {"urn": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "type": "pulumi:pulumi:Stack", "custom": false},
+            {"urn": "urn:pulumi:s::p::pulumi-python:dynamic:Resource::m", "type": "pulumi-python:dynamic:Resource",
+             "custom": true, "id": "groups/g/memberships/1",
+             "inputs": {"__provider": "x", "group_key": "groups/g", "member_key": "a@x.org"},
+             "outputs": {"__provider": "x", "group_key": "groups/g", "member_key": "a@x.org", "member_name": "groups/g/memberships/1"}},
+        ]}});
+        let _ = std::fs::write(&path, export.to_string());
+        let (mut out, mut report) = (Vec::new(), Vec::new());
+        let result = migrate_state(&path, "0.1.0", &mut out, &mut report);
+        assert!(result.is_ok(), "{result:?}");
+        let document: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+        assert_eq!(
+            document["deployment"]["resources"][2]["urn"],
+            "urn:pulumi:s::p::cpg:google:GroupMembership::m"
+        );
+        let report = String::from_utf8_lossy(&report);
+        assert!(report.contains("added    urn:pulumi:s::p::pulumi:providers:cpg::default_0_1_0"));
+        assert!(report.contains("-> urn:pulumi:s::p::cpg:google:GroupMembership::m (from inputs)"));
+        assert!(report.ends_with("1 resource(s) moved to the cpg provider, 0 other resource(s) had references rewritten\n"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn bad_json_names_the_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("deploy-migrate-bad-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("export.json");
+        let _ = std::fs::write(&path, "{\n\"version\": 3,\n oops}");
+        let err = migrate_state(&path, "0.1.0", &mut Vec::new(), &mut Vec::new())
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.ends_with("export.json: not JSON (line 3)")),
+            "{err:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
