@@ -1,0 +1,209 @@
+//! Complete and correct registration of whole plans, in updates and previews.
+
+use cpg_infra_pulumi::mock::MockOptions;
+use cpg_infra_pulumi::wire;
+
+use super::support::{
+    ROOT_URN, assert_registered_completely, base64, deploy, example_dir, input, mock_for, plan,
+    reference_dir, sent,
+};
+
+#[test]
+fn example_config_is_registered_completely_in_an_update() {
+    let graph = plan(&example_dir());
+    let mock = mock_for(&graph, MockOptions::default());
+    let deployed = deploy(&graph, &mock, 16).expect("deploys");
+    assert_eq!(deployed.resources, graph.len());
+    assert_eq!(deployed.root_urn, ROOT_URN);
+    assert_eq!(deployed.exports, graph.exports().len());
+    assert_registered_completely(&graph, &mock.recorded(), false);
+}
+
+#[test]
+fn reference_small_is_registered_completely_in_an_update_and_a_preview() {
+    let graph = plan(&reference_dir().join("small"));
+    for dry_run in [false, true] {
+        let mock = mock_for(
+            &graph,
+            MockOptions {
+                dry_run,
+                ..MockOptions::default()
+            },
+        );
+        let deployed = deploy(&graph, &mock, 8).expect("deploys");
+        assert_eq!(deployed.resources, graph.len());
+        let recorded = mock.recorded();
+        assert_registered_completely(&graph, &recorded, dry_run);
+        // One data-source call for the organisation, with the pinned version.
+        assert_eq!(recorded.invokes.len(), 1);
+        assert_eq!(
+            recorded.invokes[0].tok,
+            "gcp:organizations/getOrganization:getOrganization"
+        );
+        assert_eq!(recorded.invokes[0].version, "7.38.0");
+    }
+}
+
+#[test]
+fn a_groups_id_flows_into_its_memberships() {
+    let graph = plan(&example_dir());
+    let mock = mock_for(&graph, MockOptions::default());
+    deploy(&graph, &mock, 16).expect("deploys");
+    let recorded = mock.recorded();
+    let membership = sent(
+        &recorded,
+        "cpg:google:GroupMembership",
+        "cardiac-gcp-hail-full-access-level-group-membership",
+    );
+    assert_eq!(
+        wire::to_json(input(membership, "group_key")),
+        serde_json::json!("cardiac-gcp-full-group-id")
+    );
+    assert_eq!(
+        wire::to_json(input(membership, "member_key")),
+        serde_json::json!("cardiac-gcp-hail-batch-user-full.cloud_id")
+    );
+    // Registered only after the group answered.
+    let position = |name: &str| {
+        recorded
+            .registrations
+            .iter()
+            .position(|r| r.name == name)
+            .expect("registered")
+    };
+    assert!(position("cardiac-gcp-full-group") < position(&membership.name));
+}
+
+#[test]
+fn a_preview_sends_unknowns_for_what_is_not_known_yet() {
+    let graph = plan(&example_dir());
+    let mock = mock_for(
+        &graph,
+        MockOptions {
+            dry_run: true,
+            ..MockOptions::default()
+        },
+    );
+    deploy(&graph, &mock, 16).expect("previews");
+    let recorded = mock.recorded();
+    let membership = sent(
+        &recorded,
+        "cpg:google:GroupMembership",
+        "cardiac-gcp-hail-full-access-level-group-membership",
+    );
+    assert_eq!(input(membership, "group_key"), &wire::unknown());
+    // A value computed from an unknown is unknown; one from known inputs is not.
+    let viewer = sent(
+        &recorded,
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "cardiac-gcp-analysis-group-main-analysis-bucket-viewer",
+    );
+    assert_eq!(
+        wire::to_json(input(viewer, "bucket")),
+        serde_json::json!("exg-cardiac-main-analysis")
+    );
+    assert_registered_completely(&graph, &recorded, true);
+}
+
+#[test]
+fn secrets_arrive_as_secrets() {
+    let graph = plan(&example_dir());
+    let mock = mock_for(&graph, MockOptions::default());
+    deploy(&graph, &mock, 16).expect("deploys");
+    let recorded = mock.recorded();
+    let version = sent(
+        &recorded,
+        "gcp:secretmanager/secretVersion:SecretVersion",
+        "cardiac-gcp-cromwell-service-account-full-secret-version",
+    );
+    let data = input(version, "secretData");
+    let inner = wire::secret_inner(data).expect("secretData is sent as a secret");
+    assert_eq!(
+        wire::to_json(inner),
+        serde_json::json!("{\"key\": \"cardiac-gcp-cromwell-service-account-full-key\"}")
+    );
+    // The key came back as a secret (additionalSecretOutputs) and was decoded.
+    let key_response = recorded
+        .responses
+        .iter()
+        .find(|(_, n, _)| n == "cardiac-gcp-cromwell-service-account-full-key")
+        .map(|(_, _, r)| r.object.clone().unwrap_or_default())
+        .expect("key registered");
+    let private_key = &key_response.fields["privateKey"];
+    assert_eq!(
+        wire::secret_inner(private_key).map(wire::to_json),
+        Some(serde_json::json!(base64(
+            "{\"key\": \"cardiac-gcp-cromwell-service-account-full-key\"}"
+        )))
+    );
+}
+
+#[test]
+fn without_alias_specs_aliases_are_sent_as_urns_and_without_secrets_as_plain_values() {
+    let graph = plan(&example_dir());
+    let mut options = MockOptions::default();
+    options.features.remove("aliasSpecs");
+    options.features.remove("secrets");
+    options.features.remove("outputValues");
+    options.features.remove("resourceReferences");
+    let mock = mock_for(&graph, options);
+    deploy(&graph, &mock, 16).expect("deploys");
+    let recorded = mock.recorded();
+    let aliased = graph
+        .resources()
+        .iter()
+        .find(|r| !r.options.aliases.is_empty())
+        .expect("the example has aliases");
+    let request = sent(&recorded, &aliased.id.type_token, &aliased.id.name);
+    assert!(request.aliases.is_empty() && !request.alias_specs);
+    let expected: Vec<String> = aliased
+        .options
+        .aliases
+        .iter()
+        .map(|a| {
+            format!(
+                "urn:pulumi:test::cpg::{}::{}",
+                a.type_token.as_deref().unwrap_or(&aliased.id.type_token),
+                a.name.as_deref().unwrap_or(&aliased.id.name)
+            )
+        })
+        .collect();
+    assert_eq!(request.alias_ur_ns, expected);
+    let version = sent(
+        &recorded,
+        "gcp:secretmanager/secretVersion:SecretVersion",
+        "cardiac-gcp-cromwell-service-account-full-secret-version",
+    );
+    assert!(wire::secret_inner(input(version, "secretData")).is_none());
+    assert!(
+        !request.accept_resources,
+        "resource references are not supported"
+    );
+}
+
+#[test]
+fn registrations_stay_within_parallel() {
+    let graph = plan(&example_dir());
+    let mock = mock_for(
+        &graph,
+        MockOptions {
+            delay: std::time::Duration::from_millis(2),
+            ..MockOptions::default()
+        },
+    );
+    let deployed = deploy(&graph, &mock, 4).expect("deploys");
+    let recorded = mock.recorded();
+    assert!(recorded.max_in_flight <= 4, "{}", recorded.max_in_flight);
+    assert!(recorded.max_in_flight >= 2, "{}", recorded.max_in_flight);
+    assert!(deployed.max_in_flight <= 4);
+    assert_eq!(
+        recorded.features,
+        [
+            "secrets",
+            "resourceReferences",
+            "outputValues",
+            "aliasSpecs",
+            "deletedWith"
+        ]
+    );
+}
