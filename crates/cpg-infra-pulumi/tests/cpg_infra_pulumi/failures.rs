@@ -137,3 +137,58 @@ fn an_unreachable_engine_is_an_error_within_seconds() {
         format!("cannot reach the Pulumi resource monitor at 127.0.0.1:{port}")
     );
 }
+
+#[test]
+fn a_failed_data_source_names_its_user_and_registers_nothing_that_needs_it() {
+    let graph = plan(&example_dir());
+    let options = MockOptions {
+        invoke: Some(std::sync::Arc::new(
+            |_request: &cpg_infra_pulumi::proto::ResourceInvokeRequest| {
+                Err("organisation not found".to_owned())
+            },
+        )),
+        ..MockOptions::default()
+    };
+    let mock = cpg_infra_pulumi::mock::MockEngine::start(MockOptions {
+        outputs: Some(cpg_infra_pulumi::mock::computed_outputs(&graph)),
+        ..options
+    })
+    .expect("mock");
+    let error = deploy(&graph, &mock, 8).expect_err("fails");
+    let DeployError::Invoke {
+        token,
+        resource,
+        message,
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!(token, "gcp:organizations/getOrganization:getOrganization");
+    assert_eq!(message, "organisation not found");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("{} {}", resource.type_token, resource.name))
+    );
+    let recorded = mock.recorded();
+    let needs_org: BTreeSet<(String, String)> = graph
+        .resources()
+        .iter()
+        .filter(|r| serde_json::to_string(&r.to_json()).is_ok_and(|j| j.contains("$invoke")))
+        .map(|r| (r.id.type_token.to_string(), r.id.name.to_string()))
+        .collect();
+    assert!(!needs_org.is_empty());
+    for request in &recorded.registrations {
+        assert!(
+            !needs_org.contains(&(request.r#type.clone(), request.name.clone())),
+            "{}",
+            request.name
+        );
+    }
+    assert!(
+        recorded
+            .logs
+            .iter()
+            .any(|l| l.message.contains("organisation not found"))
+    );
+}

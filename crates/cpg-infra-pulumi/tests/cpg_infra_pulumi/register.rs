@@ -1,10 +1,10 @@
 //! Complete and correct registration of whole plans, in updates and previews.
 
-use cpg_infra_pulumi::mock::MockOptions;
+use cpg_infra_pulumi::mock::{MockOptions, base64};
 use cpg_infra_pulumi::wire;
 
 use super::support::{
-    ROOT_URN, assert_registered_completely, base64, deploy, example_dir, input, mock_for, plan,
+    ROOT_URN, assert_registered_completely, deploy, example_dir, input, mock_for, plan,
     reference_dir, sent,
 };
 

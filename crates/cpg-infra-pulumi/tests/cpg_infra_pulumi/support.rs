@@ -1,15 +1,14 @@
 //! Planning configs, a mock engine that answers for them, and an independent
 //! check of what the engine received against the plan.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{EvaluateError, Graph, Invoke, OutputRef, Resolver, ResourceId, Value};
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::{MockEngine, MockOptions, Recorded};
+use cpg_infra_pulumi::mock::{MockEngine, MockOptions, Recorded, answering_for};
 use cpg_infra_pulumi::proto::RegisterResourceRequest;
 use cpg_infra_pulumi::wire::{self, Lookup};
 use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, Session};
@@ -38,102 +37,12 @@ pub fn plan(dir: &Path) -> Graph {
         .unwrap_or_else(|error| panic!("build failed: {error:?}"))
 }
 
-/// Standard base64 of `text`.
-pub fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The value the mock computes for an output property the provider would
-/// compute: base64 for a key's `privateKey`, a string naming it otherwise.
-pub fn computed(name: &str, property: &str) -> Wire {
-    if property == "privateKey" {
-        wire::string(base64(&format!("{{\"key\": \"{name}\"}}")))
-    } else {
-        wire::string(format!("{name}.{property}"))
-    }
-}
-
-/// Outputs for every property the graph reads that a resource's inputs do not
-/// hold, as a provider would compute them.
-pub fn outputs_hook(graph: &Graph) -> cpg_infra_pulumi::mock::OutputsHook {
-    let mut read: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
-    fn walk(value: &Value, read: &mut HashMap<(String, String), BTreeSet<String>>) {
-        match value {
-            Value::Output(o) => {
-                read.entry((
-                    o.resource.type_token.to_string(),
-                    o.resource.name.to_string(),
-                ))
-                .or_default()
-                .insert(o.property.clone());
-            }
-            Value::List(items) => items.iter().for_each(|v| walk(v, read)),
-            Value::Map(entries) => entries.values().for_each(|v| walk(v, read)),
-            Value::Secret(inner) => walk(inner, read),
-            Value::Invoke(invoke) => invoke.args.values().for_each(|v| walk(v, read)),
-            Value::Function(f) => f.arguments().into_iter().for_each(|v| walk(v, read)),
-            _ => {}
-        }
-    }
-    for resource in graph.resources() {
-        resource.inputs.values().for_each(|v| walk(v, &mut read));
-    }
-    graph.exports().values().for_each(|v| walk(v, &mut read));
-    Arc::new(move |request: &RegisterResourceRequest| {
-        let mut added = BTreeMap::new();
-        let inputs = request.object.clone().unwrap_or_default();
-        let key = (request.r#type.clone(), request.name.clone());
-        for property in read.get(&key).into_iter().flatten() {
-            let (head, rest) = property.split_once('.').unwrap_or((property, ""));
-            if head == "id" || inputs.fields.contains_key(head) {
-                continue;
-            }
-            let value = computed(&request.name, property);
-            let value = if rest.is_empty() {
-                value
-            } else {
-                wire::object([(rest.to_owned(), value)])
-            };
-            added.insert(head.to_owned(), value);
-        }
-        added
-    })
-}
-
 /// The organisation the mock's `getOrganization` returns.
 pub const ORG_ID: &str = "123456789";
 
 /// A mock for `graph`: computed outputs, and an organisation for data sources.
 pub fn mock_for(graph: &Graph, options: MockOptions) -> MockEngine {
-    let options = MockOptions {
-        outputs: Some(outputs_hook(graph)),
-        invoke: Some(Arc::new(|request| {
-            let mut result = request.args.clone().unwrap_or_default();
-            result
-                .fields
-                .insert("id".into(), wire::string(format!("organizations/{ORG_ID}")));
-            result.fields.insert("orgId".into(), wire::string(ORG_ID));
-            Ok(result)
-        })),
-        ..options
-    };
-    MockEngine::start(options).expect("mock listens")
+    MockEngine::start(answering_for(graph, ORG_ID, options)).expect("mock listens")
 }
 
 /// Deploys `graph` against `mock` with `parallel` registrations at once.
