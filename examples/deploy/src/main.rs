@@ -4,8 +4,10 @@
 //! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
 //! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
 //! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
+//! deploy [--config-dir <dir>]        run as a Pulumi program (started by the Pulumi CLI)
 //! ```
 
+mod program;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +26,9 @@ commands:
 
   generate <n> <dir> [--seed S]
                     write a realistic synthetic config of n datasets into <dir>
+
+  (no command) [--config-dir <dir>]
+                    run as a Pulumi program: `pulumi preview` / `pulumi up` start it
 ";
 
 /// A command line the binary understood.
@@ -39,6 +44,7 @@ enum Command {
         seed: u64,
     },
     Help,
+    Program(Option<PathBuf>),
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
@@ -76,8 +82,9 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 seed,
             })
         }
+        [flag, dir] if flag == "--config-dir" => Ok(Command::Program(Some(PathBuf::from(dir)))),
         [command, ..] => Err(format!("unknown command {command:?}")),
-        [] => Err("no command given".into()),
+        [] => Ok(Command::Program(None)),
     }
 }
 
@@ -95,6 +102,7 @@ fn main() -> ExitCode {
             None => ExitCode::from(1),
         },
         Ok(Command::Plan { dir, json }) => plan(&dir, json),
+        Ok(Command::Program(config_dir)) => program::run(config_dir.as_deref()),
         Ok(Command::Generate {
             datasets,
             dir,

@@ -121,3 +121,6 @@ fn plan_of_an_invalid_config_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
 }
+
+#[path = "cli/program.rs"]
+mod program;
