@@ -262,7 +262,14 @@ impl Session {
     /// the first failure is returned. A broken connection is
     /// [`DeployError::EngineGone`].
     pub fn deploy(&self, graph: &Graph, options: &DeployOptions) -> Result<Deployed, DeployError> {
-        let schedule = Schedule::new(graph)?;
+        let schedule = match Schedule::new(graph) {
+            Ok(schedule) => schedule,
+            Err(error) => {
+                // Nothing was registered; the engine shows why.
+                let _ = self.log(Severity::Error, &crate::error::chain(&error));
+                return Err(error);
+            }
+        };
         let run = Run {
             graph,
             schedule: &schedule,
@@ -322,7 +329,13 @@ impl Run<'_> {
 
     async fn run(mut self) -> Result<Deployed, DeployError> {
         let started = Instant::now();
-        let root = self.register_root().await?;
+        let root = match self.register_root().await {
+            Ok(root) => root,
+            Err(error) => {
+                self.report(&error).await;
+                return Err(error);
+            }
+        };
         let mut registered: HashMap<ResourceId, Registered> = HashMap::new();
         let mut invoked: HashMap<String, InvokeResult> = HashMap::new();
         let mut waits = self.schedule.waits.clone();

@@ -207,3 +207,139 @@ fn registrations_stay_within_parallel() {
         ]
     );
 }
+
+/// A graph that uses every resource option.
+fn every_option() -> cpg_infra::graph::Graph {
+    use cpg_infra::graph::{Alias, Graph, Resource, ResourceOptions, Value};
+    let mut graph = Graph::new();
+    let provider = graph
+        .declare(Resource::new("pulumi:providers:gcp", "admin").input("project", "admin-project"))
+        .expect("provider");
+    let parent = graph
+        .declare(Resource::new("gcp:organizations/project:Project", "p").input("projectId", "p-1"))
+        .expect("parent");
+    let first = graph
+        .declare(Resource::new("gcp:storage/bucket:Bucket", "first").input("name", "b-1"))
+        .expect("first");
+    graph
+        .declare(
+            Resource::new("gcp:storage/bucket:Bucket", "child")
+                .input("project", Value::output(&parent, "projectId"))
+                .input("name", "b-2")
+                .options(ResourceOptions {
+                    depends_on: vec![first.clone()],
+                    parent: Some(parent.clone()),
+                    protect: true,
+                    ignore_changes: vec!["labels".into()],
+                    delete_before_replace: true,
+                    aliases: vec![Alias {
+                        name: Some("old-child".into()),
+                        type_token: None,
+                        no_parent: true,
+                    }],
+                    provider: Some(provider.clone()),
+                    additional_secret_outputs: vec!["selfLink".into()],
+                    replace_on_changes: vec!["location".into()],
+                }),
+        )
+        .expect("child");
+    graph
+}
+
+#[test]
+fn every_resource_option_is_sent() {
+    use cpg_infra_pulumi::proto::alias::{Alias, Spec, spec::Parent};
+    let graph = every_option();
+    for dry_run in [false, true] {
+        let mock = super::support::mock_for(
+            &graph,
+            MockOptions {
+                dry_run,
+                ..MockOptions::default()
+            },
+        );
+        deploy(&graph, &mock, 4).expect("deploys");
+        let recorded = mock.recorded();
+        let provider = sent(&recorded, "pulumi:providers:gcp", "admin");
+        assert_eq!(provider.version, "7.38.0");
+        assert!(provider.custom);
+        let child = sent(&recorded, "gcp:storage/bucket:Bucket", "child");
+        let parent_urn = "urn:pulumi:test::cpg::gcp:organizations/project:Project::p";
+        assert_eq!(child.parent, parent_urn);
+        let provider_id = if dry_run { wire::UNKNOWN } else { "admin-id" };
+        assert_eq!(
+            child.provider,
+            format!("urn:pulumi:test::cpg::pulumi:providers:gcp::admin::{provider_id}")
+        );
+        assert_eq!(child.protect, Some(true));
+        assert_eq!(child.ignore_changes, ["labels"]);
+        assert!(child.delete_before_replace && child.delete_before_replace_defined);
+        assert_eq!(child.additional_secret_outputs, ["selfLink"]);
+        assert_eq!(child.replace_on_changes, ["location"]);
+        assert_eq!(
+            child.dependencies,
+            [
+                parent_urn,
+                "urn:pulumi:test::cpg::gcp:storage/bucket:Bucket::first"
+            ]
+        );
+        assert_eq!(child.property_dependencies["project"].urns, [parent_urn]);
+        assert!(child.property_dependencies["name"].urns.is_empty());
+        assert!(child.alias_specs);
+        assert_eq!(
+            child.aliases[0].alias,
+            Some(Alias::Spec(Spec {
+                name: "old-child".into(),
+                r#type: String::new(),
+                stack: String::new(),
+                project: String::new(),
+                parent: Some(Parent::NoParent(true)),
+            }))
+        );
+        // The mock's URN shows the parent's type.
+        let answered = recorded
+            .responses
+            .iter()
+            .find(|(_, n, _)| n == "child")
+            .map(|(_, _, r)| r.urn.clone());
+        assert_eq!(
+            answered.as_deref(),
+            Some(
+                "urn:pulumi:test::cpg::gcp:organizations/project:Project$gcp:storage/bucket:Bucket::child"
+            )
+        );
+    }
+}
+
+#[test]
+fn aliases_as_urns_name_the_parents_type_unless_no_parent() {
+    let mut graph = every_option();
+    let mut options = MockOptions::default();
+    options.features.remove("aliasSpecs");
+    // A second alias that keeps the parent.
+    let child = graph.resources().len() - 1;
+    let mut resources: Vec<_> = graph.resources().to_vec();
+    resources[child]
+        .options
+        .aliases
+        .push(cpg_infra::graph::Alias {
+            name: Some("older-child".into()),
+            type_token: None,
+            no_parent: false,
+        });
+    graph = cpg_infra::graph::Graph::new();
+    for resource in resources {
+        graph.declare(resource).expect("declare");
+    }
+    let mock = super::support::mock_for(&graph, options);
+    deploy(&graph, &mock, 4).expect("deploys");
+    let recorded = mock.recorded();
+    let child = sent(&recorded, "gcp:storage/bucket:Bucket", "child");
+    assert_eq!(
+        child.alias_ur_ns,
+        [
+            "urn:pulumi:test::cpg::gcp:storage/bucket:Bucket::old-child",
+            "urn:pulumi:test::cpg::gcp:organizations/project:Project$gcp:storage/bucket:Bucket::older-child",
+        ]
+    );
+}
