@@ -98,8 +98,6 @@ pub struct Deployed {
     pub max_in_flight: usize,
     /// Wall time of the deployment, from the root's registration to the exports.
     pub elapsed: Duration,
-    /// The part of `elapsed` spent waiting for the engine with nothing else to do.
-    pub waiting: Duration,
 }
 
 /// A connection to the engine whose address the environment gives. Blocking: it
@@ -344,7 +342,6 @@ impl Run<'_> {
         let mut in_flight: JoinSet<(Node, Result<Done, Status>)> = JoinSet::new();
         let mut failures: Vec<DeployError> = Vec::new();
         let mut max_in_flight = 0;
-        let mut waiting = Duration::ZERO;
         let parallel = self.settings.parallel;
         loop {
             while failures.is_empty() && in_flight.len() < parallel {
@@ -378,10 +375,9 @@ impl Run<'_> {
             if in_flight.is_empty() {
                 break;
             }
-            let before = Instant::now();
-            let joined = in_flight.join_next().await;
-            waiting += before.elapsed();
-            let Some(joined) = joined else { break };
+            let Some(joined) = in_flight.join_next().await else {
+                break;
+            };
             let (node, result) = match joined {
                 Ok(outcome) => outcome,
                 Err(join_error) => {
@@ -420,7 +416,6 @@ impl Run<'_> {
             exports,
             max_in_flight,
             elapsed: started.elapsed(),
-            waiting,
         })
     }
 
