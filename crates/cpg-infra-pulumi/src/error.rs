@@ -85,6 +85,13 @@ pub enum DeployError {
         /// The resources on or behind the cycle, sorted.
         resources: Vec<ResourceId>,
     },
+    /// A registration or call ended without an answer or an error (its task
+    /// was cancelled or panicked).
+    #[error("a registration ended abnormally: {message}")]
+    Interrupted {
+        /// What the runtime said.
+        message: String,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),

@@ -368,7 +368,10 @@ impl Run<'_> {
                             &mut ready,
                         );
                     }
-                    Err(error) => failures.push(error),
+                    Err(error) => {
+                        self.report(&error).await;
+                        failures.push(error);
+                    }
                 }
                 max_in_flight = max_in_flight.max(in_flight.len());
             }
@@ -381,10 +384,11 @@ impl Run<'_> {
             let (node, result) = match joined {
                 Ok(outcome) => outcome,
                 Err(join_error) => {
-                    failures.push(DeployError::EngineGone {
-                        during: "waiting for a registration".into(),
+                    let error = DeployError::Interrupted {
                         message: join_error.to_string(),
-                    });
+                    };
+                    self.report(&error).await;
+                    failures.push(error);
                     continue;
                 }
             };
@@ -399,11 +403,13 @@ impl Run<'_> {
                         &mut ready,
                     );
                 }
-                Err(status) => failures.push(self.failure(node, &status)),
+                Err(status) => {
+                    // Logged now: registrations still in flight may take minutes.
+                    let error = self.failure(node, &status);
+                    self.report(&error).await;
+                    failures.push(error);
+                }
             }
-        }
-        for failure in &failures {
-            self.report(failure).await;
         }
         if let Some(first) = failures.into_iter().next() {
             return Err(first);
