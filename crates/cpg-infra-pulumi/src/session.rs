@@ -25,11 +25,20 @@ use crate::wire;
 
 /// How long connecting to the engine may take before it counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often an idle connection is checked, and how long an answer may take, so a
-/// vanished engine is noticed within seconds even when no packet says so. There
-/// is no deadline on a request itself: creating a resource can take many minutes.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+/// TCP keep-alive: a connection whose peer host stops answering (the process
+/// ending closes its connections at once) is found within about 25 seconds. The
+/// kernel answers these probes, so gRPC servers never see them.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(10);
+const TCP_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const TCP_KEEPALIVE_RETRIES: u32 = 3;
+/// HTTP/2 pings while requests are in flight find an engine that is alive but no
+/// longer answering. The engine is a Go gRPC server, which by default closes a
+/// connection that pings more often than every 5 minutes (`too_many_pings`), so
+/// the interval stays above that. There is no deadline on a request itself:
+/// creating a resource can take many minutes.
+const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(6 * 60);
+const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+const _: () = assert!(HTTP2_KEEPALIVE_INTERVAL.as_secs() > 5 * 60);
 
 /// The type of the root resource.
 pub const ROOT_TYPE: &str = "pulumi:pulumi:Stack";
@@ -145,9 +154,12 @@ async fn channel(service: &'static str, address: &str) -> Result<Channel, Deploy
         .map_err(connect_error)?
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
-        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
-        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-        .keep_alive_while_idle(true)
+        .tcp_keepalive(Some(TCP_KEEPALIVE))
+        .tcp_keepalive_interval(Some(TCP_KEEPALIVE_INTERVAL))
+        .tcp_keepalive_retries(Some(TCP_KEEPALIVE_RETRIES))
+        .http2_keep_alive_interval(HTTP2_KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(HTTP2_KEEPALIVE_TIMEOUT)
+        .keep_alive_while_idle(false)
         .connect()
         .await
         .map_err(connect_error)
