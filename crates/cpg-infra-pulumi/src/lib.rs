@@ -20,7 +20,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `mock-engine` feature, [`mock`] serves a resource monitor and an
+//! With the `mock-engine` feature, the module `mock` serves a resource monitor and an
 //! engine on 127.0.0.1 that answer like Pulumi's unit-test mocks, for tests.
 
 mod error;
