@@ -343,3 +343,151 @@ fn aliases_as_urns_name_the_parents_type_unless_no_parent() {
         ]
     );
 }
+
+/// The reference's Python dynamic providers and this project's tokens for them.
+const DYNAMIC: [(&str, &str); 7] = [
+    (
+        "GoogleGroupMembershipProvider",
+        "cpg:google:GroupMembership",
+    ),
+    ("GoogleGroupSettingsProvider", "cpg:google:GroupSettings"),
+    ("HailBatchUserProvider", "cpg:hail:User"),
+    ("HailBatchBillingProjectProvider", "cpg:hail:BillingProject"),
+    (
+        "HailBatchBillingProjectMembershipProvider",
+        "cpg:hail:BillingProjectMembership",
+    ),
+    ("MetamistProjectProvider", "cpg:metamist:Project"),
+    (
+        "MetamistProjectMembersProvider",
+        "cpg:metamist:ProjectMembers",
+    ),
+];
+
+#[test]
+fn reference_small_registrations_carry_the_references_urns_versions_and_dependencies() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let dir = reference_dir();
+    let text = std::fs::read_to_string(dir.join("small.reference.json")).expect("reference");
+    let recorded: serde_json::Value = serde_json::from_str(&text).expect("json");
+    // `type::name` as the reference records it → this project's `type::name`.
+    let mut renamed = BTreeMap::new();
+    let mut reference = BTreeMap::new();
+    for resource in recorded["resources"].as_array().expect("resources") {
+        let name = resource["name"].as_str().expect("name");
+        let recorded_type = resource["type"].as_str().expect("type");
+        let type_token = match resource["dynamic_provider"].as_str() {
+            Some(provider) => {
+                let class = provider.rsplit('.').next().unwrap_or(provider);
+                DYNAMIC
+                    .iter()
+                    .find(|(c, _)| *c == class)
+                    .expect("known provider")
+                    .1
+            }
+            None => recorded_type,
+        };
+        renamed.insert(
+            format!("{recorded_type}::{name}"),
+            format!("{type_token}::{name}"),
+        );
+        reference.insert(format!("{type_token}::{name}"), resource.clone());
+    }
+    let graph = plan(&dir.join("small"));
+    let mock = super::support::mock_for(&graph, MockOptions::default());
+    deploy(&graph, &mock, 8).expect("deploys");
+    let sent = mock.recorded();
+    // URN → `type::name` of what was registered.
+    let id_of = |urn: &str| {
+        let mut parts = urn.rsplitn(2, "::");
+        let name = parts.next().unwrap_or_default().to_owned();
+        let qualified = parts
+            .next()
+            .and_then(|p| p.rsplit("::").next())
+            .unwrap_or_default();
+        format!("{qualified}::{name}")
+    };
+    let mut compared = 0;
+    let mut with_property_dependencies = 0;
+    let mut mismatches = Vec::new();
+    for request in &sent.registrations[1..] {
+        let id = format!("{}::{}", request.r#type, request.name);
+        let Some(expected) = reference.get(&id) else {
+            continue;
+        };
+        compared += 1;
+        if !expected["dynamic_provider"].is_string() {
+            let urn = expected["urn"].as_str().expect("urn");
+            let answered = sent
+                .responses
+                .iter()
+                .find(|(t, n, _)| *t == request.r#type && *n == request.name)
+                .map(|(_, _, r)| r.urn.clone());
+            if answered.as_deref() != Some(urn) {
+                mismatches.push(format!("{id}: urn {answered:?} != {urn}"));
+            }
+            if request.version != expected["version"].as_str().unwrap_or_default() {
+                mismatches.push(format!("{id}: version {}", request.version));
+            }
+        }
+        let depends: BTreeSet<String> = expected["depends_on"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str())
+            .map(|d| renamed.get(d).cloned().unwrap_or_else(|| d.to_owned()))
+            .collect();
+        let mut property: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (key, deps) in expected["property_dependencies"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            let deps: BTreeSet<String> = deps
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.as_str())
+                .map(|d| renamed.get(d).cloned().unwrap_or_else(|| d.to_owned()))
+                .collect();
+            if !deps.is_empty() {
+                property.insert(key.clone(), deps);
+            }
+        }
+        let ours: BTreeMap<String, BTreeSet<String>> = request
+            .property_dependencies
+            .iter()
+            .filter(|(_, d)| !d.urns.is_empty())
+            .map(|(k, d)| (k.clone(), d.urns.iter().map(|u| id_of(u)).collect()))
+            .collect();
+        if !ours.is_empty() {
+            with_property_dependencies += 1;
+        }
+        if ours != property {
+            mismatches.push(format!(
+                "{id}: property dependencies {ours:?} != {property:?}"
+            ));
+        }
+        let all: BTreeSet<String> = request.dependencies.iter().map(|u| id_of(u)).collect();
+        let expected_all: BTreeSet<String> = property
+            .values()
+            .flatten()
+            .cloned()
+            .chain(depends)
+            .collect();
+        if all != expected_all {
+            mismatches.push(format!("{id}: dependencies {all:?} != {expected_all:?}"));
+        }
+    }
+    assert!(compared > 900, "{compared}");
+    assert!(
+        with_property_dependencies > 700,
+        "{with_property_dependencies}"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
