@@ -45,12 +45,26 @@ pub trait PulumiMain {
     }
 
     /// [`PulumiMain::main`] with explicit options (e.g. other provider versions).
-    fn main_with(&self, options: &DeployOptions) -> Result<Deployed, MainError>;
+    fn main_with(&self, options: &DeployOptions) -> Result<Deployed, MainError> {
+        self.deploy_to(EngineSettings::from_env()?, options)
+    }
+
+    /// [`PulumiMain::main_with`] for the engine `settings` name, rather than the
+    /// one the environment names.
+    fn deploy_to(
+        &self,
+        settings: EngineSettings,
+        options: &DeployOptions,
+    ) -> Result<Deployed, MainError>;
 }
 
 impl PulumiMain for CpgInfrastructure {
-    fn main_with(&self, options: &DeployOptions) -> Result<Deployed, MainError> {
-        let session = Session::connect(EngineSettings::from_env()?)?;
+    fn deploy_to(
+        &self,
+        settings: EngineSettings,
+        options: &DeployOptions,
+    ) -> Result<Deployed, MainError> {
+        let session = Session::connect(settings)?;
         let graph = match self.build() {
             Ok(graph) => graph,
             Err(error) => {

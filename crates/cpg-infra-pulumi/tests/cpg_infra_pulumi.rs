@@ -3,6 +3,7 @@
 
 mod cpg_infra_pulumi {
     pub mod failures;
+    pub mod program;
     pub mod register;
     pub mod support;
 }
