@@ -28,6 +28,7 @@ mod error;
 pub mod mock;
 mod program;
 mod resolve;
+mod run;
 mod schedule;
 mod session;
 mod settings;
