@@ -6,6 +6,7 @@
 //! deploy plugins <config dir> [--plugins-dir P]  which enabled plugins would load, and why not
 //! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
 //! deploy migrate-state <export.json>      move a stack export off the Python dynamic providers
+//! deploy [--config-dir <dir>]        run as a Pulumi program (started by the Pulumi CLI)
 //! ```
 //!
 //! `--deny-warnings` makes `validate` and `plan` fail on warnings too.
@@ -13,6 +14,7 @@
 mod diagnostics;
 mod migrate_state;
 mod plugins;
+mod program;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +34,9 @@ commands:
                     write a realistic synthetic config of n datasets into <dir>
   migrate-state <export.json>
                     rewrite a `pulumi stack export` for the cpg provider (to stdout)
+
+  (no command) [--config-dir <dir>]
+                    run as a Pulumi program: `pulumi preview` / `pulumi up` start it
 
 options:
   --deny-warnings   validate and plan fail on warnings as on errors
@@ -56,6 +61,7 @@ enum Command {
     },
     MigrateState(PathBuf),
     Help,
+    Program(Option<PathBuf>),
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
@@ -113,8 +119,9 @@ fn parse(args: &[String]) -> Result<Command, String> {
         [command, ..] if command == "migrate-state" => {
             Err("migrate-state takes exactly one argument, the stack export file".into())
         }
+        [flag, dir] if flag == "--config-dir" => Ok(Command::Program(Some(PathBuf::from(dir)))),
         [command, ..] => Err(format!("unknown command {command:?}")),
-        [] => Err("no command given".into()),
+        [] => Ok(Command::Program(None)),
     }
 }
 
@@ -144,6 +151,7 @@ fn main() -> ExitCode {
                 None => ExitCode::from(1),
             }
         }
+        Ok(Command::Program(config_dir)) => program::run(config_dir.as_deref()),
         Ok(Command::Generate {
             datasets,
             dir,

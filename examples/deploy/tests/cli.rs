@@ -380,3 +380,6 @@ fn plan_with_the_plugins_declares_the_references_resources() {
         "{stderr}"
     );
 }
+
+#[path = "cli/program.rs"]
+mod program;

@@ -1,0 +1,291 @@
+//! A resource monitor and an engine served on 127.0.0.1 that answer like
+//! Pulumi's unit-test mocks: a resource's outputs are its inputs (plus what a
+//! test adds) and it gets an id; everything sent is recorded for the test to read.
+//! Faults can be injected: one registration fails, or the engine stops serving
+//! (its connections close, as when the CLI's process ends).
+//!
+//! ```
+//! use cpg_infra_pulumi::mock::{MockEngine, MockOptions};
+//!
+//! let engine = MockEngine::start(MockOptions::default()).expect("listens");
+//! let env = engine.environment(4);
+//! assert!(env.iter().any(|(k, _)| k == "PULUMI_MONITOR"));
+//! ```
+
+mod answers;
+mod services;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::time::Duration;
+
+use prost_types::Struct;
+use tonic::transport::server::TcpIncoming;
+
+use crate::proto::{
+    LogRequest, RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse,
+    ResourceInvokeRequest, engine_server::EngineServer,
+    resource_monitor_server::ResourceMonitorServer,
+};
+
+pub use answers::{answering_for, base64, computed_outputs, computed_value, organization};
+use services::{EngineLog, Monitor};
+
+/// Computes the outputs a registration adds to its inputs (a mock's `new_resource`).
+pub type OutputsHook =
+    Arc<dyn Fn(&RegisterResourceRequest) -> BTreeMap<String, prost_types::Value> + Send + Sync>;
+/// Answers a data-source call (a mock's `call`): its result, or an error message.
+pub type InvokeHook = Arc<dyn Fn(&ResourceInvokeRequest) -> Result<Struct, String> + Send + Sync>;
+
+/// How the mock answers.
+#[derive(Clone)]
+pub struct MockOptions {
+    /// The project and stack the URNs name.
+    pub project: String,
+    /// The stack.
+    pub stack: String,
+    /// A preview: ids are empty (unknown) and outputs are only the inputs.
+    pub dry_run: bool,
+    /// The features `SupportsFeature` says yes to.
+    pub features: BTreeSet<String>,
+    /// Extra outputs per registration (not called in a preview).
+    pub outputs: Option<OutputsHook>,
+    /// The answer to data-source calls; without one, a call returns its arguments.
+    pub invoke: Option<InvokeHook>,
+    /// Refuse the registration of this (type, name) with a message naming it.
+    pub fail: Option<(String, String)>,
+    /// On the n-th RegisterResource (1 for the root), stop serving: that request
+    /// never gets an answer and every connection is closed.
+    pub stop_after: Option<usize>,
+    /// How long each RegisterResource takes, so concurrency is observable.
+    pub delay: Duration,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            project: "cpg".into(),
+            stack: "test".into(),
+            dry_run: false,
+            features: [
+                "secrets",
+                "resourceReferences",
+                "outputValues",
+                "aliasSpecs",
+                "deletedWith",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            outputs: None,
+            invoke: None,
+            fail: None,
+            stop_after: None,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+impl std::fmt::Debug for MockOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockOptions")
+            .field("project", &self.project)
+            .field("stack", &self.stack)
+            .field("dry_run", &self.dry_run)
+            .field("features", &self.features)
+            .field("fail", &self.fail)
+            .field("stop_after", &self.stop_after)
+            .field("delay", &self.delay)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything the mock received, in arrival order.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// `SupportsFeature` ids asked.
+    pub features: Vec<String>,
+    /// `RegisterResource` requests, the root's included.
+    pub registrations: Vec<RegisterResourceRequest>,
+    /// `RegisterResourceOutputs` requests.
+    pub outputs: Vec<RegisterResourceOutputsRequest>,
+    /// `Invoke` requests.
+    pub invokes: Vec<ResourceInvokeRequest>,
+    /// `Engine.Log` requests.
+    pub logs: Vec<LogRequest>,
+    /// The answers to registrations, in the order they were given: type, name
+    /// and response.
+    pub responses: Vec<(String, String, RegisterResourceResponse)>,
+    /// The URN given to `SetRootResource`.
+    pub root: Option<String>,
+    /// The most registrations in progress at once.
+    pub max_in_flight: usize,
+}
+
+struct Shared {
+    options: MockOptions,
+    recorded: Mutex<Recorded>,
+    in_flight: AtomicUsize,
+    registrations: AtomicUsize,
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+}
+
+impl Shared {
+    fn recorded(&self) -> MutexGuard<'_, Recorded> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn stop(&self) {
+        let sender = self
+            .stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(sender) = sender {
+            let _ = sender.send(());
+        }
+    }
+}
+
+/// A running mock: a resource monitor and an engine, each on its own port of
+/// 127.0.0.1, served by a runtime on a thread of their own until stopped or
+/// dropped.
+pub struct MockEngine {
+    monitor: SocketAddr,
+    engine: SocketAddr,
+    shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for MockEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockEngine")
+            .field("monitor", &self.monitor)
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockEngine {
+    /// Listens on two free ports of 127.0.0.1 and serves.
+    pub fn start(options: MockOptions) -> std::io::Result<MockEngine> {
+        let monitor_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let engine_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        monitor_listener.set_nonblocking(true)?;
+        engine_listener.set_nonblocking(true)?;
+        let monitor = monitor_listener.local_addr()?;
+        let engine = engine_listener.local_addr()?;
+        let (stop_tx, stop_rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            options,
+            recorded: Mutex::new(Recorded::default()),
+            in_flight: AtomicUsize::new(0),
+            registrations: AtomicUsize::new(0),
+            stop: Mutex::new(Some(stop_tx)),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let served = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || {
+            let started = runtime.block_on(async {
+                let monitor_listener = tokio::net::TcpListener::from_std(monitor_listener)?;
+                let engine_listener = tokio::net::TcpListener::from_std(engine_listener)?;
+                let monitor_service = ResourceMonitorServer::new(Monitor(Arc::clone(&served)))
+                    .max_decoding_message_size(usize::MAX)
+                    .max_encoding_message_size(usize::MAX);
+                tokio::spawn(
+                    tonic::transport::Server::builder()
+                        .add_service(monitor_service)
+                        .serve_with_incoming(
+                            TcpIncoming::from(monitor_listener).with_nodelay(Some(true)),
+                        ),
+                );
+                tokio::spawn(
+                    tonic::transport::Server::builder()
+                        .add_service(EngineServer::new(EngineLog(Arc::clone(&served))))
+                        .serve_with_incoming(
+                            TcpIncoming::from(engine_listener).with_nodelay(Some(true)),
+                        ),
+                );
+                Ok::<_, std::io::Error>(())
+            });
+            if started.is_ok() {
+                // Serve until stopped (or the mock is dropped).
+                let _ = stop_rx.recv();
+            }
+            // Dropping every task closes every connection at once.
+            runtime.shutdown_background();
+        });
+        Ok(MockEngine {
+            monitor,
+            engine,
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The resource monitor's address.
+    pub fn monitor_address(&self) -> SocketAddr {
+        self.monitor
+    }
+
+    /// The engine's address.
+    pub fn engine_address(&self) -> SocketAddr {
+        self.engine
+    }
+
+    /// The environment a language host gives a program for this engine, with
+    /// `parallel` registrations allowed at once.
+    pub fn environment(&self, parallel: usize) -> Vec<(String, String)> {
+        let options = &self.shared.options;
+        [
+            ("PULUMI_MONITOR", self.monitor.to_string()),
+            ("PULUMI_ENGINE", self.engine.to_string()),
+            ("PULUMI_PROJECT", options.project.clone()),
+            ("PULUMI_STACK", options.stack.clone()),
+            ("PULUMI_ORGANIZATION", "organization".to_owned()),
+            ("PULUMI_DRY_RUN", options.dry_run.to_string()),
+            ("PULUMI_PARALLEL", parallel.to_string()),
+            ("PULUMI_CONFIG", "{}".to_owned()),
+            ("PULUMI_CONFIG_SECRET_KEYS", "[]".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// The settings a program reads from [`MockEngine::environment`].
+    pub fn settings(&self, parallel: usize) -> crate::EngineSettings {
+        let env: BTreeMap<String, String> = self.environment(parallel).into_iter().collect();
+        match crate::EngineSettings::from_lookup(|name| env.get(name).cloned()) {
+            Ok(settings) => settings,
+            // The environment above holds every required variable.
+            Err(error) => unreachable!("mock environment: {error}"),
+        }
+    }
+
+    /// A copy of everything received so far.
+    pub fn recorded(&self) -> Recorded {
+        self.shared.recorded().clone()
+    }
+
+    /// Stops serving: every connection closes and the ports stop accepting.
+    pub fn stop(&mut self) {
+        self.shared.stop();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for MockEngine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

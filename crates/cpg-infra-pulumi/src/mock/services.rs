@@ -1,0 +1,277 @@
+//! The resource monitor and engine services of the mock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tonic::{Request, Response, Status};
+
+use super::{MockOptions, Shared};
+use crate::proto::{
+    CallResponse, Callback, GetRootResourceRequest, GetRootResourceResponse, InvokeResponse,
+    LogRequest, ReadResourceRequest, ReadResourceResponse, RegisterErrorHookRequest,
+    RegisterPackageRequest, RegisterPackageResponse, RegisterResourceHookRequest,
+    RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse,
+    RequirePulumiVersionRequest, RequirePulumiVersionResponse, ResourceCallRequest,
+    ResourceInvokeRequest, SetRootResourceRequest, SetRootResourceResponse, StartDebuggingRequest,
+    SupportsFeatureRequest, SupportsFeatureResponse, engine_server::Engine,
+    resource_monitor_server::ResourceMonitor,
+};
+use crate::wire;
+
+/// The URN the engine gives `name` of `type_token` under the parent `parent`.
+fn urn(options: &MockOptions, type_token: &str, name: &str, parent: &str) -> String {
+    let parent_type = parent.split("::").nth(2).filter(|t| *t != crate::ROOT_TYPE);
+    let qualified = match parent_type {
+        Some(p) if !parent.is_empty() => format!("{p}${type_token}"),
+        _ => type_token.to_owned(),
+    };
+    format!(
+        "urn:pulumi:{}::{}::{qualified}::{name}",
+        options.stack, options.project
+    )
+}
+
+pub(super) struct Monitor(pub(super) Arc<Shared>);
+
+/// Decrements the in-flight count when a registration ends, answered or not.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[tonic::async_trait]
+impl ResourceMonitor for Monitor {
+    async fn supports_feature(
+        &self,
+        request: Request<SupportsFeatureRequest>,
+    ) -> Result<Response<SupportsFeatureResponse>, Status> {
+        let id = request.into_inner().id;
+        let has_support = self.0.options.features.contains(&id);
+        self.0.recorded().features.push(id);
+        Ok(Response::new(SupportsFeatureResponse { has_support }))
+    }
+
+    async fn invoke(
+        &self,
+        request: Request<ResourceInvokeRequest>,
+    ) -> Result<Response<InvokeResponse>, Status> {
+        let request = request.into_inner();
+        self.0.recorded().invokes.push(request.clone());
+        let result = match &self.0.options.invoke {
+            Some(hook) => hook(&request).map_err(Status::unknown)?,
+            None => request.args.clone().unwrap_or_default(),
+        };
+        Ok(Response::new(InvokeResponse {
+            r#return: Some(result),
+            failures: Vec::new(),
+        }))
+    }
+
+    async fn call(
+        &self,
+        _request: Request<ResourceCallRequest>,
+    ) -> Result<Response<CallResponse>, Status> {
+        Err(Status::unimplemented("the mock has no components"))
+    }
+
+    async fn read_resource(
+        &self,
+        _request: Request<ReadResourceRequest>,
+    ) -> Result<Response<ReadResourceResponse>, Status> {
+        Err(Status::unimplemented("the mock reads no resources"))
+    }
+
+    async fn register_resource(
+        &self,
+        request: Request<RegisterResourceRequest>,
+    ) -> Result<Response<RegisterResourceResponse>, Status> {
+        let shared = &self.0;
+        let request = request.into_inner();
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let _guard = InFlight(&shared.in_flight);
+        let count = shared.registrations.fetch_add(1, Ordering::SeqCst) + 1;
+        {
+            let mut recorded = shared.recorded();
+            recorded.max_in_flight = recorded.max_in_flight.max(now);
+            recorded.registrations.push(request.clone());
+        }
+        if shared.options.stop_after == Some(count) {
+            shared.stop();
+            std::future::pending::<()>().await;
+        }
+        if !shared.options.delay.is_zero() {
+            tokio::time::sleep(shared.options.delay).await;
+        }
+        let options = &shared.options;
+        if options
+            .fail
+            .as_ref()
+            .is_some_and(|(t, n)| *t == request.r#type && *n == request.name)
+        {
+            return Err(Status::unknown(format!(
+                "creating {} failed: injected failure",
+                request.name
+            )));
+        }
+        let urn = urn(options, &request.r#type, &request.name, &request.parent);
+        let mut object = request.object.clone().unwrap_or_default();
+        let id = if !request.custom || options.dry_run {
+            String::new()
+        } else {
+            format!("{}-id", request.name)
+        };
+        if !options.dry_run && request.custom {
+            if let Some(hook) = &options.outputs {
+                object.fields.extend(hook(&request));
+            }
+            object.fields.insert("id".into(), wire::string(id.clone()));
+        }
+        // As the engine does: the outputs named secret come back as secrets.
+        for name in &request.additional_secret_outputs {
+            if let Some(value) = object.fields.remove(name) {
+                let value = if wire::secret_inner(&value).is_some() {
+                    value
+                } else {
+                    wire::secret(value)
+                };
+                object.fields.insert(name.clone(), value);
+            }
+        }
+        let response = RegisterResourceResponse {
+            urn,
+            id,
+            object: Some(object),
+            ..RegisterResourceResponse::default()
+        };
+        shared
+            .recorded()
+            .responses
+            .push((request.r#type, request.name, response.clone()));
+        Ok(Response::new(response))
+    }
+
+    async fn register_resource_outputs(
+        &self,
+        request: Request<RegisterResourceOutputsRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.0.recorded().outputs.push(request.into_inner());
+        Ok(Response::new(()))
+    }
+
+    async fn register_stack_transform(
+        &self,
+        _request: Request<Callback>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("no transforms"))
+    }
+
+    async fn register_stack_invoke_transform(
+        &self,
+        _request: Request<Callback>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("no transforms"))
+    }
+
+    async fn register_resource_hook(
+        &self,
+        _request: Request<RegisterResourceHookRequest>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("no hooks"))
+    }
+
+    async fn register_error_hook(
+        &self,
+        _request: Request<RegisterErrorHookRequest>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("no hooks"))
+    }
+
+    async fn register_package(
+        &self,
+        _request: Request<RegisterPackageRequest>,
+    ) -> Result<Response<RegisterPackageResponse>, Status> {
+        Err(Status::unimplemented("no packages"))
+    }
+
+    async fn signal_and_wait_for_shutdown(
+        &self,
+        _request: Request<()>,
+    ) -> Result<Response<()>, Status> {
+        Ok(Response::new(()))
+    }
+}
+
+pub(super) struct EngineLog(pub(super) Arc<Shared>);
+
+#[tonic::async_trait]
+impl Engine for EngineLog {
+    async fn log(&self, request: Request<LogRequest>) -> Result<Response<()>, Status> {
+        self.0.recorded().logs.push(request.into_inner());
+        Ok(Response::new(()))
+    }
+
+    async fn get_root_resource(
+        &self,
+        _request: Request<GetRootResourceRequest>,
+    ) -> Result<Response<GetRootResourceResponse>, Status> {
+        let urn = self.0.recorded().root.clone().unwrap_or_default();
+        Ok(Response::new(GetRootResourceResponse { urn }))
+    }
+
+    async fn set_root_resource(
+        &self,
+        request: Request<SetRootResourceRequest>,
+    ) -> Result<Response<SetRootResourceResponse>, Status> {
+        self.0.recorded().root = Some(request.into_inner().urn);
+        Ok(Response::new(SetRootResourceResponse {}))
+    }
+
+    async fn start_debugging(
+        &self,
+        _request: Request<StartDebuggingRequest>,
+    ) -> Result<Response<()>, Status> {
+        Err(Status::unimplemented("no debugging"))
+    }
+
+    async fn require_pulumi_version(
+        &self,
+        _request: Request<RequirePulumiVersionRequest>,
+    ) -> Result<Response<RequirePulumiVersionResponse>, Status> {
+        Ok(Response::new(RequirePulumiVersionResponse {}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urns_name_non_root_parents() {
+        let options = MockOptions::default();
+        assert_eq!(
+            urn(
+                &options,
+                "t:m:M",
+                "a",
+                "urn:pulumi:test::cpg::pulumi:pulumi:Stack::cpg-test"
+            ),
+            "urn:pulumi:test::cpg::t:m:M::a"
+        );
+        assert_eq!(
+            urn(
+                &options,
+                "t:m:M",
+                "b",
+                "urn:pulumi:test::cpg::p:c:C::parent"
+            ),
+            "urn:pulumi:test::cpg::p:c:C$t:m:M::b"
+        );
+        assert_eq!(
+            urn(&options, "t:m:M", "c", ""),
+            "urn:pulumi:test::cpg::t:m:M::c"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The engine client against the mock engine: complete and correct registration,
+//! previews, secrets, exports, and failures.
+
+mod cpg_infra_pulumi {
+    pub mod failures;
+    pub mod plugins;
+    pub mod program;
+    pub mod register;
+    pub mod support;
+}

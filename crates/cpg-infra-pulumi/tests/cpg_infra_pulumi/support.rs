@@ -1,0 +1,306 @@
+//! Planning configs, a mock engine that answers for them, and an independent
+//! check of what the engine received against the plan.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use cpg_infra::config::load_dir;
+use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra::graph::{EvaluateError, Graph, Invoke, OutputRef, Resolver, ResourceId, Value};
+use cpg_infra_azure::AzureProvider;
+use cpg_infra_gcp::GcpProvider;
+use cpg_infra_pulumi::mock::{MockEngine, MockOptions, Recorded, answering_for};
+use cpg_infra_pulumi::proto::RegisterResourceRequest;
+use cpg_infra_pulumi::wire::{self, Lookup};
+use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, Session};
+use prost_types::{Struct, Value as Wire};
+
+/// The recorded reference outputs (`../shared/reference` beside the workspace, or
+/// `CPG_INFRA_REFERENCE`).
+pub fn reference_dir() -> PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+        PathBuf::from,
+    )
+}
+
+/// The example config directory of the deploy binary.
+pub fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy/config")
+}
+
+/// Plans a valid config directory with the GCP cloud.
+pub fn plan(dir: &Path) -> Graph {
+    let config = load_dir(dir).unwrap_or_else(|invalid| panic!("{}: {invalid}", dir.display()));
+    CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .with_cloud(AzureProvider)
+        .build()
+        .unwrap_or_else(|error| panic!("build failed: {error:?}"))
+}
+
+/// The organisation the mock's `getOrganization` returns.
+pub const ORG_ID: &str = "123456789";
+
+/// A mock for `graph`: computed outputs, and an organisation for data sources.
+pub fn mock_for(graph: &Graph, options: MockOptions) -> MockEngine {
+    MockEngine::start(answering_for(graph, ORG_ID, options)).expect("mock listens")
+}
+
+/// Deploys `graph` against `mock` with `parallel` registrations at once.
+pub fn deploy(graph: &Graph, mock: &MockEngine, parallel: usize) -> Result<Deployed, DeployError> {
+    deploy_with(graph, mock, parallel, None)
+}
+
+/// Deploys `graph` against `mock`, asset paths taken from `asset_root`.
+pub fn deploy_with(
+    graph: &Graph,
+    mock: &MockEngine,
+    parallel: usize,
+    asset_root: Option<&Path>,
+) -> Result<Deployed, DeployError> {
+    let session = Session::connect(mock.settings(parallel))?;
+    let options = DeployOptions {
+        asset_root: asset_root.map(Path::to_path_buf),
+        ..DeployOptions::default()
+    };
+    session.deploy(graph, &options)
+}
+
+/// The URN the mock gives a root-parented resource.
+pub fn urn(id: &ResourceId) -> String {
+    format!("urn:pulumi:test::cpg::{}::{}", id.type_token, id.name)
+}
+
+/// The URN of the root stack.
+pub const ROOT_URN: &str = "urn:pulumi:test::cpg::pulumi:pulumi:Stack::cpg-test";
+
+/// Answers outputs from what the mock recorded: the independent expectation.
+pub struct FromMock<'a> {
+    responses: HashMap<(String, String), &'a cpg_infra_pulumi::proto::RegisterResourceResponse>,
+    dry_run: bool,
+}
+
+impl<'a> FromMock<'a> {
+    /// The resolver of `recorded`.
+    pub fn new(recorded: &'a Recorded, dry_run: bool) -> Self {
+        FromMock {
+            responses: recorded
+                .responses
+                .iter()
+                .map(|(t, n, r)| ((t.clone(), n.clone()), r))
+                .collect(),
+            dry_run,
+        }
+    }
+}
+
+impl Resolver for FromMock<'_> {
+    fn output(&self, output: &OutputRef) -> Option<Value> {
+        let response = self.responses.get(&(
+            output.resource.type_token.to_string(),
+            output.resource.name.to_string(),
+        ))?;
+        if output.property == "id" {
+            return (!response.id.is_empty()).then(|| Value::from(response.id.clone()));
+        }
+        let object = response.object.clone().unwrap_or_default();
+        match wire::lookup(&object, &output.property) {
+            Lookup::Found(w) if !wire::contains_unknown(&w) => Some(wire::to_value(&w)),
+            Lookup::Absent if !self.dry_run => Some(Value::Null),
+            _ => None,
+        }
+    }
+
+    fn invoke(&self, invoke: &Invoke) -> Option<Value> {
+        match invoke.property.as_str() {
+            "id" => Some(Value::from(format!("organizations/{ORG_ID}"))),
+            "orgId" => Some(Value::from(ORG_ID)),
+            _ => None,
+        }
+    }
+}
+
+/// Numbers as floats, so `1` and `1.0` compare equal (the wire has only floats).
+pub fn normalise(json: &serde_json::Value) -> serde_json::Value {
+    match json {
+        serde_json::Value::Number(n) => serde_json::json!(n.as_f64()),
+        serde_json::Value::Array(items) => items.iter().map(normalise).collect(),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| (k.clone(), normalise(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        other => other.clone(),
+    }
+}
+
+/// Checks one value the engine received against the graph's value evaluated
+/// with what the mock answered: equal when that is known, unknown (somewhere)
+/// when it is not.
+pub fn check_value(what: &str, sent: &Wire, declared: &Value, resolver: &FromMock<'_>) {
+    match declared.evaluate(resolver) {
+        Ok(expected) => assert_eq!(
+            normalise(&wire::to_json(sent)),
+            normalise(&expected.to_json()),
+            "{what}"
+        ),
+        Err(EvaluateError::UnresolvedOutput { .. } | EvaluateError::UnresolvedInvoke { .. }) => {
+            assert!(resolver.dry_run, "{what}: unresolved in an update");
+            assert!(
+                wire::contains_unknown(sent),
+                "{what}: expected an unknown, sent {:?}",
+                wire::to_json(sent)
+            );
+        }
+        Err(error) => panic!("{what}: {error}"),
+    }
+}
+
+/// Checks that the mock received the root first, then every resource of `graph`
+/// exactly once with its type, name, inputs, dependencies and options, then the
+/// exports on the root.
+pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run: bool) {
+    let root = &recorded.registrations[0];
+    assert_eq!(
+        (root.r#type.as_str(), root.name.as_str()),
+        ("pulumi:pulumi:Stack", "cpg-test")
+    );
+    assert!(!root.custom && root.parent.is_empty());
+    assert_eq!(recorded.root.as_deref(), Some(ROOT_URN));
+    let mut sent: HashMap<(String, String), &RegisterResourceRequest> = HashMap::new();
+    for request in &recorded.registrations[1..] {
+        let previous = sent.insert((request.r#type.clone(), request.name.clone()), request);
+        assert!(
+            previous.is_none(),
+            "{} {} registered twice",
+            request.r#type,
+            request.name
+        );
+    }
+    assert_eq!(sent.len(), graph.len(), "every resource, nothing more");
+    let resolver = FromMock::new(recorded, dry_run);
+    for resource in graph.resources() {
+        let id = &resource.id;
+        let request = sent[&(id.type_token.to_string(), id.name.to_string())];
+        let object = request.object.clone().unwrap_or_default();
+        assert_eq!(
+            object.fields.keys().collect::<Vec<_>>(),
+            resource.inputs.keys().collect::<Vec<_>>(),
+            "{id}: input names"
+        );
+        let mut all_dependencies = BTreeSet::new();
+        for (key, value) in &resource.inputs {
+            check_value(
+                &format!("{id}: {key}"),
+                &object.fields[key],
+                value,
+                &resolver,
+            );
+            let expected: BTreeSet<String> = value.dependencies().iter().map(urn).collect();
+            let got: BTreeSet<String> = request.property_dependencies[key]
+                .urns
+                .iter()
+                .cloned()
+                .collect();
+            assert_eq!(got, expected, "{id}: property dependencies of {key}");
+            all_dependencies.extend(expected);
+        }
+        let options = &resource.options;
+        all_dependencies.extend(options.depends_on.iter().map(urn));
+        assert_eq!(
+            request
+                .dependencies
+                .iter()
+                .cloned()
+                .collect::<BTreeSet<_>>(),
+            all_dependencies,
+            "{id}: dependencies"
+        );
+        assert_eq!(
+            request.dependencies.len(),
+            all_dependencies.len(),
+            "{id}: no duplicates"
+        );
+        assert!(request.custom, "{id}");
+        assert_eq!(request.parent, ROOT_URN, "{id}: parent");
+        assert!(request.accept_secrets && request.accept_resources, "{id}");
+        let version = match id.type_token.split(':').next() {
+            Some("gcp") => "7.38.0",
+            Some("azure-native") => "2.21.2",
+            Some("azuread") => "5.46.0",
+            _ => "",
+        };
+        assert_eq!(request.version, version, "{id}: version");
+        assert_eq!(request.ignore_changes, options.ignore_changes, "{id}");
+        assert_eq!(
+            request.additional_secret_outputs, options.additional_secret_outputs,
+            "{id}"
+        );
+        assert_eq!(
+            request.replace_on_changes, options.replace_on_changes,
+            "{id}"
+        );
+        assert_eq!(
+            request.delete_before_replace, options.delete_before_replace,
+            "{id}"
+        );
+        assert_eq!(request.protect.unwrap_or(false), options.protect, "{id}");
+        assert_eq!(
+            request.aliases.len(),
+            options.aliases.len(),
+            "{id}: aliases"
+        );
+        for (sent, declared) in request.aliases.iter().zip(&options.aliases) {
+            let Some(cpg_infra_pulumi::proto::alias::Alias::Spec(spec)) = &sent.alias else {
+                panic!("{id}: alias is not a spec");
+            };
+            assert_eq!(
+                Some(spec.name.as_str()).filter(|n| !n.is_empty()),
+                declared.name.as_deref()
+            );
+            assert_eq!(
+                Some(spec.r#type.as_str()).filter(|t| !t.is_empty()),
+                declared.type_token.as_deref()
+            );
+            assert_eq!(
+                spec.parent == Some(cpg_infra_pulumi::proto::alias::spec::Parent::NoParent(true)),
+                declared.no_parent
+            );
+        }
+        assert_eq!(request.alias_specs, !options.aliases.is_empty(), "{id}");
+    }
+    assert_eq!(recorded.outputs.len(), 1, "exports once");
+    let exports = &recorded.outputs[0];
+    assert_eq!(exports.urn, ROOT_URN, "exports on the root");
+    let fields = exports.outputs.clone().unwrap_or_default().fields;
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        graph.exports().keys().collect::<Vec<_>>()
+    );
+    for (name, value) in graph.exports() {
+        check_value(&format!("export {name}"), &fields[name], value, &resolver);
+    }
+}
+
+/// The request the mock received for `type_token` `name`.
+pub fn sent<'r>(
+    recorded: &'r Recorded,
+    type_token: &str,
+    name: &str,
+) -> &'r RegisterResourceRequest {
+    recorded
+        .registrations
+        .iter()
+        .find(|r| r.r#type == type_token && r.name == name)
+        .unwrap_or_else(|| panic!("{type_token} {name} not registered"))
+}
+
+/// An input of a request.
+pub fn input<'r>(request: &'r RegisterResourceRequest, key: &str) -> &'r Wire {
+    request
+        .object
+        .as_ref()
+        .and_then(|o: &Struct| o.fields.get(key))
+        .unwrap_or_else(|| panic!("{} has no input {key}", request.name))
+}

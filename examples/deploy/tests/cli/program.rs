@@ -1,0 +1,228 @@
+//! `deploy` with no subcommand, run the way a language host runs a program,
+//! against the mock engine.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use cpg_infra::config::load_dir;
+use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra::graph::Graph;
+use cpg_infra_gcp::GcpProvider;
+use cpg_infra_pulumi::mock::{MockEngine, MockOptions, answering_for};
+use cpg_infra_pulumi::proto::LogSeverity;
+
+fn reference_small() -> PathBuf {
+    std::env::var_os("CPG_INFRA_REFERENCE")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
+            PathBuf::from,
+        )
+        .join("small")
+}
+
+fn plan(dir: &Path) -> Graph {
+    let config = load_dir(dir).unwrap_or_else(|invalid| panic!("{}: {invalid}", dir.display()));
+    CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .build()
+        .expect("builds")
+}
+
+/// Runs `deploy args…` with the language host's environment for `mock`.
+fn run_program(mock: &MockEngine, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deploy"));
+    command.args(args).env_remove("CPG_INFRA_CONFIG_DIR");
+    for (key, value) in mock.environment(8) {
+        command.env(key, value);
+    }
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    command.output().expect("run deploy")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every resource of `graph` arrived once, after the root, with its inputs, and
+/// the exports arrived on the root.
+fn assert_complete(graph: &Graph, mock: &MockEngine) {
+    let recorded = mock.recorded();
+    assert_eq!(recorded.registrations[0].r#type, "pulumi:pulumi:Stack");
+    let sent: Vec<(String, String)> = recorded.registrations[1..]
+        .iter()
+        .map(|r| (r.r#type.clone(), r.name.clone()))
+        .collect();
+    let distinct: BTreeSet<&(String, String)> = sent.iter().collect();
+    assert_eq!(distinct.len(), sent.len(), "each resource once");
+    let planned: BTreeSet<(String, String)> = graph
+        .resources()
+        .iter()
+        .map(|r| (r.id.type_token.to_string(), r.id.name.to_string()))
+        .collect();
+    assert_eq!(
+        distinct.into_iter().cloned().collect::<BTreeSet<_>>(),
+        planned
+    );
+    for (request, resource) in recorded.registrations[1..].iter().map(|r| {
+        let resource = graph
+            .resources()
+            .iter()
+            .find(|g| *g.id.type_token == r.r#type && *g.id.name == r.name)
+            .expect("planned");
+        (r, resource)
+    }) {
+        let keys: Vec<&String> = request
+            .object
+            .as_ref()
+            .expect("inputs")
+            .fields
+            .keys()
+            .collect();
+        assert_eq!(
+            keys,
+            resource.inputs.keys().collect::<Vec<_>>(),
+            "{}",
+            resource.id
+        );
+    }
+    assert_eq!(recorded.outputs.len(), 1);
+    assert_eq!(
+        Some(&recorded.outputs[0].urn),
+        recorded.root.as_ref(),
+        "exports on the root"
+    );
+}
+
+#[test]
+fn deploy_registers_reference_small_in_an_update_and_a_preview() {
+    let dir = reference_small();
+    let graph = plan(&dir);
+    for dry_run in [false, true] {
+        let mock = MockEngine::start(answering_for(
+            &graph,
+            "123",
+            MockOptions {
+                dry_run,
+                ..MockOptions::default()
+            },
+        ))
+        .expect("mock");
+        let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        assert_complete(&graph, &mock);
+    }
+}
+
+#[test]
+fn deploy_finds_its_config_dir_in_the_environment_or_pulumi_config() {
+    let dir = reference_small();
+    let graph = plan(&dir);
+    let dir = dir.to_str().expect("utf-8");
+    let mock =
+        MockEngine::start(answering_for(&graph, "123", MockOptions::default())).expect("mock");
+    let output = run_program(&mock, &[], &[("CPG_INFRA_CONFIG_DIR", dir)]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_complete(&graph, &mock);
+    let mock =
+        MockEngine::start(answering_for(&graph, "123", MockOptions::default())).expect("mock");
+    let config = format!(r#"{{"cpg:config-dir": {dir:?}}}"#);
+    let output = run_program(&mock, &[], &[("PULUMI_CONFIG", &config)]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_complete(&graph, &mock);
+}
+
+#[test]
+fn an_invalid_config_is_logged_and_registers_nothing() {
+    let dir = std::env::temp_dir().join(format!("deploy-program-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("cpg.toml"), "domian = \"x\"\n").expect("write");
+    std::fs::write(dir.join("production.yaml"), "{}\n").expect("write");
+    let mock = MockEngine::start(MockOptions::default()).expect("mock");
+    let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("unknown key \"domian\""), "{stderr}");
+    let recorded = mock.recorded();
+    assert!(recorded.registrations.is_empty(), "nothing registered");
+    assert!(
+        recorded
+            .logs
+            .iter()
+            .any(|l| l.severity == LogSeverity::Error as i32
+                && l.message.contains("unknown key \"domian\"")),
+        "{:?}",
+        recorded.logs
+    );
+}
+
+#[test]
+fn a_refused_registration_exits_1_naming_the_resource() {
+    let dir = reference_small();
+    let graph = plan(&dir);
+    let failing = graph.resources()[graph.len() / 2].id.clone();
+    let mock = MockEngine::start(answering_for(
+        &graph,
+        "123",
+        MockOptions {
+            fail: Some((failing.type_token.to_string(), failing.name.to_string())),
+            ..MockOptions::default()
+        },
+    ))
+    .expect("mock");
+    let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let named = format!("{} {}", failing.type_token, failing.name);
+    assert!(stderr.contains(&named), "{stderr}");
+    assert!(
+        mock.recorded()
+            .logs
+            .iter()
+            .any(|l| l.message.contains(&named))
+    );
+}
+
+#[test]
+fn a_vanished_engine_ends_the_program_within_seconds() {
+    let dir = reference_small();
+    let graph = plan(&dir);
+    let mock = MockEngine::start(answering_for(
+        &graph,
+        "123",
+        MockOptions {
+            stop_after: Some(100),
+            ..MockOptions::default()
+        },
+    ))
+    .expect("mock");
+    let started = Instant::now();
+    let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the Pulumi engine went away"), "{stderr}");
+}
+
+#[test]
+fn outside_pulumi_the_program_names_the_missing_variable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_deploy"))
+        .env_remove("PULUMI_MONITOR")
+        .output()
+        .expect("run deploy");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("PULUMI_MONITOR is not set"),
+        "{}",
+        text(&output.stderr)
+    );
+}
