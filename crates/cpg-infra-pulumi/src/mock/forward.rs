@@ -87,7 +87,8 @@ impl Forwarder {
                 r#type: request.r#type.clone(),
                 autonaming: None,
             })
-            .await?
+            .await
+            .map_err(|status| failed("Check", &status))?
             .into_inner();
         if !checked.failures.is_empty() {
             let reasons: Vec<String> = checked
@@ -114,7 +115,8 @@ impl Forwarder {
                     r#type: request.r#type.clone(),
                     ..CreateRequest::default()
                 })
-                .await?
+                .await
+                .map_err(|status| failed("Create", &status))?
                 .into_inner();
             Ok::<_, Status>((created.id, created.properties.unwrap_or_default()))
         };
@@ -135,7 +137,8 @@ impl Forwarder {
                         name: request.name.clone(),
                         r#type: request.r#type.clone(),
                     })
-                    .await?
+                    .await
+                    .map_err(|status| failed("Diff", &status))?
                     .into_inner();
                 let changed = match DiffChanges::try_from(diff.changes) {
                     Ok(DiffChanges::DiffSome) => true,
@@ -180,7 +183,8 @@ impl Forwarder {
                             r#type: request.r#type.clone(),
                             ..UpdateRequest::default()
                         })
-                        .await?
+                        .await
+                        .map_err(|status| failed("Update", &status))?
                         .into_inner();
                     (prior.id.clone(), updated.properties.unwrap_or_default())
                 }
@@ -216,7 +220,8 @@ async fn delete(
             old_inputs: Some(prior.inputs.clone()),
             ..DeleteRequest::default()
         })
-        .await?;
+        .await
+        .map_err(|status| failed("Delete", &status))?;
     Ok(())
 }
 
@@ -226,7 +231,7 @@ async fn configure(
     route: &ProviderRoute,
 ) -> Result<(ResourceProviderClient<Channel>, ConfigureResponse), Status> {
     let unavailable = |error: &dyn std::fmt::Display| {
-        Status::unavailable(format!(
+        Status::unknown(format!(
             "the {} provider at {}: {error}",
             route.package, route.address
         ))
@@ -254,7 +259,8 @@ async fn configure(
             r#type: format!("pulumi:providers:{}", route.package),
             autonaming: None,
         })
-        .await?
+        .await
+        .map_err(|status| failed("CheckConfig", &status))?
         .into_inner();
     if !checked.failures.is_empty() {
         let reasons: Vec<String> = checked
@@ -293,9 +299,16 @@ async fn configure(
             name: Some("default".to_owned()),
             r#type: Some(format!("pulumi:providers:{}", route.package)),
         })
-        .await?
+        .await
+        .map_err(|status| failed("Configure", &status))?
         .into_inner();
     Ok((client, configured))
+}
+
+/// A failed provider call as the registration's error: the method and the
+/// provider's message (never `Unavailable`, which would say the engine went away).
+fn failed(method: &str, status: &Status) -> Status {
+    Status::unknown(format!("{method}: {}", status.message()))
 }
 
 /// The URN of the default provider of `package`.
