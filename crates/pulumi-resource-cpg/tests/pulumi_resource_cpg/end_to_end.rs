@@ -35,7 +35,7 @@ const GROUP: &str = "gcp:cloudidentity/group:Group";
 struct World {
     runtime: tokio::runtime::Runtime,
     fakes: Fakes,
-    route: ProviderRoute,
+    options: Options,
     graph: Graph,
 }
 
@@ -49,10 +49,6 @@ impl World {
         let fakes = runtime
             .block_on(Fakes::start(GOOGLE_TOKEN, HAIL_TOKEN))
             .expect("fakes");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
         let options = Options {
             env: env(&[("HAIL_TOKEN_GCP", HAIL_TOKEN)]),
             retry: fast_retry(),
@@ -60,13 +56,6 @@ impl World {
                 attempts: 5,
                 interval: Duration::from_millis(5),
             },
-        };
-        let engine = Arc::new(Engine::new(None).expect("engine"));
-        runtime.spawn(serve(listener, engine, options, std::future::pending()));
-        let route = ProviderRoute {
-            package: "cpg".into(),
-            address,
-            config: st(fakes.provider_config()),
         };
 
         let dir = std::env::temp_dir().join(format!("cpg-end-to-end-small-{}", std::process::id()));
@@ -101,8 +90,27 @@ impl World {
         World {
             runtime,
             fakes,
-            route,
+            options,
             graph,
+        }
+    }
+
+    /// A new provider against the fakes, as the engine starts one for each run (so
+    /// nothing one run learnt is remembered by the next): the route to it.
+    fn provider(&self) -> ProviderRoute {
+        let listener = self
+            .runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let engine = Arc::new(Engine::new(None).expect("engine"));
+        let options = self.options.clone();
+        self.runtime
+            .spawn(serve(listener, engine, options, std::future::pending()));
+        ProviderRoute {
+            package: "cpg".into(),
+            address,
+            config: st(self.fakes.provider_config()),
         }
     }
 
@@ -114,7 +122,7 @@ impl World {
             ORG_ID,
             MockOptions {
                 dry_run,
-                providers: vec![self.route.clone()],
+                providers: vec![self.provider()],
                 state,
                 ..MockOptions::default()
             },
@@ -590,4 +598,117 @@ fn the_engine_client_deploys_small_through_the_provider_into_the_fakes() {
     assert!(calls(&previewed, "Delete").is_empty());
     assert_eq!(world.writes(), writes, "a preview writes nothing");
     drop(world.runtime);
+}
+
+/// `object` with `edit` applied to its JSON form.
+fn edited(
+    object: &prost_types::Struct,
+    edit: impl Fn(&mut Map<String, Value>),
+) -> prost_types::Struct {
+    let mut json = wire::struct_to_json(object);
+    if let Some(fields) = json.as_object_mut() {
+        edit(fields);
+    }
+    st(json)
+}
+
+#[test]
+fn changes_from_the_state_are_updated_or_replaced_through_the_provider() {
+    let world = World::start();
+    let first = world.mock(false, BTreeMap::new());
+    world.deploy(&first);
+    let mut state = first.recorded().state;
+
+    // A membership the state records for another member (who is in the group), and
+    // group settings the state and the service both hold with another value.
+    let (membership, group) = state
+        .iter()
+        .filter(|(urn, _)| urn.contains(MEMBERSHIP))
+        .find_map(|(urn, r)| {
+            let key = wire::struct_to_json(&r.inputs)["group_key"]
+                .as_str()?
+                .to_owned();
+            world
+                .graph
+                .resources()
+                .iter()
+                .any(|g| &*g.id.type_token == GROUP && group_id(&g.id.name) == key)
+                .then(|| (urn.clone(), key))
+        })
+        .expect("a membership of a planned group");
+    let former = "former-member@example.org";
+    let former_id = format!("{group}/memberships/former");
+    assert!(
+        world
+            .fakes
+            .cloud_identity
+            .add_named_member(&former_id, former)
+    );
+    let entry = state.get_mut(&membership).expect("in the state");
+    let set_member = |f: &mut Map<String, Value>| {
+        if f.contains_key("member_key") {
+            f.insert("member_key".into(), Value::from(former));
+        }
+    };
+    entry.inputs = edited(&entry.inputs, set_member);
+    entry.outputs = edited(&entry.outputs, set_member);
+    entry.id = former_id.clone();
+
+    let settings = state
+        .keys()
+        .find(|urn| urn.contains("cpg:google:GroupSettings"))
+        .cloned()
+        .expect("group settings");
+    let entry = state.get_mut(&settings).expect("in the state");
+    let inputs = wire::struct_to_json(&entry.inputs);
+    let email = inputs["group_email"].as_str().expect("email").to_owned();
+    let key = inputs["settings"]
+        .as_object()
+        .and_then(|s| s.keys().next().cloned())
+        .expect("a setting");
+    world.fakes.groups_settings.set(&email, &key, "DRIFTED");
+    let drift = |f: &mut Map<String, Value>| {
+        if let Some(Value::Object(s)) = f.get_mut("settings") {
+            s.insert(key.clone(), Value::from("DRIFTED"));
+        }
+    };
+    entry.inputs = edited(&entry.inputs, drift);
+    entry.outputs = edited(&entry.outputs, drift);
+
+    let third = world.mock(false, state);
+    world.deploy(&third);
+    let recorded = third.recorded();
+    let only = |urn: &str| BTreeSet::from([urn.to_owned()]);
+    let keys = |method: &str| {
+        calls(&recorded, method)
+            .into_keys()
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(keys("Update"), only(&settings));
+    assert_eq!(keys("Create"), only(&membership));
+    assert_eq!(keys("Delete"), only(&membership));
+    let replaced = &recorded.state[&membership].id;
+    assert!(replaced.starts_with(&format!("{group}/memberships/")) && *replaced != former_id);
+    // The fakes hold exactly the plan again: the former member is gone, the setting
+    // is back.
+    assert!(
+        !world
+            .fakes
+            .cloud_identity
+            .members(group.trim_start_matches("groups/"))
+            .contains(&former.to_owned())
+    );
+    let declared = planned(&world.graph, &recorded);
+    assert_eq!(
+        assert_fakes_hold_exactly(&world, &declared)["memberships"],
+        334
+    );
+    assert_ne!(
+        world
+            .fakes
+            .groups_settings
+            .settings(&email)
+            .expect("settings")[&key],
+        Value::from("DRIFTED")
+    );
 }
