@@ -64,11 +64,7 @@ impl Forwarder {
         let preview = dry_run && configured.supports_preview;
         let prior = shared.options.state.get(urn).cloned();
         let object = request.object.clone().unwrap_or_default();
-        let news = if configured.accept_secrets {
-            object.clone()
-        } else {
-            reveal(&object)
-        };
+        let news = accepted(&object, configured);
         let call = |method: &'static str| {
             shared.recorded().provider_calls.push(ProviderCall {
                 method: method.to_owned(),
@@ -319,27 +315,63 @@ fn provider_urn(options: &super::MockOptions, package: &str) -> String {
     )
 }
 
-/// `value` with every secret replaced by what it holds (for a provider that does
-/// not accept secrets).
-fn reveal_value(value: &prost_types::Value) -> prost_types::Value {
-    if let Some(inner) = wire::secret_inner(value) {
-        return reveal_value(inner);
-    }
-    match &value.kind {
-        Some(Kind::ListValue(list)) => wire::list(list.values.iter().map(reveal_value).collect()),
-        Some(Kind::StructValue(object)) => prost_types::Value {
-            kind: Some(Kind::StructValue(reveal(object))),
+/// `value` in the forms the provider said it accepts, as the engine converts
+/// them: a secret becomes what it holds, a resource reference its id (its URN
+/// when it has none), an output value its value (unknown when it has none).
+fn accepted_value(value: &prost_types::Value, accepts: &ConfigureResponse) -> prost_types::Value {
+    let Some(Kind::StructValue(object)) = &value.kind else {
+        if let Some(Kind::ListValue(list)) = &value.kind {
+            return wire::list(
+                list.values
+                    .iter()
+                    .map(|v| accepted_value(v, accepts))
+                    .collect(),
+            );
+        }
+        return value.clone();
+    };
+    let signature = match object
+        .fields
+        .get(wire::SIG_KEY)
+        .and_then(|v| v.kind.as_ref())
+    {
+        Some(Kind::StringValue(sig)) => sig.as_str(),
+        _ => "",
+    };
+    let field = |name: &str| object.fields.get(name);
+    match signature {
+        wire::SECRET_SIG if !accepts.accept_secrets => {
+            field("value").map_or_else(wire::null, |v| accepted_value(v, accepts))
+        }
+        wire::RESOURCE_SIG if !accepts.accept_resources => field("id")
+            .filter(|id| !matches!(&id.kind, Some(Kind::StringValue(s)) if s.is_empty()))
+            .or_else(|| field("urn"))
+            .map_or_else(wire::null, |v| accepted_value(v, accepts)),
+        wire::OUTPUT_SIG if !accepts.accept_outputs => {
+            let inner = field("value").map_or_else(wire::unknown, |v| accepted_value(v, accepts));
+            let secret = matches!(
+                field("secret").and_then(|v| v.kind.as_ref()),
+                Some(Kind::BoolValue(true))
+            );
+            if secret && accepts.accept_secrets {
+                wire::secret(inner)
+            } else {
+                inner
+            }
+        }
+        _ => prost_types::Value {
+            kind: Some(Kind::StructValue(accepted(object, accepts))),
         },
-        _ => value.clone(),
     }
 }
 
-fn reveal(object: &Struct) -> Struct {
+/// The properties `object` in the forms the provider accepts ([`accepted_value`]).
+fn accepted(object: &Struct, accepts: &ConfigureResponse) -> Struct {
     Struct {
         fields: object
             .fields
             .iter()
-            .map(|(k, v)| (k.clone(), reveal_value(v)))
+            .map(|(k, v)| (k.clone(), accepted_value(v, accepts)))
             .collect(),
     }
 }
@@ -366,6 +398,15 @@ fn resecret(inputs: &Struct, mut outputs: Struct) -> Struct {
 mod tests {
     use super::*;
 
+    fn accepting(secrets: bool, resources: bool, outputs: bool) -> ConfigureResponse {
+        ConfigureResponse {
+            accept_secrets: secrets,
+            accept_resources: resources,
+            accept_outputs: outputs,
+            ..ConfigureResponse::default()
+        }
+    }
+
     #[test]
     fn secrets_are_revealed_for_the_provider_and_kept_in_the_outputs() {
         let inputs = Struct {
@@ -380,7 +421,7 @@ mod tests {
             .into_iter()
             .collect(),
         };
-        let revealed = reveal(&inputs);
+        let revealed = accepted(&inputs, &accepting(false, false, false));
         assert_eq!(
             wire::to_json(&revealed.fields["token"]),
             serde_json::json!("s3cret")
@@ -390,10 +431,42 @@ mod tests {
             serde_json::json!(["x"])
         );
         assert!(!revealed.fields.values().any(wire::contains_secret));
+        assert_eq!(accepted(&inputs, &accepting(true, false, false)), inputs);
         let outputs = resecret(&inputs, revealed);
         assert!(wire::secret_inner(&outputs.fields["token"]).is_some());
         assert!(wire::contains_secret(&outputs.fields["nested"]));
         assert!(!wire::contains_secret(&outputs.fields["plain"]));
+    }
+
+    #[test]
+    fn references_and_output_values_become_what_the_provider_accepts() {
+        let reference = wire::resource_reference("urn:a", Some(wire::string("a-id")));
+        let component = wire::resource_reference("urn:c", None);
+        let unknown_secret = wire::unknown_secret_output();
+        let inputs = Struct {
+            fields: [
+                ("reference".to_owned(), reference.clone()),
+                ("component".to_owned(), component),
+                ("output".to_owned(), unknown_secret.clone()),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let plain = accepted(&inputs, &accepting(false, false, false));
+        assert_eq!(
+            wire::to_json(&plain.fields["reference"]),
+            serde_json::json!("a-id")
+        );
+        assert_eq!(
+            wire::to_json(&plain.fields["component"]),
+            serde_json::json!("urn:c")
+        );
+        assert_eq!(plain.fields["output"], wire::unknown());
+        let secrets = accepted(&inputs, &accepting(true, false, false));
+        assert_eq!(secrets.fields["output"], wire::secret(wire::unknown()));
+        let all = accepted(&inputs, &accepting(true, true, true));
+        assert_eq!(all.fields["reference"], reference);
+        assert_eq!(all.fields["output"], unknown_secret);
     }
 
     #[test]
