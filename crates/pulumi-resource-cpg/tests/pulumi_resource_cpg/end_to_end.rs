@@ -18,7 +18,7 @@ use cpg_infra_pulumi::mock::{
 use cpg_infra_pulumi::proto::RegisterResourceRequest;
 use cpg_infra_pulumi::wire::{self, Lookup};
 use cpg_infra_pulumi::{DeployOptions, Deployed, Session};
-use pulumi_resource_cpg::fakes::Fakes;
+use pulumi_resource_cpg::fakes::{Fakes, Fault};
 use pulumi_resource_cpg::{Engine, HailUserWait, Options, serve};
 use serde_json::{Map, Value};
 
@@ -711,4 +711,54 @@ fn changes_from_the_state_are_updated_or_replaced_through_the_provider() {
             .expect("settings")[&key],
         Value::from("DRIFTED")
     );
+}
+
+#[test]
+fn races_and_server_errors_during_the_deploy_still_leave_the_plan() {
+    let world = World::start();
+    let f = &world.fakes;
+    f.cloud_identity.recorder().inject(
+        "POST",
+        "/memberships",
+        [
+            Fault::ConcurrentCreate,
+            Fault::Status(503),
+            Fault::Status(429),
+            Fault::Status(409),
+            Fault::Delay(Duration::from_millis(200)),
+            Fault::ConcurrentCreate,
+            Fault::Status(500),
+        ],
+    );
+    f.hail
+        .recorder()
+        .inject("POST", "/create", [Fault::Status(500), Fault::Status(503)]);
+    f.metamist
+        .recorder()
+        .inject("PUT", "/api/v1/project/", [Fault::Status(502)]);
+    f.metamist.recorder().inject(
+        "PATCH",
+        "/members",
+        [Fault::Status(503), Fault::Status(429)],
+    );
+    let mock = world.mock(false, BTreeMap::new());
+    assert_eq!(world.deploy(&mock).resources, world.graph.len());
+    let recorded = mock.recorded();
+    let created = calls(&recorded, "Create");
+    assert_eq!(
+        created.keys().cloned().collect::<BTreeSet<_>>(),
+        cpg_urns(&world.graph)
+    );
+    assert!(created.values().all(|n| *n == 1), "each created once");
+    assert!(
+        recorded.max_in_flight > 1,
+        "registrations forwarded at once"
+    );
+    let counts = assert_fakes_hold_exactly(&world, &planned(&world.graph, &recorded));
+    assert_eq!(counts["memberships"], 334);
+    // The faults were met: more creates were sent than there are new memberships (two
+    // were made by the races, so fewer succeeded).
+    assert!(f.cloud_identity.recorder().count("POST", "/memberships") > 334);
+    assert!(f.metamist.recorder().count("PATCH", "/members") > 5);
+    assert!(f.hail.recorder().count("POST", "/create") > 8);
 }
