@@ -534,6 +534,21 @@ fn the_engine_client_deploys_small_through_the_provider_into_the_fakes() {
     }
     // Every membership but those of the groups the config names by id.
     assert_eq!(flowed, 326);
+    // And the provider's answers flow on: inputs read from other `cpg:` resources
+    // (billing project ids, metamist project names…) are what the provider returned,
+    // as `planned` checked for every input.
+    let from_provider = graph
+        .resources()
+        .iter()
+        .filter(|r| r.id.type_token.starts_with("cpg:"))
+        .filter(|r| {
+            r.inputs
+                .values()
+                .flat_map(GraphValue::dependencies)
+                .any(|d| d.type_token.starts_with("cpg:"))
+        })
+        .count();
+    assert_eq!(from_provider, 36);
 
     // A second update, from the state the first left, diffs everything and changes
     // nothing.
@@ -761,4 +776,41 @@ fn races_and_server_errors_during_the_deploy_still_leave_the_plan() {
     assert!(f.cloud_identity.recorder().count("POST", "/memberships") > 334);
     assert!(f.metamist.recorder().count("PATCH", "/members") > 5);
     assert!(f.hail.recorder().count("POST", "/create") > 8);
+}
+
+#[test]
+fn inputs_the_provider_refuses_fail_their_registration_naming_the_property() {
+    let world = World::start();
+    // Groups answered with the mock's own ids, which are not Cloud Identity names.
+    let mock = MockEngine::start(answering_for(
+        &world.graph,
+        ORG_ID,
+        MockOptions {
+            providers: vec![world.provider()],
+            ..MockOptions::default()
+        },
+    ))
+    .expect("mock listens");
+    let error = Session::connect(mock.settings(8))
+        .expect("connects")
+        .deploy(&world.graph, &DeployOptions::default())
+        .expect_err("refused");
+    let text = error.to_string();
+    assert!(text.starts_with(MEMBERSHIP), "{text}");
+    assert!(
+        text.contains("the provider refused the inputs: group_key:")
+            && text.contains("is not a group resource name"),
+        "{text}"
+    );
+    // What the provider refused never reached its Create.
+    let cpg_infra_pulumi::DeployError::Register { resource, .. } = &error else {
+        panic!("{error:?}");
+    };
+    let urn = format!(
+        "urn:pulumi:test::cpg::{}::{}",
+        resource.type_token, resource.name
+    );
+    let recorded = mock.recorded();
+    assert_eq!(calls(&recorded, "Check").get(&urn), Some(&1));
+    assert_eq!(calls(&recorded, "Create").get(&urn), None);
 }
