@@ -2,7 +2,8 @@
 //! engine that forwards the `cpg:` resources to this provider (served in-process against
 //! the fakes) and answers everything else itself. The fakes end up holding exactly what
 //! the plan declares; a second update with the state the first left changes nothing; a
-//! preview writes nothing.
+//! preview writes nothing; changes from the state are updated or replaced; injected
+//! faults change nothing in the outcome; refused inputs fail their registration.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -30,8 +31,8 @@ const ORG_ID: &str = "123456789012";
 const MEMBERSHIP: &str = "cpg:google:GroupMembership";
 const GROUP: &str = "gcp:cloudidentity/group:Group";
 
-/// The fakes, a provider served against them, and the small config's plan with Hail
-/// pointed at the fake.
+/// The fakes, the options of the providers served against them (one per run), and the
+/// small config's plan with Hail pointed at the fake.
 struct World {
     runtime: tokio::runtime::Runtime,
     fakes: Fakes,
@@ -421,6 +422,7 @@ fn calls(recorded: &Recorded, method: &str) -> BTreeMap<String, usize> {
     by_urn
 }
 
+/// The URNs of the planned `cpg:` resources.
 fn cpg_urns(graph: &Graph) -> BTreeSet<String> {
     graph
         .resources()
@@ -612,7 +614,6 @@ fn the_engine_client_deploys_small_through_the_provider_into_the_fakes() {
     );
     assert!(calls(&previewed, "Delete").is_empty());
     assert_eq!(world.writes(), writes, "a preview writes nothing");
-    drop(world.runtime);
 }
 
 /// `object` with `edit` applied to its JSON form.
