@@ -12,6 +12,7 @@ use std::time::Duration;
 use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
 use cpg_infra_pulumi::mock::{
     ForwardedResource, MockEngine, MockOptions, ProviderRoute, Recorded, answering_for,
@@ -42,6 +43,11 @@ struct World {
 
 impl World {
     fn start() -> World {
+        World::start_sample("small")
+    }
+
+    /// The world of the reference's sample `sample`.
+    fn start_sample(sample: &str) -> World {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -51,7 +57,10 @@ impl World {
             .block_on(Fakes::start(GOOGLE_TOKEN, HAIL_TOKEN))
             .expect("fakes");
         let options = Options {
-            env: env(&[("HAIL_TOKEN_GCP", HAIL_TOKEN)]),
+            env: env(&[
+                ("HAIL_TOKEN_GCP", HAIL_TOKEN),
+                ("HAIL_TOKEN_AZURE", HAIL_TOKEN),
+            ]),
             retry: fast_retry(),
             hail_user_wait: HailUserWait {
                 attempts: 5,
@@ -59,24 +68,27 @@ impl World {
             },
         };
 
-        let dir = std::env::temp_dir().join(format!("cpg-end-to-end-small-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("cpg-end-to-end-{sample}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        copy_dir(&reference_dir().join("small"), &dir);
+        copy_dir(&reference_dir().join(sample), &dir);
+        // Every Hail deployment (batch and auth) is the fake.
         let toml = std::fs::read_to_string(dir.join("cpg.toml")).expect("cpg.toml");
-        let toml = toml
-            .replace(
-                "https://batch.hail.populationgenomics.org.au",
-                &fakes.hail.url,
-            )
-            .replace(
-                "https://auth.hail.populationgenomics.org.au",
-                &fakes.hail.url,
-            );
-        std::fs::write(dir.join("cpg.toml"), toml).expect("write");
+        let toml: Vec<String> = toml
+            .lines()
+            .map(|line| match line.split_once('=') {
+                Some((key, _)) if ["hail_batch_url", "hail_auth_url"].contains(&key.trim()) => {
+                    format!("{key}= {:?}", fakes.hail.url)
+                }
+                _ => line.to_owned(),
+            })
+            .collect();
+        std::fs::write(dir.join("cpg.toml"), toml.join("\n")).expect("write");
         let config = load_dir(&dir).expect("valid config");
         let _ = std::fs::remove_dir_all(&dir);
         let graph = CpgInfrastructure::from_validated(config)
             .with_cloud(GcpProvider)
+            .with_cloud(AzureProvider)
             .build()
             .expect("plan");
         // The groups the config names by id exist already, as in the organisation.
@@ -814,4 +826,62 @@ fn inputs_the_provider_refuses_fail_their_registration_naming_the_property() {
     let recorded = mock.recorded();
     assert_eq!(calls(&recorded, "Check").get(&urn), Some(&1));
     assert_eq!(calls(&recorded, "Create").get(&urn), None);
+}
+
+#[test]
+fn every_other_reference_sample_deploys_into_the_fakes_exactly() {
+    // (sample, `cpg:` resources, memberships): the reference's dynamic resources and
+    // the memberships added on purpose.
+    for (sample, resources, memberships) in [
+        ("features", 472, 349),
+        ("storage-only", 181, 110),
+        ("azure-common", 453, 334),
+    ] {
+        let world = World::start_sample(sample);
+        let urns = cpg_urns(&world.graph);
+        let first = world.mock(false, BTreeMap::new());
+        assert_eq!(
+            world.deploy(&first).resources,
+            world.graph.len(),
+            "{sample}"
+        );
+        let recorded = first.recorded();
+        let created = calls(&recorded, "Create");
+        assert_eq!(
+            created.keys().cloned().collect::<BTreeSet<_>>(),
+            urns,
+            "{sample}"
+        );
+        assert!(
+            created.values().all(|n| *n == 1),
+            "{sample}: each created once"
+        );
+        let counts = assert_fakes_hold_exactly(&world, &planned(&world.graph, &recorded));
+        assert_eq!(
+            (urns.len(), counts["memberships"]),
+            (resources, memberships),
+            "{sample}"
+        );
+        let held: usize = counts
+            .iter()
+            .filter(|(k, _)| **k != "groups")
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(held, urns.len(), "{sample}: every resource accounted for");
+        let writes = world.writes();
+        let second = world.mock(false, recorded.state.clone());
+        world.deploy(&second);
+        let again = second.recorded();
+        for method in ["Create", "Update", "Delete"] {
+            assert!(
+                calls(&again, method).is_empty(),
+                "{sample}: {method} in the second run"
+            );
+        }
+        assert_eq!(
+            world.writes(),
+            writes,
+            "{sample}: the second run writes nothing"
+        );
+    }
 }
