@@ -4,6 +4,11 @@
 //! Faults can be injected: one registration fails, or the engine stops serving
 //! (its connections close, as when the CLI's process ends).
 //!
+//! A package's custom resources can instead be forwarded to a real resource
+//! provider served over gRPC ([`MockOptions::providers`]): the mock then checks,
+//! creates, diffs and updates them through it as the engine would, starting from
+//! the state of an earlier run ([`MockOptions::state`], [`Recorded::state`]).
+//!
 //! ```
 //! use cpg_infra_pulumi::mock::{MockEngine, MockOptions};
 //!
@@ -13,6 +18,7 @@
 //! ```
 
 mod answers;
+mod forward;
 mod services;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -39,6 +45,49 @@ pub type OutputsHook =
 /// Answers a data-source call (a mock's `call`): its result, or an error message.
 pub type InvokeHook = Arc<dyn Fn(&ResourceInvokeRequest) -> Result<Struct, String> + Send + Sync>;
 
+/// A resource provider the mock forwards one package's custom resources to.
+#[derive(Debug, Clone)]
+pub struct ProviderRoute {
+    /// The package: the first part of the type tokens forwarded (`cpg` for
+    /// `cpg:google:GroupMembership`).
+    pub package: String,
+    /// Where the provider serves `ResourceProvider`.
+    pub address: SocketAddr,
+    /// The provider's configuration (`CheckConfig`'s news and `Configure`'s args),
+    /// as the stack's `<package>:` config keys would give it.
+    pub config: Struct,
+}
+
+/// A forwarded resource as the engine's state holds it after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardedResource {
+    /// Its type token.
+    pub r#type: String,
+    /// The id the provider gave it.
+    pub id: String,
+    /// Its inputs, as the provider checked them.
+    pub inputs: Struct,
+    /// Its outputs, as the provider returned them.
+    pub outputs: Struct,
+}
+
+/// One call the mock made to a forwarded provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderCall {
+    /// The method (`CheckConfig`, `Configure`, `Check`, `Diff`, `Create`,
+    /// `Update`, `Delete`).
+    pub method: String,
+    /// The URN it was about (the default provider's for configuration).
+    pub urn: String,
+}
+
+/// The id the mock gives a custom resource it answers for itself (not in a
+/// preview, not forwarded to a provider, and unless [`MockOptions::outputs`]
+/// computes one).
+pub fn answered_id(name: &str) -> String {
+    format!("{name}-id")
+}
+
 /// How the mock answers.
 #[derive(Clone)]
 pub struct MockOptions {
@@ -50,7 +99,8 @@ pub struct MockOptions {
     pub dry_run: bool,
     /// The features `SupportsFeature` says yes to.
     pub features: BTreeSet<String>,
-    /// Extra outputs per registration (not called in a preview).
+    /// Extra outputs per registration (not called in a preview); an `id` among
+    /// them is the resource's id instead of [`answered_id`].
     pub outputs: Option<OutputsHook>,
     /// The answer to data-source calls; without one, a call returns its arguments.
     pub invoke: Option<InvokeHook>,
@@ -61,6 +111,14 @@ pub struct MockOptions {
     pub stop_after: Option<usize>,
     /// How long each RegisterResource takes, so concurrency is observable.
     pub delay: Duration,
+    /// Providers that answer for the custom resources of their package instead
+    /// of the mock (and of [`MockOptions::outputs`]); configured on first use.
+    pub providers: Vec<ProviderRoute>,
+    /// The state an earlier update left, by URN ([`Recorded::state`]): a
+    /// forwarded resource found here is diffed (and updated or replaced) rather
+    /// than created. Resources of the state that are not registered again are
+    /// left alone: the mock deletes nothing.
+    pub state: BTreeMap<String, ForwardedResource>,
 }
 
 impl Default for MockOptions {
@@ -84,6 +142,8 @@ impl Default for MockOptions {
             fail: None,
             stop_after: None,
             delay: Duration::ZERO,
+            providers: Vec::new(),
+            state: BTreeMap::new(),
         }
     }
 }
@@ -98,6 +158,8 @@ impl std::fmt::Debug for MockOptions {
             .field("fail", &self.fail)
             .field("stop_after", &self.stop_after)
             .field("delay", &self.delay)
+            .field("providers", &self.providers)
+            .field("state", &self.state.len())
             .finish_non_exhaustive()
     }
 }
@@ -122,10 +184,17 @@ pub struct Recorded {
     pub root: Option<String>,
     /// The most registrations in progress at once.
     pub max_in_flight: usize,
+    /// The calls made to forwarded providers, in the order they were made.
+    pub provider_calls: Vec<ProviderCall>,
+    /// The forwarded resources this update created, updated or kept, by URN
+    /// (empty in a preview, which changes no state): the next run's
+    /// [`MockOptions::state`].
+    pub state: BTreeMap<String, ForwardedResource>,
 }
 
 struct Shared {
     options: MockOptions,
+    forwarders: Vec<forward::Forwarder>,
     recorded: Mutex<Recorded>,
     in_flight: AtomicUsize,
     registrations: AtomicUsize,
@@ -180,8 +249,15 @@ impl MockEngine {
         let monitor = monitor_listener.local_addr()?;
         let engine = engine_listener.local_addr()?;
         let (stop_tx, stop_rx) = mpsc::channel();
+        let forwarders = options
+            .providers
+            .iter()
+            .cloned()
+            .map(forward::Forwarder::new)
+            .collect();
         let shared = Arc::new(Shared {
             options,
+            forwarders,
             recorded: Mutex::new(Recorded::default()),
             in_flight: AtomicUsize::new(0),
             registrations: AtomicUsize::new(0),

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use prost_types::Struct;
 use tonic::{Request, Response, Status};
 
 use super::{MockOptions, Shared};
@@ -29,6 +30,30 @@ fn urn(options: &MockOptions, type_token: &str, name: &str, parent: &str) -> Str
         "urn:pulumi:{}::{}::{qualified}::{name}",
         options.stack, options.project
     )
+}
+
+/// The mock's own answer to a registration: an id (none for a component or in
+/// a preview; [`super::answered_id`] unless the outputs hook computes an `id`)
+/// and the inputs plus what the outputs hook adds.
+fn answer(options: &MockOptions, request: &RegisterResourceRequest) -> (String, Struct) {
+    let mut object = request.object.clone().unwrap_or_default();
+    if !request.custom || options.dry_run {
+        return (String::new(), object);
+    }
+    let mut id = super::answered_id(&request.name);
+    if let Some(hook) = &options.outputs {
+        let mut added = hook(request);
+        // An `id` the hook computes is the resource's id, as a provider chooses it.
+        if let Some(chosen) = added.remove("id") {
+            id = match chosen.kind {
+                Some(prost_types::value::Kind::StringValue(s)) => s,
+                _ => wire::to_json(&chosen).to_string(),
+            };
+        }
+        object.fields.extend(added);
+    }
+    object.fields.insert("id".into(), wire::string(id.clone()));
+    (id, object)
 }
 
 pub(super) struct Monitor(pub(super) Arc<Shared>);
@@ -117,18 +142,14 @@ impl ResourceMonitor for Monitor {
             )));
         }
         let urn = urn(options, &request.r#type, &request.name, &request.parent);
-        let mut object = request.object.clone().unwrap_or_default();
-        let id = if !request.custom || options.dry_run {
-            String::new()
-        } else {
-            format!("{}-id", request.name)
+        let forwarder = shared
+            .forwarders
+            .iter()
+            .find(|f| request.custom && f.serves(&request.r#type));
+        let (id, mut object) = match forwarder {
+            Some(forwarder) => forwarder.register(shared, &request, &urn).await?,
+            None => answer(options, &request),
         };
-        if !options.dry_run && request.custom {
-            if let Some(hook) = &options.outputs {
-                object.fields.extend(hook(&request));
-            }
-            object.fields.insert("id".into(), wire::string(id.clone()));
-        }
         // As the engine does: the outputs named secret come back as secrets.
         for name in &request.additional_secret_outputs {
             if let Some(value) = object.fields.remove(name) {

@@ -192,3 +192,49 @@ fn a_failed_data_source_names_its_user_and_registers_nothing_that_needs_it() {
             .any(|l| l.message.contains("organisation not found"))
     );
 }
+
+#[test]
+fn a_provider_the_mock_cannot_reach_fails_the_registrations_routed_to_it() {
+    let graph = plan(&example_dir());
+    // A port nothing listens on any more.
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let mock = mock_for(
+        &graph,
+        MockOptions {
+            providers: vec![cpg_infra_pulumi::mock::ProviderRoute {
+                package: "cpg".into(),
+                address,
+                config: prost_types::Struct::default(),
+            }],
+            ..MockOptions::default()
+        },
+    );
+    let error = deploy(&graph, &mock, 8).expect_err("fails");
+    let DeployError::Register { resource, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(resource.type_token.starts_with("cpg:"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("the cpg provider at {address}")),
+        "{error}"
+    );
+    // What is not routed is answered by the mock as before.
+    let recorded = mock.recorded();
+    assert!(
+        recorded
+            .responses
+            .iter()
+            .any(|(t, _, r)| t.starts_with("gcp:") && !r.id.is_empty())
+    );
+    assert!(
+        recorded
+            .responses
+            .iter()
+            .all(|(t, ..)| !t.starts_with("cpg:"))
+    );
+    assert!(recorded.state.is_empty());
+}

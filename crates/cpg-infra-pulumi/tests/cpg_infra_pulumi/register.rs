@@ -4,7 +4,7 @@ use cpg_infra_pulumi::mock::{MockOptions, base64};
 use cpg_infra_pulumi::wire;
 
 use super::support::{
-    ROOT_URN, assert_registered_completely, deploy, example_dir, input, mock_for, plan,
+    ORG_ID, ROOT_URN, assert_registered_completely, deploy, example_dir, input, mock_for, plan,
     reference_dir, sent,
 };
 
@@ -72,6 +72,58 @@ fn a_groups_id_flows_into_its_memberships() {
             .expect("registered")
     };
     assert!(position("cardiac-gcp-full-group") < position(&membership.name));
+}
+
+#[test]
+fn an_id_the_outputs_hook_computes_is_the_resources_id() {
+    let graph = plan(&example_dir());
+    let computed = cpg_infra_pulumi::mock::computed_outputs(&graph);
+    let options = cpg_infra_pulumi::mock::answering_for(&graph, ORG_ID, MockOptions::default());
+    let hook: cpg_infra_pulumi::mock::OutputsHook = std::sync::Arc::new(move |request| {
+        let mut added = computed(request);
+        if request.r#type == "gcp:cloudidentity/group:Group" {
+            added.insert(
+                "id".into(),
+                wire::string(format!("groups/{}", request.name)),
+            );
+        }
+        added
+    });
+    let mock = cpg_infra_pulumi::mock::MockEngine::start(MockOptions {
+        outputs: Some(hook),
+        ..options
+    })
+    .expect("mock listens");
+    deploy(&graph, &mock, 16).expect("deploys");
+    let recorded = mock.recorded();
+    let (_, _, group) = recorded
+        .responses
+        .iter()
+        .find(|(_, n, _)| n == "cardiac-gcp-full-group")
+        .expect("answered");
+    assert_eq!(group.id, "groups/cardiac-gcp-full-group");
+    let fields = &group.object.as_ref().expect("outputs").fields;
+    assert_eq!(
+        wire::to_json(&fields["id"]),
+        serde_json::json!("groups/cardiac-gcp-full-group")
+    );
+    let membership = sent(
+        &recorded,
+        "cpg:google:GroupMembership",
+        "cardiac-gcp-hail-full-access-level-group-membership",
+    );
+    assert_eq!(
+        wire::to_json(input(membership, "group_key")),
+        serde_json::json!("groups/cardiac-gcp-full-group")
+    );
+    // Others keep the mock's own ids.
+    assert!(
+        recorded
+            .responses
+            .iter()
+            .filter(|(t, ..)| t != "gcp:cloudidentity/group:Group")
+            .all(|(_, n, r)| r.id.is_empty() || r.id == cpg_infra_pulumi::mock::answered_id(n))
+    );
 }
 
 #[test]
