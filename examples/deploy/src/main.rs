@@ -1,132 +1,251 @@
 //! `deploy`: the thin binary an organisation builds around cpg-infra.
 //!
-//! ```text
-//! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
-//! deploy plan <config dir> [--json]  every resource the config declares, for people or programs
-//! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
-//! ```
+//! Every subcommand is one variant of [`Command`] whose arguments are a struct of
+//! their own, dispatched in [`run`] to one function. `deploy <command> --help` shows
+//! each command's options and examples.
 
 mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra_gcp::GcpProvider;
 
-const USAGE: &str = "\
-usage: deploy <command> <config dir> [options]
+/// Validate, plan and review a cpg-infra config directory.
+#[derive(Debug, Parser)]
+#[command(
+    name = "deploy",
+    version,
+    after_help = "\
+Exit codes:
+  0  success
+  1  problems found (an invalid config, a file that cannot be written)
+  2  usage error
 
-commands:
-  validate          check every file of the config directory and report every problem
-  plan [--json]     list every resource the config declares; --json for the plan document
-
-  generate <n> <dir> [--seed S]
-                    write a realistic synthetic config of n datasets into <dir>
-";
-
-/// A command line the binary understood.
-enum Command {
-    Validate(PathBuf),
-    Plan {
-        dir: PathBuf,
-        json: bool,
-    },
-    Generate {
-        datasets: usize,
-        dir: PathBuf,
-        seed: u64,
-    },
-    Help,
+Examples:
+  deploy validate config/
+  deploy plan config/ --json > plan.json
+  deploy completions bash > /etc/bash_completion.d/deploy"
+)]
+struct Cli {
+    /// When to colour the output: `auto` colours when the output is a terminal.
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    color: ColorWhen,
+    /// The command to run.
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn parse(args: &[String]) -> Result<Command, String> {
-    match args {
-        [flag] if flag == "-h" || flag == "--help" || flag == "help" => Ok(Command::Help),
-        [command, dir] if command == "validate" => Ok(Command::Validate(PathBuf::from(dir))),
-        [command, ..] if command == "validate" => {
-            Err("validate takes exactly one argument, the config directory".into())
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    /// When the output is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// Clap's choice for its own help and error messages.
+    fn clap(self) -> clap::ColorChoice {
+        match self {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
         }
-        [command, rest @ ..] if command == "plan" => {
-            let json = rest.iter().any(|a| a == "--json");
-            let others: Vec<&String> = rest.iter().filter(|a| *a != "--json").collect();
-            match others.as_slice() {
-                [dir] if !dir.starts_with('-') => Ok(Command::Plan {
-                    dir: PathBuf::from(dir),
-                    json,
-                }),
-                _ => Err("plan takes the config directory and optionally --json".into()),
+    }
+
+    /// Whether to colour what this binary writes to standard output.
+    #[allow(dead_code)]
+    fn stdout(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
             }
         }
-        [command, datasets, dir, rest @ ..] if command == "generate" => {
-            let datasets = datasets
-                .parse()
-                .map_err(|_| format!("generate: {datasets:?} is not a number of datasets"))?;
-            let seed = match rest {
-                [] => 42,
-                [flag, seed] if flag == "--seed" => seed
-                    .parse()
-                    .map_err(|_| format!("generate: {seed:?} is not a seed"))?,
-                _ => return Err("generate takes <n> <dir> and optionally --seed S".into()),
-            };
-            Ok(Command::Generate {
-                datasets,
-                dir: PathBuf::from(dir),
-                seed,
-            })
-        }
-        [command, ..] => Err(format!("unknown command {command:?}")),
-        [] => Err("no command given".into()),
     }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every file of a config directory and report every problem.
+    #[command(after_help = "\
+Prints `<dir>: valid (N datasets, M users)` and exits 0 when the directory is valid;
+otherwise prints every problem on standard error, one per line, and exits 1.
+
+Examples:
+  deploy validate config/")]
+    Validate(ValidateArgs),
+    /// List every resource the config declares, for people or (`--json`) programs.
+    #[command(after_help = "\
+Validates first: an invalid config prints its problems and exits 1.
+
+Examples:
+  deploy plan config/
+  deploy plan config/ --json > plan.json")]
+    Plan(PlanArgs),
+    /// Write a realistic synthetic config of n datasets into a new directory.
+    #[command(after_help = "\
+The directory must not exist or be empty. The same n and seed write the same files.
+
+Examples:
+  deploy generate 100 /tmp/org100
+  deploy generate 10 /tmp/org10 --seed 7")]
+    Generate(GenerateArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  deploy completions bash > ~/.local/share/bash-completion/completions/deploy
+  deploy completions zsh > ~/.zfunc/_deploy
+  deploy completions fish > ~/.config/fish/completions/deploy.fish")]
+    Completions(CompletionsArgs),
+}
+
+/// `deploy validate`.
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+}
+
+/// `deploy plan`.
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Print the plan document (JSON) instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `deploy generate`.
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// The number of datasets, the common dataset included.
+    #[arg(value_name = "N")]
+    datasets: usize,
+    /// The directory to write; it must not exist or be empty.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// The random seed.
+    #[arg(long, default_value_t = 42, value_name = "S")]
+    seed: u64,
+}
+
+/// `deploy completions`.
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match parse(&args) {
-        Ok(Command::Help) => emit(USAGE),
-        Ok(Command::Validate(dir)) => match load(&dir) {
-            Some(config) => emit(&format!(
-                "{}: valid ({} datasets, {} users)\n",
-                dir.display(),
-                config.datasets.len(),
-                config.infrastructure.users.len()
-            )),
-            None => ExitCode::from(1),
-        },
-        Ok(Command::Plan { dir, json }) => plan(&dir, json),
-        Ok(Command::Generate {
-            datasets,
-            dir,
-            seed,
-        }) => {
-            let occupied =
-                std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some());
-            if occupied {
-                eprintln!(
-                    "error: {} is not empty; generate writes a new directory",
-                    dir.display()
-                );
-                return ExitCode::from(1);
-            }
-            let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
-            match cpg_infra::synthetic::write_config_dir(&config, &dir) {
-                Ok(()) => emit(&format!(
-                    "{}: {} datasets\n",
-                    dir.display(),
-                    config.datasets.len()
-                )),
-                Err(error) => {
-                    eprintln!("error: cannot write {}: {error}", dir.display());
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Err(message) => {
-            eprintln!("deploy: {message}\n\n{USAGE}");
-            ExitCode::from(2)
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command().color(color_in_args(&args).clap());
+    let cli = command
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match cli {
+        Ok(cli) => run(cli),
+        Err(error) => {
+            // Help and version go to standard output and exit 0; usage errors exit 2.
+            let _ = error.print();
+            ExitCode::from(if error.use_stderr() { 2 } else { 0 })
         }
     }
+}
+
+/// The `--color` choice in `args`, read before clap parses them so that clap's own
+/// help and errors honour it too.
+fn color_in_args(args: &[std::ffi::OsString]) -> ColorWhen {
+    let mut choice = ColorWhen::Auto;
+    let mut args = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--color") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(parsed) = value.and_then(|v| ColorWhen::from_str(v, false).ok()) {
+            choice = parsed;
+        }
+    }
+    choice
+}
+
+/// Runs one parsed command line.
+fn run(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        // No subcommand: the help on standard error, as a usage error.
+        let help = Cli::command().render_help();
+        if cli.color == ColorWhen::Always {
+            eprint!("{}", help.ansi());
+        } else {
+            eprint!("{help}");
+        }
+        return ExitCode::from(2);
+    };
+    match command {
+        Command::Validate(args) => validate(&args.dir),
+        Command::Plan(args) => plan(&args.dir, args.json),
+        Command::Generate(args) => generate(args.datasets, &args.dir, args.seed),
+        Command::Completions(args) => completions(args.shell),
+    }
+}
+
+fn validate(dir: &Path) -> ExitCode {
+    match load(dir) {
+        Some(config) => emit(&format!(
+            "{}: valid ({} datasets, {} users)\n",
+            dir.display(),
+            config.datasets.len(),
+            config.infrastructure.users.len()
+        )),
+        None => ExitCode::from(1),
+    }
+}
+
+fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
+    let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied {
+        eprintln!(
+            "error: {} is not empty; generate writes a new directory",
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
+    match cpg_infra::synthetic::write_config_dir(&config, dir) {
+        Ok(()) => emit(&format!(
+            "{}: {} datasets\n",
+            dir.display(),
+            config.datasets.len()
+        )),
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", dir.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes the completion script for `shell` to standard output.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "deploy", &mut script);
+    emit(&String::from_utf8_lossy(&script))
 }
 
 /// Loads and validates `dir`, printing every problem when it is invalid.
@@ -168,7 +287,7 @@ fn emit(text: &str) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot write the plan: {error}");
+            eprintln!("error: cannot write to standard output: {error}");
             ExitCode::from(1)
         }
     }
@@ -202,4 +321,35 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn color_is_read_in_both_spellings() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            color_in_args(&args(&["deploy", "--color", "never"])),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            color_in_args(&args(&["deploy", "plan", "--color=always"])),
+            ColorWhen::Always
+        );
+        assert_eq!(
+            color_in_args(&args(&["deploy", "plan", "x"])),
+            ColorWhen::Auto
+        );
+        assert_eq!(
+            color_in_args(&args(&["deploy", "--color", "sometimes"])),
+            ColorWhen::Auto
+        );
+    }
 }
