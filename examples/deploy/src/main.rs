@@ -4,6 +4,7 @@
 //! their own, dispatched in [`run`] to one function. `deploy <command> --help` shows
 //! each command's options and examples.
 
+mod access;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -102,6 +103,22 @@ Examples:
   deploy generate 100 /tmp/org100
   deploy generate 10 /tmp/org10 --seed 7")]
     Generate(GenerateArgs),
+    /// Who can reach what, with which role, through which groups.
+    #[command(after_help = "\
+Read from the plan: every IAM member and binding, group membership (nested groups,
+dependencies, ad-hoc groups, machine accounts, organisation-wide groups), Hail
+billing-project membership, metamist member list and access entitlement. Each grant is
+shown with the shortest chain of groups that leads to it. Without a question, prints
+everyone's access. Exits 1 when the config is invalid or the question names nothing
+the plan knows.
+
+Examples:
+  deploy access config/ --person mokafor
+  deploy access config/ --person mira.okafor@example.org --json
+  deploy access config/ --bucket exg-cardiac-main
+  deploy access config/ --resource gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key
+  deploy access config/ --dataset cardiac --format dot | dot -Tsvg > cardiac.svg")]
+    Access(AccessArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -142,6 +159,53 @@ struct GenerateArgs {
     /// The random seed.
     #[arg(long, default_value_t = 42, value_name = "S")]
     seed: u64,
+}
+
+/// `deploy access`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("question").multiple(false))]
+struct AccessArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Everything this person can reach: a user key from cpg.toml, or an identity
+    /// (email, Hail username).
+    #[arg(long, group = "question", value_name = "USER")]
+    person: Option<String>,
+    /// Everyone who can reach this resource, as type::name.
+    #[arg(long, group = "question", value_name = "TYPE::NAME")]
+    resource: Option<String>,
+    /// Everyone who can reach the bucket of this name.
+    #[arg(long, group = "question", value_name = "NAME")]
+    bucket: Option<String>,
+    /// Draw this dataset's groups, their nesting and what each grants (needs --format).
+    #[arg(long, group = "question", requires = "format", value_name = "DATASET")]
+    dataset: Option<String>,
+    /// The picture's format, with --dataset.
+    #[arg(long, value_enum, requires = "dataset")]
+    format: Option<access::PictureFormat>,
+    /// Print JSON for programs: each grant with person, role, resource and chain.
+    #[arg(long, conflicts_with = "dataset")]
+    json: bool,
+}
+
+impl AccessArgs {
+    fn query(&self) -> access::Query {
+        if let Some(person) = &self.person {
+            access::Query::Person(person.clone())
+        } else if let Some(resource) = &self.resource {
+            access::Query::Resource(resource.clone())
+        } else if let Some(bucket) = &self.bucket {
+            access::Query::Bucket(bucket.clone())
+        } else if let (Some(dataset), Some(format)) = (&self.dataset, self.format) {
+            access::Query::Dataset {
+                dataset: dataset.clone(),
+                format,
+            }
+        } else {
+            access::Query::Everyone
+        }
+    }
 }
 
 /// `deploy completions`.
@@ -202,6 +266,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate(&args.dir),
         Command::Plan(args) => plan(&args.dir, args.json),
         Command::Generate(args) => generate(args.datasets, &args.dir, args.seed),
+        Command::Access(args) => access::run(&args.dir, &args.query(), args.json),
         Command::Completions(args) => completions(args.shell),
     }
 }
@@ -274,6 +339,20 @@ fn plan(dir: &Path, json: bool) -> ExitCode {
         Err(error) => {
             eprintln!("error: {}", chain(&error));
             ExitCode::from(1)
+        }
+    }
+}
+
+/// Loads, validates and plans `dir` with every cloud this binary knows, printing
+/// every problem when it cannot.
+fn build(dir: &Path) -> Option<(Config, cpg_infra::graph::Graph)> {
+    let config = load(dir)?;
+    let infrastructure = CpgInfrastructure::from_validated(config.clone()).with_cloud(GcpProvider);
+    match infrastructure.build() {
+        Ok(graph) => Some((config, graph)),
+        Err(error) => {
+            eprintln!("{}: error: {}", dir.display(), chain(&error));
+            None
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `deploy` binary, run as a user runs it.
 
 mod deploy {
+    pub mod access;
     pub mod commands;
     pub mod help;
     pub mod support;

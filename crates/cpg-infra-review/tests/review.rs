@@ -1,0 +1,6 @@
+//! Effective access and plan differences on whole plans.
+
+mod review {
+    pub mod access;
+    pub mod support;
+}
