@@ -17,4 +17,5 @@
 
 pub mod access;
 pub mod describe;
+pub mod diff;
 pub mod picture;

@@ -5,6 +5,7 @@
 //! each command's options and examples.
 
 mod access;
+mod diff;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -62,7 +63,6 @@ impl ColorWhen {
     }
 
     /// Whether to colour what this binary writes to standard output.
-    #[allow(dead_code)]
     fn stdout(self) -> bool {
         use std::io::IsTerminal;
         match self {
@@ -119,6 +119,22 @@ Examples:
   deploy access config/ --resource gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key
   deploy access config/ --dataset cardiac --format dot | dot -Tsvg > cardiac.svg")]
     Access(AccessArgs),
+    /// What a config change does: resources added, changed and destroyed, and the
+    /// access gained and lost.
+    #[command(after_help = "\
+Plans both config directories and compares the plans resource by resource: each
+changed input is shown before and after (values only known at deploy time compared
+by their definition, secrets never shown), then each person's or account's access
+gained and lost with the chain of groups that grants it.
+
+Exit codes: 1 when either config is invalid; otherwise 0, or with --exit-code 0 when
+nothing changes and 2 when something does (as `terraform plan -detailed-exitcode`).
+
+Examples:
+  deploy diff main-config/ pr-config/
+  deploy diff main-config/ pr-config/ --markdown > review.md
+  deploy diff main-config/ pr-config/ --json --exit-code")]
+    Diff(DiffArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -208,6 +224,26 @@ impl AccessArgs {
     }
 }
 
+/// `deploy diff`.
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The config directory before the change.
+    #[arg(value_name = "OLD_CONFIG_DIR")]
+    old: PathBuf,
+    /// The config directory after the change.
+    #[arg(value_name = "NEW_CONFIG_DIR")]
+    new: PathBuf,
+    /// Print JSON for programs.
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Print Markdown to paste into a pull request.
+    #[arg(long)]
+    markdown: bool,
+    /// Exit 0 when nothing changes and 2 when something does.
+    #[arg(long)]
+    exit_code: bool,
+}
+
 /// `deploy completions`.
 #[derive(Debug, Args)]
 struct CompletionsArgs {
@@ -267,6 +303,18 @@ fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => plan(&args.dir, args.json),
         Command::Generate(args) => generate(args.datasets, &args.dir, args.seed),
         Command::Access(args) => access::run(&args.dir, &args.query(), args.json),
+        Command::Diff(args) => {
+            let format = if args.json {
+                diff::Format::Json
+            } else if args.markdown {
+                diff::Format::Markdown
+            } else {
+                diff::Format::Text {
+                    colour: cli.color.stdout(),
+                }
+            };
+            diff::run(&args.old, &args.new, format, args.exit_code)
+        }
         Command::Completions(args) => completions(args.shell),
     }
 }

@@ -3,6 +3,7 @@
 mod deploy {
     pub mod access;
     pub mod commands;
+    pub mod diff;
     pub mod help;
     pub mod support;
 }
