@@ -6,6 +6,7 @@
 
 mod access;
 mod diff;
+mod schema;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -135,6 +136,18 @@ Examples:
   deploy diff main-config/ pr-config/ --markdown > review.md
   deploy diff main-config/ pr-config/ --json --exit-code")]
     Diff(DiffArgs),
+    /// Print the JSON Schema (draft 2020-12) of a config file, for editors.
+    #[command(after_help = "\
+Generated from the config types, their doc comments as descriptions. Without --file,
+prints an object of every file's schema keyed by file name. The repository keeps them
+in schemas/<file>.schema.json; point an editor at one with a first line:
+  cpg.toml:           #:schema ./schemas/cpg.toml.schema.json   (taplo)
+  production.yaml:    # yaml-language-server: $schema=./schemas/production.yaml.schema.json
+
+Examples:
+  deploy schema --file members.yaml > schemas/members.yaml.schema.json
+  deploy schema | jq 'keys'")]
+    Schema(SchemaArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -244,6 +257,14 @@ struct DiffArgs {
     exit_code: bool,
 }
 
+/// `deploy schema`.
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// The config file whose schema to print.
+    #[arg(long, value_enum, value_name = "FILE")]
+    file: Option<schema::SchemaFile>,
+}
+
 /// `deploy completions`.
 #[derive(Debug, Args)]
 struct CompletionsArgs {
@@ -315,6 +336,7 @@ fn run(cli: Cli) -> ExitCode {
             };
             diff::run(&args.old, &args.new, format, args.exit_code)
         }
+        Command::Schema(args) => schema::run(args.file),
         Command::Completions(args) => completions(args.shell),
     }
 }

@@ -5,5 +5,6 @@ mod deploy {
     pub mod commands;
     pub mod diff;
     pub mod help;
+    pub mod schema;
     pub mod support;
 }
