@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cpg_infra::config::Config;
+use cpg_infra::config::suggest::Suggestion;
 use cpg_infra::graph::{Graph, ResourceId, Value};
 use cpg_infra_review::access::{Access, AccessGraph, Principal};
 use cpg_infra_review::picture::Picture;
@@ -71,8 +72,12 @@ fn answer(
                 .flat_map(|p| access.access_of(p))
                 .collect();
             if entries.is_empty() && !config.infrastructure.users.contains_key(person) {
+                let suggestion = Suggestion::closest(
+                    person,
+                    config.infrastructure.users.keys().map(String::as_str),
+                );
                 return Err(format!(
-                    "{person:?} is neither a user key in the config nor an identity the plan gives access to"
+                    "{person:?} is neither a user key in the config nor an identity the plan gives access to{suggestion}"
                 ));
             }
             entries
@@ -99,7 +104,11 @@ fn answer(
         }
         Query::Dataset { dataset, format } => {
             if !config.datasets.iter().any(|d| &d.dataset == dataset) {
-                return Err(format!("the config has no dataset {dataset:?}"));
+                let suggestion = Suggestion::closest(
+                    dataset,
+                    config.datasets.iter().map(|d| d.dataset.as_str()),
+                );
+                return Err(format!("the config has no dataset {dataset:?}{suggestion}"));
             }
             let names: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
             let picture = Picture::of_dataset(access, dataset, &names);

@@ -104,8 +104,18 @@ fn questions_about_nothing_exit_1() {
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(text(&output.stderr).starts_with("error: "), "{args:?}");
     }
-    let output = deploy(&["access", &config(), "--dataset", "nope", "--format", "dot"]);
+    let output = deploy(&["access", &config(), "--dataset", "intak", "--format", "dot"]);
     assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: the config has no dataset \"intak\" — did you mean \"intake\"?\n"
+    );
+    let output = deploy(&["access", &config(), "--person", "mira.okafr"]);
+    assert!(
+        text(&output.stderr).ends_with(" — did you mean \"mira.okafor\"?\n"),
+        "{}",
+        text(&output.stderr)
+    );
     let invalid = deploy(&["access", "/nonexistent/cpg-infra-config", "--person", "x"]);
     assert_eq!(invalid.status.code(), Some(1));
 }
