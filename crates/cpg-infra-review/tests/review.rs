@@ -2,5 +2,6 @@
 
 mod review {
     pub mod access;
+    pub mod diff;
     pub mod support;
 }
