@@ -39,6 +39,41 @@ pub enum PictureFormat {
     Mermaid,
 }
 
+/// Why a question has no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum QuestionError {
+    /// `--person` names no user and no identity with access.
+    #[error(
+        "{person:?} is neither a user key in the config nor an identity the plan gives access to{suggestion}"
+    )]
+    UnknownPerson {
+        /// What was asked.
+        person: String,
+        /// The nearest user key.
+        suggestion: Suggestion,
+    },
+    /// `--resource` is not `type::name`.
+    #[error("{0:?} is not a resource as type::name")]
+    NotAResourceId(String),
+    /// `--resource` names no resource of the plan.
+    #[error("the plan has no resource {0}")]
+    UnknownResource(String),
+    /// `--bucket` names no bucket of the plan.
+    #[error("the plan has no bucket named {0:?}")]
+    UnknownBucket(String),
+    /// `--dataset` names no dataset of the config.
+    #[error("the config has no dataset {dataset:?}{suggestion}")]
+    UnknownDataset {
+        /// What was asked.
+        dataset: String,
+        /// The nearest dataset name.
+        suggestion: Suggestion,
+    },
+    /// The answer could not be written as JSON.
+    #[error("cannot write JSON")]
+    Json(#[from] serde_json::Error),
+}
+
 /// Runs `deploy access <dir>`: 0 when answered, 1 when the config is invalid or the
 /// query names nothing the plan knows.
 pub fn run(dir: &Path, query: &Query, json: bool) -> ExitCode {
@@ -48,8 +83,8 @@ pub fn run(dir: &Path, query: &Query, json: bool) -> ExitCode {
     let access = AccessGraph::from_graph(&graph);
     match answer(&config, &graph, &access, query, json) {
         Ok(text) => crate::emit(&text),
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {}", crate::chain(&error));
             ExitCode::from(1)
         }
     }
@@ -62,7 +97,7 @@ fn answer(
     access: &AccessGraph,
     query: &Query,
     json: bool,
-) -> Result<String, String> {
+) -> Result<String, QuestionError> {
     let entries: Vec<Access> = match query {
         Query::Everyone => access.effective(),
         Query::Person(person) => {
@@ -76,20 +111,21 @@ fn answer(
                     person,
                     config.infrastructure.users.keys().map(String::as_str),
                 );
-                return Err(format!(
-                    "{person:?} is neither a user key in the config nor an identity the plan gives access to{suggestion}"
-                ));
+                return Err(QuestionError::UnknownPerson {
+                    person: person.clone(),
+                    suggestion,
+                });
             }
             entries
         }
         Query::Resource(text) => {
             let Some((token, name)) = text.split_once("::") else {
-                return Err(format!("{text:?} is not a resource as type::name"));
+                return Err(QuestionError::NotAResourceId(text.clone()));
             };
             let id = ResourceId::new(token, name);
             let entries = access.who_reaches(&id);
             if entries.is_empty() && graph.get(&id).is_none() {
-                return Err(format!("the plan has no resource {text}"));
+                return Err(QuestionError::UnknownResource(text.clone()));
             }
             entries
         }
@@ -98,7 +134,7 @@ fn answer(
                 .unwrap_or_else(|| ResourceId::new("gcp:storage/bucket:Bucket", name));
             let entries = access.who_reaches(&id);
             if entries.is_empty() && graph.get(&id).is_none() {
-                return Err(format!("the plan has no bucket named {name:?}"));
+                return Err(QuestionError::UnknownBucket(name.clone()));
             }
             entries
         }
@@ -108,7 +144,10 @@ fn answer(
                     dataset,
                     config.datasets.iter().map(|d| d.dataset.as_str()),
                 );
-                return Err(format!("the config has no dataset {dataset:?}{suggestion}"));
+                return Err(QuestionError::UnknownDataset {
+                    dataset: dataset.clone(),
+                    suggestion,
+                });
             }
             let names: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
             let picture = Picture::of_dataset(access, dataset, &names);
@@ -120,9 +159,7 @@ fn answer(
     };
     if json {
         let document = serde_json::json!({ "format_version": 1, "access": entries });
-        return serde_json::to_string_pretty(&document)
-            .map(|text| text + "\n")
-            .map_err(|e| format!("cannot write JSON: {e}"));
+        return Ok(serde_json::to_string_pretty(&document)? + "\n");
     }
     Ok(text(access, &entries))
 }
