@@ -24,14 +24,17 @@ use cpg_infra_gcp::GcpProvider;
     version,
     after_help = "\
 Exit codes:
-  0  success
-  1  problems found (an invalid config, a file that cannot be written)
-  2  usage error
+  0  success (diff --exit-code: nothing changes)
+  1  problems found (an invalid config, a question about nothing the plan has,
+     a file that cannot be written)
+  2  usage error (diff --exit-code: something changes)
 
 Examples:
   deploy validate config/
   deploy plan config/ --json > plan.json
-  deploy completions bash > /etc/bash_completion.d/deploy"
+  deploy access config/ --person mira.okafor
+  deploy diff main-config/ pr-config/ --markdown
+  deploy completions bash > ~/.local/share/bash-completion/completions/deploy"
 )]
 struct Cli {
     /// When to colour the output: `auto` colours when the output is a terminal.
