@@ -364,3 +364,46 @@ fn access_of_the_example_config_equals_a_brute_force_walk() {
     .expect("the example config is valid");
     check(config).expect("equal");
 }
+
+#[test]
+fn the_dry_run_cloud_grants_through_its_groups_too() {
+    use cpg_infra::config::CloudName;
+    use cpg_infra::graph::ResourceId;
+    use cpg_infra_review::access::Principal;
+
+    let mut config = synthetic_config(2, 5);
+    for dataset in &mut config.datasets {
+        dataset.deploy_locations = vec![CloudName::Gcp, CloudName::DryRun];
+    }
+    for user in config.infrastructure.users.values_mut() {
+        if let Some(gcp) = user.clouds.get(&CloudName::Gcp).cloned() {
+            user.clouds.insert(CloudName::DryRun, gcp);
+        }
+    }
+    let graph = plan(config.clone()).expect("valid with the dry-run cloud");
+    let access = AccessGraph::from_graph(&graph);
+    let dataset = &config.datasets[1];
+    let person = &dataset.members[&GroupName::Analysis][0];
+    let email = config.infrastructure.users[person].clouds[&CloudName::DryRun]
+        .id
+        .to_lowercase();
+    let reached = access.access_of(&Principal::Id(email));
+    let group = ResourceId::new(
+        "dry-run:Group",
+        format!("{}-dry-run-analysis-group", dataset.dataset),
+    );
+    let through_group: Vec<_> = reached
+        .iter()
+        .filter(|a| a.resource.type_token.starts_with("dry-run:") && a.chain.len() > 1)
+        .collect();
+    assert!(
+        through_group
+            .iter()
+            .any(|a| a.chain[1] == Principal::Resource(group.clone())),
+        "{reached:#?}"
+    );
+    assert!(
+        through_group.iter().any(|a| a.role == "read"),
+        "{through_group:#?}"
+    );
+}
