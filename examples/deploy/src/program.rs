@@ -27,9 +27,7 @@ pub fn run(config_dir: Option<&Path>) -> ExitCode {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("deploy: {error}");
-            eprintln!(
-                "deploy: without a command, deploy is the Pulumi program that `pulumi preview` and `pulumi up` start; `deploy --help` lists the commands"
-            );
+            eprintln!("deploy: `deploy --help` lists the commands");
             return ExitCode::from(2);
         }
     };
