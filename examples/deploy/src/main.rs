@@ -1,238 +1,533 @@
 //! `deploy`: the thin binary an organisation builds around cpg-infra.
 //!
-//! ```text
-//! deploy validate <config dir>       check a config directory; exit 0 when valid, 1 when not
-//! deploy plan <config dir> [--json] [--plugins-dir P]  every resource the config declares, for people or programs
-//! deploy plugins <config dir> [--plugins-dir P]  which enabled plugins would load, and why not
-//! deploy generate <n> <dir> [--seed S]  write a synthetic config of n datasets
-//! deploy migrate-state <export.json>      move a stack export off the Python dynamic providers
-//! deploy [--config-dir <dir>]        run as a Pulumi program (started by the Pulumi CLI)
-//! ```
-//!
-//! `--deny-warnings` makes `validate` and `plan` fail on warnings too.
+//! Every subcommand is one variant of [`Command`] whose arguments are a struct of
+//! their own, dispatched in [`run`] to one function. `deploy <command> --help` shows
+//! each command's options and examples. Without a subcommand, `deploy` is the Pulumi
+//! program that `pulumi preview` and `pulumi up` start.
 
+mod access;
 mod diagnostics;
+mod diff;
 mod migrate_state;
 mod plugins;
 mod program;
+mod schema;
 mod summary;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: deploy <command> <config dir> [options]
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use cpg_infra::config::Config;
+use cpg_infra::graph::Graph;
+use cpg_infra::plugin::Mode;
 
-commands:
-  validate          check every file of the config directory and report every problem
-  plan [--json] [--plugins-dir P]
-                    list every resource the config declares; --json for the plan document
-  plugins [--plugins-dir P]
-                    list the enabled plugins and whether each would load
+/// Validate, plan and review a cpg-infra config directory, or (without a command)
+/// deploy it as a Pulumi program.
+#[derive(Debug, Parser)]
+#[command(
+    name = "deploy",
+    version,
+    after_help = "\
+Without a command, deploy runs as a Pulumi program: `pulumi preview` and `pulumi up`
+start it (the project's Pulumi.yaml names it as the binary), and it finds the config
+directory in --config-dir, CPG_INFRA_CONFIG_DIR or the stack's `<project>:config-dir`.
 
-  generate <n> <dir> [--seed S]
-                    write a realistic synthetic config of n datasets into <dir>
-  migrate-state <export.json>
-                    rewrite a `pulumi stack export` for the cpg provider (to stdout)
+Exit codes:
+  0  success (diff --exit-code: nothing changes)
+  1  problems found (an invalid config, a warning with --deny-warnings, a plugin
+     that does not load, a question about nothing the plan has, a file that cannot
+     be written, a failed deployment)
+  2  usage error, or no command outside Pulumi (diff --exit-code: something changes)
 
-  (no command) [--config-dir <dir>]
-                    run as a Pulumi program: `pulumi preview` / `pulumi up` start it
-
-options:
-  --deny-warnings   validate and plan fail on warnings as on errors
-";
-
-/// A command line the binary understood.
-enum Command {
-    Validate(PathBuf),
-    Plan {
-        dir: PathBuf,
-        json: bool,
-        plugins_dir: Option<PathBuf>,
-    },
-    Plugins {
-        dir: PathBuf,
-        plugins_dir: Option<PathBuf>,
-    },
-    Generate {
-        datasets: usize,
-        dir: PathBuf,
-        seed: u64,
-    },
-    MigrateState(PathBuf),
-    Help,
-    Program(Option<PathBuf>),
+Examples:
+  deploy validate config/ --deny-warnings
+  deploy plan config/ --json > plan.json
+  deploy plugins config/ --plugins-dir target/release
+  deploy access config/ --person mira.okafor
+  deploy diff main-config/ pr-config/ --markdown
+  deploy migrate-state before.json > after.json
+  deploy completions bash > ~/.local/share/bash-completion/completions/deploy"
+)]
+struct Cli {
+    /// When to colour the output: `auto` colours when the output is a terminal.
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    color: ColorWhen,
+    /// Without a command: the config directory to deploy.
+    #[arg(long, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
+    /// The command to run; none runs the Pulumi program.
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn parse(args: &[String]) -> Result<Command, String> {
-    match args {
-        [flag] if flag == "-h" || flag == "--help" || flag == "help" => Ok(Command::Help),
-        [command, dir] if command == "validate" => Ok(Command::Validate(PathBuf::from(dir))),
-        [command, ..] if command == "validate" => {
-            Err("validate takes exactly one argument, the config directory".into())
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    /// When the output is a terminal and `NO_COLOR` is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorWhen {
+    /// Clap's choice for its own help and error messages.
+    fn clap(self) -> clap::ColorChoice {
+        match self {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
         }
-        [command, rest @ ..] if command == "plan" => {
-            let (rest, plugins_dir) = take_plugins_dir(rest)?;
-            let json = rest.iter().any(|a| *a == "--json");
-            let others: Vec<&String> = rest.into_iter().filter(|a| *a != "--json").collect();
-            match others.as_slice() {
-                [dir] if !dir.starts_with('-') => Ok(Command::Plan {
-                    dir: PathBuf::from(dir),
-                    json,
-                    plugins_dir,
-                }),
-                _ => Err(
-                    "plan takes the config directory and optionally --json and --plugins-dir P"
-                        .into(),
-                ),
-            }
-        }
-        [command, rest @ ..] if command == "plugins" => match take_plugins_dir(rest)? {
-            (others, plugins_dir) if others.len() == 1 && !others[0].starts_with('-') => {
-                Ok(Command::Plugins {
-                    dir: PathBuf::from(others[0]),
-                    plugins_dir,
-                })
-            }
-            _ => Err("plugins takes the config directory and optionally --plugins-dir P".into()),
-        },
-        [command, datasets, dir, rest @ ..] if command == "generate" => {
-            let datasets = datasets
-                .parse()
-                .map_err(|_| format!("generate: {datasets:?} is not a number of datasets"))?;
-            let seed = match rest {
-                [] => 42,
-                [flag, seed] if flag == "--seed" => seed
-                    .parse()
-                    .map_err(|_| format!("generate: {seed:?} is not a seed"))?,
-                _ => return Err("generate takes <n> <dir> and optionally --seed S".into()),
-            };
-            Ok(Command::Generate {
-                datasets,
-                dir: PathBuf::from(dir),
-                seed,
-            })
-        }
-        [command, export] if command == "migrate-state" => {
-            Ok(Command::MigrateState(PathBuf::from(export)))
-        }
-        [command, ..] if command == "migrate-state" => {
-            Err("migrate-state takes exactly one argument, the stack export file".into())
-        }
-        [flag, dir] if flag == "--config-dir" => Ok(Command::Program(Some(PathBuf::from(dir)))),
-        [command, ..] => Err(format!("unknown command {command:?}")),
-        [] => Ok(Command::Program(None)),
     }
+
+    /// Whether to colour what this binary writes to standard output.
+    fn stdout(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every file of a config directory and report every problem.
+    #[command(after_help = "\
+Prints `<dir>: valid (N datasets, M users)` and exits 0 when the directory is valid;
+otherwise prints every problem on standard error, one per line, and exits 1.
+Warnings (`warning: …`, with file, key path and line) do not fail the command
+unless --deny-warnings is given.
+
+Examples:
+  deploy validate config/
+  deploy validate config/ --deny-warnings")]
+    Validate(ValidateArgs),
+    /// List every resource the config declares, for people or (`--json`) programs.
+    #[command(after_help = "\
+Validates first: an invalid config prints its problems and exits 1. Plans with the GCP
+and Azure clouds and the plugins the config enables (`plugins_enabled` in cpg.toml),
+opened from the plugins directory: --plugins-dir, else CPG_INFRA_PLUGINS_DIR, else the
+Pulumi config `<project>:plugins-dir`, else the directory of this executable.
+
+Examples:
+  deploy plan config/
+  deploy plan config/ --json > plan.json
+  deploy plan config/ --plugins-dir target/release --deny-warnings")]
+    Plan(PlanArgs),
+    /// List the plugins the config enables and whether each would load, and why not.
+    #[command(after_help = "\
+Prints the plugins directory and where it came from, each enabled plugin with its
+version and ABI or why it is refused, then the other libraries in the directory.
+Exits 1 when the config is invalid or an enabled plugin would not load.
+
+Examples:
+  deploy plugins config/
+  deploy plugins config/ --plugins-dir target/release")]
+    Plugins(PluginsArgs),
+    /// Write a realistic synthetic config of n datasets into a new directory.
+    #[command(after_help = "\
+The directory must not exist or be empty. The same n and seed write the same files.
+
+Examples:
+  deploy generate 100 /tmp/org100
+  deploy generate 10 /tmp/org10 --seed 7")]
+    Generate(GenerateArgs),
+    /// Who can reach what, with which role, through which groups.
+    #[command(after_help = "\
+Read from the plan, built as `deploy plan` builds it (both clouds, the enabled plugins):
+every IAM member and binding, group membership (nested groups, dependencies, ad-hoc
+groups, machine accounts, organisation-wide groups), Hail billing-project membership,
+metamist member list and access entitlement. Each grant is shown with the shortest
+chain of groups that leads to it. Without a question, prints everyone's access. Exits
+1 when the config is invalid or the question names nothing the plan knows.
+
+Examples:
+  deploy access config/ --person mokafor
+  deploy access config/ --person mira.okafor@example.org --json
+  deploy access config/ --bucket exg-cardiac-main
+  deploy access config/ --resource gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key
+  deploy access config/ --dataset cardiac --format dot | dot -Tsvg > cardiac.svg")]
+    Access(AccessArgs),
+    /// What a config change does: resources added, changed and destroyed, and the
+    /// access gained and lost.
+    #[command(after_help = "\
+Plans both config directories as `deploy plan` does (both clouds, the enabled plugins)
+and compares the plans resource by resource: each changed input is shown before and
+after (values only known at deploy time compared by their definition, secrets never
+shown), then each person's or account's access gained and lost with the chain of
+groups that grants it.
+
+Exit codes: 1 when either config is invalid; otherwise 0, or with --exit-code 0 when
+nothing changes and 2 when something does (as `terraform plan -detailed-exitcode`).
+
+Examples:
+  deploy diff main-config/ pr-config/
+  deploy diff main-config/ pr-config/ --markdown > review.md
+  deploy diff main-config/ pr-config/ --json --exit-code
+  deploy diff main-config/ pr-config/ --plugins-dir target/release")]
+    Diff(DiffArgs),
+    /// Print the JSON Schema (draft 2020-12) of a config file, for editors.
+    #[command(after_help = "\
+Generated from the config types, their doc comments as descriptions. Without --file,
+prints an object of every file's schema keyed by file name. The repository keeps them
+in schemas/<file>.schema.json; point an editor at one with a first line:
+  cpg.toml:           #:schema ./schemas/cpg.toml.schema.json   (taplo)
+  production.yaml:    # yaml-language-server: $schema=./schemas/production.yaml.schema.json
+
+Examples:
+  deploy schema --file members.yaml > schemas/members.yaml.schema.json
+  deploy schema | jq 'keys'")]
+    Schema(SchemaArgs),
+    /// Rewrite a `pulumi stack export` so the reference's Python dynamic resources
+    /// become the cpg provider's resources.
+    #[command(after_help = "\
+Reads a `pulumi stack export` document; writes the new document to standard output
+and the report of what changed to standard error; exits 1 when the export cannot be
+read or is refused. Keep the old document: importing it restores the old state.
+
+Examples:
+  deploy migrate-state before.json > after.json
+  (after `pulumi stack export --file before.json`; then `pulumi stack import --file after.json`)")]
+    MigrateState(MigrateStateArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  deploy completions bash > ~/.local/share/bash-completion/completions/deploy
+  deploy completions zsh > ~/.zfunc/_deploy
+  deploy completions fish > ~/.config/fish/completions/deploy.fish")]
+    Completions(CompletionsArgs),
+}
+
+/// `deploy validate`.
+#[derive(Debug, Args)]
+struct ValidateArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Fail (exit 1) on warnings as on errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// `deploy plan`.
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Print the plan document (JSON) instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// Where the enabled plugins' libraries are.
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+    /// Fail (exit 1) on warnings as on errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// `deploy plugins`.
+#[derive(Debug, Args)]
+struct PluginsArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Where the enabled plugins' libraries are.
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+}
+
+/// `deploy generate`.
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// The number of datasets, the common dataset included.
+    #[arg(value_name = "N")]
+    datasets: usize,
+    /// The directory to write; it must not exist or be empty.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// The random seed.
+    #[arg(long, default_value_t = 42, value_name = "S")]
+    seed: u64,
+}
+
+/// `deploy access`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("question").multiple(false))]
+struct AccessArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Everything this person can reach: a user key from cpg.toml, or an identity
+    /// (email, Hail username).
+    #[arg(long, group = "question", value_name = "USER")]
+    person: Option<String>,
+    /// Everyone who can reach this resource, as type::name.
+    #[arg(long, group = "question", value_name = "TYPE::NAME")]
+    resource: Option<String>,
+    /// Everyone who can reach the bucket of this name.
+    #[arg(long, group = "question", value_name = "NAME")]
+    bucket: Option<String>,
+    /// Draw this dataset's groups, their nesting and what each grants (needs --format).
+    #[arg(long, group = "question", requires = "format", value_name = "DATASET")]
+    dataset: Option<String>,
+    /// The picture's format, with --dataset.
+    #[arg(long, value_enum, requires = "dataset")]
+    format: Option<access::PictureFormat>,
+    /// Print JSON for programs: each grant with person, role, resource and chain.
+    #[arg(long, conflicts_with = "dataset")]
+    json: bool,
+    /// Where the enabled plugins' libraries are.
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+}
+
+impl AccessArgs {
+    fn query(&self) -> access::Query {
+        if let Some(person) = &self.person {
+            access::Query::Person(person.clone())
+        } else if let Some(resource) = &self.resource {
+            access::Query::Resource(resource.clone())
+        } else if let Some(bucket) = &self.bucket {
+            access::Query::Bucket(bucket.clone())
+        } else if let (Some(dataset), Some(format)) = (&self.dataset, self.format) {
+            access::Query::Dataset {
+                dataset: dataset.clone(),
+                format,
+            }
+        } else {
+            access::Query::Everyone
+        }
+    }
+}
+
+/// `deploy diff`.
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The config directory before the change.
+    #[arg(value_name = "OLD_CONFIG_DIR")]
+    old: PathBuf,
+    /// The config directory after the change.
+    #[arg(value_name = "NEW_CONFIG_DIR")]
+    new: PathBuf,
+    /// Print JSON for programs.
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Print Markdown to paste into a pull request.
+    #[arg(long)]
+    markdown: bool,
+    /// Exit 0 when nothing changes and 2 when something does.
+    #[arg(long)]
+    exit_code: bool,
+    /// Where the enabled plugins' libraries are (for both configs).
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+}
+
+/// `deploy schema`.
+#[derive(Debug, Args)]
+struct SchemaArgs {
+    /// The config file whose schema to print.
+    #[arg(long, value_enum, value_name = "FILE")]
+    file: Option<schema::SchemaFile>,
+}
+
+/// `deploy migrate-state`.
+#[derive(Debug, Args)]
+struct MigrateStateArgs {
+    /// The `pulumi stack export` document.
+    #[arg(value_name = "EXPORT_JSON")]
+    export: PathBuf,
+}
+
+/// `deploy completions`.
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let deny_warnings = args.iter().any(|a| a == "--deny-warnings");
-    args.retain(|a| a != "--deny-warnings");
-    match parse(&args) {
-        Ok(Command::Help) => emit(USAGE),
-        Ok(Command::Validate(dir)) => match diagnostics::load_checked(&dir, deny_warnings) {
-            Some(config) => emit(&format!(
-                "{}: valid ({} datasets, {} users)\n",
-                dir.display(),
-                config.datasets.len(),
-                config.infrastructure.users.len()
-            )),
-            None => ExitCode::from(1),
-        },
-        Ok(Command::Plan {
-            dir,
-            json,
-            plugins_dir,
-        }) => plan(&dir, json, plugins_dir.as_deref(), deny_warnings),
-        Ok(Command::Plugins { dir, plugins_dir }) => {
-            match diagnostics::load_checked(&dir, deny_warnings) {
-                Some(config) => plugins::list(&config, plugins_dir.as_deref()),
-                None => ExitCode::from(1),
-            }
-        }
-        Ok(Command::Program(config_dir)) => program::run(config_dir.as_deref()),
-        Ok(Command::Generate {
-            datasets,
-            dir,
-            seed,
-        }) => {
-            let occupied =
-                std::fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some());
-            if occupied {
-                eprintln!(
-                    "error: {} is not empty; generate writes a new directory",
-                    dir.display()
-                );
-                return ExitCode::from(1);
-            }
-            let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
-            match cpg_infra::synthetic::write_config_dir(&config, &dir) {
-                Ok(()) => emit(&format!(
-                    "{}: {} datasets\n",
-                    dir.display(),
-                    config.datasets.len()
-                )),
-                Err(error) => {
-                    eprintln!("error: cannot write {}: {error}", dir.display());
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Ok(Command::MigrateState(export)) => {
-            let version = pulumi_resource_cpg::PROVIDER_VERSION;
-            let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-            match migrate_state::migrate_state(&export, version, &mut out, &mut err) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("error: {}", chain(&error));
-                    ExitCode::from(1)
-                }
-            }
-        }
-        Err(message) => {
-            eprintln!("deploy: {message}\n\n{USAGE}");
-            ExitCode::from(2)
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command().color(color_in_args(&args).clap());
+    let cli = command
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    match cli {
+        Ok(cli) => run(cli),
+        Err(error) => {
+            // Help and version go to standard output and exit 0; usage errors exit 2.
+            let _ = error.print();
+            ExitCode::from(if error.use_stderr() { 2 } else { 0 })
         }
     }
 }
 
-/// `--plugins-dir P` taken out of `args`: the other arguments and `P`.
-fn take_plugins_dir(args: &[String]) -> Result<(Vec<&String>, Option<PathBuf>), String> {
-    let mut others = Vec::new();
-    let mut plugins_dir = None;
-    let mut args = args.iter();
+/// The `--color` choice in `args`, read before clap parses them so that clap's own
+/// help and errors honour it too.
+fn color_in_args(args: &[std::ffi::OsString]) -> ColorWhen {
+    let mut choice = ColorWhen::Auto;
+    let mut args = args.iter().filter_map(|a| a.to_str());
     while let Some(arg) = args.next() {
-        if arg == "--plugins-dir" {
-            let dir = args.next().ok_or("--plugins-dir takes a directory")?;
-            if plugins_dir.replace(PathBuf::from(dir)).is_some() {
-                return Err("--plugins-dir is given twice".into());
-            }
-        } else {
-            others.push(arg);
+        let value = match arg.strip_prefix("--color") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        };
+        if let Some(parsed) = value.and_then(|v| ColorWhen::from_str(v, false).ok()) {
+            choice = parsed;
         }
     }
-    Ok((others, plugins_dir))
+    choice
+}
+
+/// Runs one parsed command line.
+fn run(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        return program::run(cli.config_dir.as_deref());
+    };
+    if cli.config_dir.is_some() {
+        let error = Cli::command().color(cli.color.clap()).error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--config-dir is only for running as a Pulumi program (no command); \
+             the commands take the config directory as their argument",
+        );
+        let _ = error.print();
+        return ExitCode::from(2);
+    }
+    match command {
+        Command::Validate(args) => validate(&args.dir, args.deny_warnings),
+        Command::Plan(args) => plan(
+            &args.dir,
+            args.json,
+            args.plugins_dir.as_deref(),
+            args.deny_warnings,
+        ),
+        Command::Plugins(args) => match diagnostics::load_checked(&args.dir, false) {
+            Some(config) => plugins::list(&config, args.plugins_dir.as_deref()),
+            None => ExitCode::from(1),
+        },
+        Command::Generate(args) => generate(args.datasets, &args.dir, args.seed),
+        Command::Access(args) => access::run(
+            &args.dir,
+            &args.query(),
+            args.json,
+            args.plugins_dir.as_deref(),
+        ),
+        Command::Diff(args) => {
+            let format = if args.json {
+                diff::Format::Json
+            } else if args.markdown {
+                diff::Format::Markdown
+            } else {
+                diff::Format::Text {
+                    colour: cli.color.stdout(),
+                }
+            };
+            diff::run(
+                &args.old,
+                &args.new,
+                format,
+                args.exit_code,
+                args.plugins_dir.as_deref(),
+            )
+        }
+        Command::Schema(args) => schema::run(args.file),
+        Command::MigrateState(args) => migrate_state(&args.export),
+        Command::Completions(args) => completions(args.shell),
+    }
+}
+
+fn validate(dir: &Path, deny_warnings: bool) -> ExitCode {
+    match diagnostics::load_checked(dir, deny_warnings) {
+        Some(config) => emit(&format!(
+            "{}: valid ({} datasets, {} users)\n",
+            dir.display(),
+            config.datasets.len(),
+            config.infrastructure.users.len()
+        )),
+        None => ExitCode::from(1),
+    }
 }
 
 fn plan(dir: &Path, json: bool, plugins_dir: Option<&Path>, deny_warnings: bool) -> ExitCode {
-    let Some(config) = diagnostics::load_checked(dir, deny_warnings) else {
+    let Some((config, graph)) = build(dir, plugins_dir, deny_warnings) else {
         return ExitCode::from(1);
     };
-    let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
-    let infrastructure =
-        match plugins::prepare(config, dir, plugins_dir, cpg_infra::plugin::Mode::Plan) {
-            Ok(infrastructure) => infrastructure,
-            Err(code) => return code,
-        };
-    match plugins::build(&infrastructure).map(|built| built.graph) {
-        Ok(graph) if json => write_json(&graph),
-        Ok(graph) => emit(&summary::render(&graph, &datasets)),
+    if json {
+        write_json(&graph)
+    } else {
+        let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+        emit(&summary::render(&graph, &datasets))
+    }
+}
+
+/// Loads, validates and plans `dir` the one way every command plans: with the GCP
+/// and Azure clouds and the enabled plugins from the plugins directory, printing
+/// every warning and problem on standard error. `None` when it cannot (or, with
+/// `deny_warnings`, when validation warned).
+fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<(Config, Graph)> {
+    let config = diagnostics::load_checked(dir, deny_warnings)?;
+    let infrastructure = plugins::prepare(config.clone(), dir, plugins_dir, Mode::Plan).ok()?;
+    match plugins::build(&infrastructure) {
+        Ok(built) => Some((config, built.graph)),
         Err(error) => {
+            eprintln!("{}: error: {}", dir.display(), chain(&error));
+            None
+        }
+    }
+}
+
+fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
+    let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied {
+        eprintln!(
+            "error: {} is not empty; generate writes a new directory",
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    let config = cpg_infra::synthetic::synthetic_config(datasets, seed);
+    match cpg_infra::synthetic::write_config_dir(&config, dir) {
+        Ok(()) => emit(&format!(
+            "{}: {} datasets\n",
+            dir.display(),
+            config.datasets.len()
+        )),
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", dir.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn migrate_state(export: &Path) -> ExitCode {
+    let version = pulumi_resource_cpg::PROVIDER_VERSION;
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    match migrate_state::migrate_state(export, version, &mut out, &mut err) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            drop(err);
             eprintln!("error: {}", chain(&error));
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes the completion script for `shell` to standard output.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "deploy", &mut script);
+    emit(&String::from_utf8_lossy(&script))
 }
 
 /// Writes `text` to standard output; a reader that went away (`| head`) is not an
@@ -244,14 +539,14 @@ fn emit(text: &str) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot write the plan: {error}");
+            eprintln!("error: cannot write to standard output: {error}");
             ExitCode::from(1)
         }
     }
 }
 
 /// Streams the plan document to standard output.
-fn write_json(graph: &cpg_infra::graph::Graph) -> ExitCode {
+fn write_json(graph: &Graph) -> ExitCode {
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = serde_json::to_writer_pretty(&mut out, &graph.plan())
@@ -278,4 +573,62 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn color_is_read_in_both_spellings() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            color_in_args(&args(&["deploy", "--color", "never"])),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            color_in_args(&args(&["deploy", "plan", "--color=always"])),
+            ColorWhen::Always
+        );
+        assert_eq!(
+            color_in_args(&args(&["deploy", "plan", "x"])),
+            ColorWhen::Auto
+        );
+        assert_eq!(
+            color_in_args(&args(&["deploy", "--color", "sometimes"])),
+            ColorWhen::Auto
+        );
+    }
+
+    #[test]
+    fn no_command_is_the_pulumi_program_with_an_optional_config_dir() {
+        let cli = Cli::try_parse_from(["deploy", "--config-dir", "config"]).expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.config_dir, Some(PathBuf::from("config")));
+        let cli = Cli::try_parse_from(["deploy"]).expect("parses");
+        assert!(cli.command.is_none() && cli.config_dir.is_none());
+    }
+
+    #[test]
+    fn deny_warnings_and_plugins_dir_reach_plan() {
+        let cli = Cli::try_parse_from([
+            "deploy",
+            "plan",
+            "--deny-warnings",
+            "config",
+            "--plugins-dir",
+            "p",
+        ])
+        .expect("parses");
+        let Some(Command::Plan(args)) = cli.command else {
+            panic!("not plan: {:?}", cli.command);
+        };
+        assert!(args.deny_warnings && !args.json);
+        assert_eq!(args.plugins_dir, Some(PathBuf::from("p")));
+    }
 }

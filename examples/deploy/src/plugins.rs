@@ -1,4 +1,4 @@
-//! Plugins for `deploy plan` and `deploy plugins`: where the plugins directory is,
+//! Plugins for `deploy plan`, `access`, `diff` and `plugins`: where the plugins directory is,
 //! opening the enabled plugins, and listing what would load.
 
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ pub fn resolve_plugins_dir(option: Option<&Path>) -> Option<(PathBuf, PluginsDir
     )
 }
 
-/// The infrastructure of a validated config with the GCP cloud and the enabled
+/// The infrastructure of a validated config with the GCP and Azure clouds and the enabled
 /// plugins, opened from the plugins directory. Every plugin that cannot be opened
 /// is reported on standard error, and nothing is built (exit code 1).
 pub fn prepare(

@@ -27,6 +27,7 @@ pub fn run(config_dir: Option<&Path>) -> ExitCode {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("deploy: {error}");
+            eprintln!("deploy: `deploy --help` lists the commands");
             return ExitCode::from(2);
         }
     };

@@ -9,6 +9,7 @@ use super::names::{CloudName, Component, GroupName};
 
 /// Everything needed to build one dataset's infrastructure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CpgDatasetConfig {
     /// The dataset's name.
@@ -131,6 +132,7 @@ pub fn default_deploy_locations() -> Vec<CloudName> {
 
 /// A dataset's GCP settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DatasetGcpConfig {
     /// The dataset's GCP project id.
@@ -149,6 +151,7 @@ pub struct DatasetGcpConfig {
 
 /// A dataset's Azure settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DatasetAzureConfig {
     /// Overrides the organisation's region.
@@ -159,6 +162,7 @@ pub struct DatasetAzureConfig {
 
 /// A dataset's budget on one cloud, in whole currency units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// The monthly budget.
@@ -175,6 +179,7 @@ pub struct Budget {
 
 /// Upload buckets and dropboxes of a dataset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UploadConfig {
     /// The default `main-upload` bucket.
@@ -193,6 +198,7 @@ pub struct UploadConfig {
 
 /// The default upload bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefaultUploadBucket {
     /// Member keys allowed to upload.
@@ -203,6 +209,7 @@ pub struct DefaultUploadBucket {
 
 /// An additional upload bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdditionalUploadBucket {
     /// The bucket's name suffix.
@@ -216,6 +223,7 @@ pub struct AdditionalUploadBucket {
 
 /// A dropbox: an upload bucket behind the data dropbox server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UploadDropbox {
     /// The dropbox id, unique within the dataset.

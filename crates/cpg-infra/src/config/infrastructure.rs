@@ -12,6 +12,7 @@ use super::names::CloudName;
 
 /// Everything the organisation-wide infrastructure needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CpgInfrastructureConfig {
     /// The organisation's domain, used to look up the GCP organisation.
@@ -101,6 +102,7 @@ fn default_true() -> bool {
 
 /// A person or machine, with an identity on each cloud they use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct User {
     /// The member key, equal to the key in `users`.
@@ -117,6 +119,7 @@ pub struct User {
 
 /// A user's identity on one cloud.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CloudIdentity {
     /// The cloud's id for the user: an email on GCP, an object id on Azure.
@@ -130,6 +133,7 @@ pub struct CloudIdentity {
 
 /// An additional group managed outside any dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdhocGroup {
     /// The group's name.
@@ -146,6 +150,7 @@ pub struct AdhocGroup {
 
 /// GCP settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GcpConfig {
     /// The Google Workspace customer id groups are created under.
@@ -179,6 +184,7 @@ pub struct GcpConfig {
 
 /// Azure settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AzureConfig {
     /// The default region.
@@ -200,6 +206,7 @@ pub struct AzureConfig {
 
 /// Hail Batch settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HailConfig {
     /// Hail Batch on GCP.
@@ -216,6 +223,7 @@ pub struct HailConfig {
 
 /// Hail Batch on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HailGcpConfig {
     /// The Batch service's URL.
@@ -240,6 +248,7 @@ pub struct HailGcpConfig {
 
 /// Hail Batch on Azure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HailAzureConfig {
     /// The Batch service's URL.
@@ -252,6 +261,7 @@ pub struct HailAzureConfig {
 
 /// Analysis-runner settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisRunnerConfig {
     /// The analysis-runner on GCP.
@@ -260,6 +270,7 @@ pub struct AnalysisRunnerConfig {
 
 /// The analysis-runner on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisRunnerGcpConfig {
     /// The analysis-runner's project.
@@ -281,6 +292,7 @@ pub struct AnalysisRunnerGcpConfig {
 
 /// Data dropbox server settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataDropboxConfig {
     /// The dropbox server on GCP.
@@ -289,6 +301,7 @@ pub struct DataDropboxConfig {
 
 /// The dropbox server on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataDropboxGcpConfig {
     /// The server's project.
@@ -301,6 +314,7 @@ pub struct DataDropboxGcpConfig {
 
 /// Web service settings: a server that serves static files from buckets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebServiceConfig {
     /// The web service on GCP.
@@ -313,6 +327,7 @@ pub struct WebServiceConfig {
 
 /// The web service on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebServiceGcpConfig {
     /// The server's machine account.
@@ -322,6 +337,7 @@ pub struct WebServiceGcpConfig {
 
 /// Notebook service settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotebooksConfig {
     /// Notebooks on GCP.
@@ -330,6 +346,7 @@ pub struct NotebooksConfig {
 
 /// Notebooks on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotebooksGcpConfig {
     /// The notebooks project.
@@ -339,6 +356,7 @@ pub struct NotebooksGcpConfig {
 
 /// Cromwell settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CromwellConfig {
     /// Cromwell on GCP.
@@ -347,6 +365,7 @@ pub struct CromwellConfig {
 
 /// Cromwell on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CromwellGcpConfig {
     /// The pre-existing access group, `groups/<id>`.
@@ -359,6 +378,7 @@ pub struct CromwellGcpConfig {
 
 /// Metamist (sample-metadata) settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MetamistConfig {
     /// Metamist on GCP.
@@ -375,6 +395,7 @@ pub struct MetamistConfig {
 
 /// Metamist on GCP.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MetamistGcpConfig {
     /// Metamist's project.
@@ -393,6 +414,7 @@ pub struct MetamistGcpConfig {
 
 /// Metamist ETL settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EtlConfig {
     /// The ETL accessors.
@@ -430,6 +452,7 @@ pub fn default_etl_environment() -> Option<String> {
 
 /// The parser for one ETL payload type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EtlParserConfig {
     /// The metamist parser's entry-point name.
@@ -449,6 +472,7 @@ pub struct EtlParserConfig {
 
 /// Billing settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillingConfig {
     /// The GCP billing account.
@@ -473,6 +497,7 @@ pub struct BillingConfig {
 
 /// The GCP billing account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillingGcpConfig {
     /// The billing project.
@@ -489,6 +514,7 @@ pub struct BillingGcpConfig {
 
 /// The billing aggregator's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillingAggregatorConfig {
     /// The aggregated BigQuery table.
@@ -538,6 +564,7 @@ pub fn default_interval_hours() -> i64 {
 
 /// Settings of the cost control that disables billing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GcpCostControlsConfig {
     /// The cost control's machine account.

@@ -1,22 +1,9 @@
-//! The `deploy` command line: exit codes and output of `validate`.
+//! `validate`, `plan`, `plugins` and `generate`: exit codes and output.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn deploy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deploy"))
-        .args(args)
-        .output()
-        .expect("run deploy")
-}
-
-fn example_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("config")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use super::support::{deploy, example_config, text};
 
 #[test]
 fn validate_accepts_the_example_config() {
@@ -80,16 +67,6 @@ fn validate_of_a_missing_directory_exits_1() {
         "{}",
         text(&output.stderr)
     );
-}
-
-#[test]
-fn usage_errors_exit_2() {
-    assert_eq!(deploy(&[]).status.code(), Some(2));
-    assert_eq!(deploy(&["frobnicate", "x"]).status.code(), Some(2));
-    assert_eq!(deploy(&["validate"]).status.code(), Some(2));
-    let help = deploy(&["--help"]);
-    assert_eq!(help.status.code(), Some(0));
-    assert!(text(&help.stdout).contains("validate"));
 }
 
 #[test]
@@ -380,6 +357,3 @@ fn plan_with_the_plugins_declares_the_references_resources() {
         "{stderr}"
     );
 }
-
-#[path = "cli/program.rs"]
-mod program;

@@ -13,6 +13,8 @@ use cpg_infra_gcp::GcpProvider;
 use cpg_infra_pulumi::mock::{MockEngine, MockOptions, answering_for};
 use cpg_infra_pulumi::proto::LogSeverity;
 
+use super::support::text;
+
 fn reference_small() -> PathBuf {
     std::env::var_os("CPG_INFRA_REFERENCE")
         .map_or_else(
@@ -41,10 +43,6 @@ fn run_program(mock: &MockEngine, args: &[&str], extra: &[(&str, &str)]) -> Outp
         command.env(key, value);
     }
     command.output().expect("run deploy")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Every resource of `graph` arrived once, after the root, with its inputs, and

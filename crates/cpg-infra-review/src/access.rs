@@ -1,0 +1,788 @@
+//! Effective access, read from the plan: who reaches which resource with which role,
+//! and through which chain of groups.
+//!
+//! The plan holds two kinds of edge. A *membership* puts a member in a group
+//! (`cpg:google:GroupMembership`, `dry-run:GroupMembership`); a *grant* gives a member a
+//! role on a resource (every `…IAMMember` / `…IamMember` and `…IAMBinding` resource, the
+//! dry-run cloud's `dry-run:Grant`, Hail billing-project memberships, metamist project
+//! member lists and privileged-access entitlements). Members are named as the plan names
+//! them: a declared resource (a group, a machine account, a Hail user) or a value known
+//! now (an email, a Hail username, a group key).
+//!
+//! A principal's effective access is every grant held by the principal or by a group
+//! it reaches through memberships, each with the shortest chain that leads to it, and
+//! every group it reaches (as the role [`MEMBER_ROLE`] on that group).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+use cpg_infra::graph::{Function, Graph, Resource, ResourceId, Value};
+use serde::Serialize;
+
+use crate::describe::describe;
+
+/// The role recorded for membership of a group, direct or through other groups.
+pub const MEMBER_ROLE: &str = "member";
+
+/// The type recorded for a group the plan names by key without declaring it.
+pub const EXTERNAL_GROUP: &str = "group";
+
+/// Someone or something that can hold access, as the plan names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Principal {
+    /// A resource the plan declares: a group, a machine account, a Hail user.
+    Resource(ResourceId),
+    /// An identity the plan names by value: an email (without IAM's `user:` style
+    /// prefix, lower-cased), a Hail username, a group key; or, for a value only known
+    /// at deploy time, its definition.
+    Id(String),
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Principal::Resource(id) => write!(f, "{id}"),
+            Principal::Id(id) => f.write_str(id),
+        }
+    }
+}
+
+impl Serialize for Principal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl Principal {
+    /// The principal as a resource, for a group reached as a membership: a declared
+    /// group is itself; a group known only by key is `group::<key>`.
+    pub fn as_resource(&self) -> ResourceId {
+        match self {
+            Principal::Resource(id) => id.clone(),
+            Principal::Id(key) => ResourceId::new(EXTERNAL_GROUP, key),
+        }
+    }
+}
+
+/// A member's place in a group, as one resource of the plan declares it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Membership {
+    /// The member.
+    pub member: Principal,
+    /// The group.
+    pub group: Principal,
+    /// The resource that declares the membership.
+    pub declared_by: ResourceId,
+}
+
+/// A role on a resource given to a member, as one resource of the plan declares it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    /// Who holds the role.
+    pub member: Principal,
+    /// The role, by definition when it is only known at deploy time.
+    pub role: String,
+    /// The resource the role is on: a declared resource, or for one the plan names by
+    /// value, the type it would have and that value.
+    pub resource: ResourceId,
+    /// The resource that declares the grant.
+    pub declared_by: ResourceId,
+}
+
+/// One thing a principal can reach.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Access {
+    /// Who reaches it.
+    pub principal: Principal,
+    /// With which role ([`MEMBER_ROLE`] for a group reached through memberships).
+    pub role: String,
+    /// What (as `type::name`).
+    #[serde(serialize_with = "serialize_id")]
+    pub resource: ResourceId,
+    /// How: the principal, then each group in turn, ending at the holder of the role
+    /// (for a membership, at the group of which the last of the chain is a direct
+    /// member). The shortest such chain; among equals, the first in sorted order.
+    pub chain: Vec<Principal>,
+}
+
+impl Access {
+    /// The key that identifies this access regardless of how it is reached.
+    pub fn key(&self) -> (&Principal, &str, &ResourceId) {
+        (&self.principal, &self.role, &self.resource)
+    }
+}
+
+fn serialize_id<S: serde::Serializer>(id: &ResourceId, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(id)
+}
+
+/// The memberships and grants of one plan, indexed for walking.
+#[derive(Debug, Clone, Default)]
+pub struct AccessGraph {
+    memberships: Vec<Membership>,
+    grants: Vec<Grant>,
+    /// member → the groups it is a direct member of.
+    parents: BTreeMap<Principal, BTreeSet<Principal>>,
+    /// group → its direct members.
+    children: BTreeMap<Principal, BTreeSet<Principal>>,
+    /// member → indices into `grants`.
+    held: BTreeMap<Principal, Vec<usize>>,
+    /// A declared group's email (lower-cased) → the group.
+    group_emails: BTreeMap<String, ResourceId>,
+    /// A declared group → its email or name, for people to read.
+    labels: BTreeMap<ResourceId, String>,
+    /// Every declared group, with members or not.
+    declared_groups: BTreeSet<Principal>,
+}
+
+/// How a kind of resource declares a membership: the inputs naming the group and the
+/// member.
+const MEMBERSHIP_KINDS: &[(&str, &str, &str)] = &[
+    ("cpg:google:GroupMembership", "group_key", "member_key"),
+    ("dry-run:GroupMembership", "group", "member"),
+    (
+        "azuread:index/groupMember:GroupMember",
+        "groupObjectId",
+        "memberObjectId",
+    ),
+];
+
+/// The inputs that name the resource of an IAM member or binding, most specific first,
+/// with the type of a resource named by value.
+const TARGET_KEYS: &[(&str, &str)] = &[
+    ("bucket", "gcp:storage/bucket:Bucket"),
+    ("secretId", "gcp:secretmanager/secret:Secret"),
+    ("repository", "gcp:artifactregistry/repository:Repository"),
+    ("serviceAccountId", "gcp:serviceaccount/account:Account"),
+    ("service", "gcp:cloudrun/service:Service"),
+    ("project", "gcp:organizations/project:Project"),
+    ("target", "dry-run:Target"),
+];
+
+impl AccessGraph {
+    /// Reads every membership and grant of `graph`.
+    pub fn from_graph(graph: &Graph) -> AccessGraph {
+        let mut access = AccessGraph::default();
+        for resource in graph.resources() {
+            let token: &str = &resource.id.type_token;
+            if token.rsplit(':').next() == Some("Group") {
+                access
+                    .declared_groups
+                    .insert(Principal::Resource(resource.id.clone()));
+            }
+            if let Some(email) = group_email(resource) {
+                access
+                    .group_emails
+                    .insert(email.to_lowercase(), resource.id.clone());
+                access.labels.insert(resource.id.clone(), email);
+            }
+        }
+        for resource in graph.resources() {
+            access.read(resource);
+        }
+        access.index();
+        access
+    }
+
+    fn read(&mut self, resource: &Resource) {
+        let token: &str = &resource.id.type_token;
+        let kind = token.rsplit(':').next().unwrap_or(token);
+        let input = |key: &str| resource.inputs.get(key);
+        if let Some((_, group, member)) = MEMBERSHIP_KINDS.iter().find(|(t, ..)| *t == token) {
+            if let (Some(group), Some(member)) = (input(group), input(member)) {
+                self.memberships.push(Membership {
+                    member: self.principal(member),
+                    group: self.principal(group),
+                    declared_by: resource.id.clone(),
+                });
+            }
+            return;
+        }
+        let mut grant = |member: &Value, role: String, target: ResourceId| {
+            let member = self.principal(member);
+            self.grants.push(Grant {
+                member,
+                role,
+                resource: target,
+                declared_by: resource.id.clone(),
+            });
+        };
+        if kind.ends_with("IAMMember")
+            || kind.ends_with("IamMember")
+            || kind.ends_with("IAMBinding")
+            || kind.ends_with("IamBinding")
+            || token == "dry-run:Grant"
+        {
+            let Some(role) = input("role") else { return };
+            let role = describe(role);
+            let target = iam_target(resource);
+            if let Some(member) = input("member") {
+                grant(member, role.clone(), target.clone());
+            }
+            if let Some(members) = input("members") {
+                for member in list_items(members) {
+                    grant(member, role.clone(), target.clone());
+                }
+            }
+            return;
+        }
+        match token {
+            "cpg:hail:BillingProjectMembership" => {
+                if let (Some(user), Some(project)) = (input("user"), input("billing_project")) {
+                    grant(
+                        user,
+                        "hail-billing-project-member".into(),
+                        target_of(project, "cpg:hail:BillingProject"),
+                    );
+                }
+            }
+            "cpg:metamist:ProjectMembers" => {
+                let project = input("project_name").map_or_else(
+                    || resource.id.clone(),
+                    |p| target_of(p, "cpg:metamist:Project"),
+                );
+                for (key, members) in &resource.inputs {
+                    let Some(level) = key.strip_suffix("_members") else {
+                        continue;
+                    };
+                    for member in list_items(members) {
+                        grant(member, format!("metamist-{level}"), project.clone());
+                    }
+                }
+            }
+            "azure-native:authorization:RoleAssignment" => {
+                let (Some(principal), Some(role)) =
+                    (input("principalId"), input("roleDefinitionId"))
+                else {
+                    return;
+                };
+                // The scope: the one declared resource it names, else the assignment.
+                let target = match input("scope").map(Value::dependencies).as_deref() {
+                    Some([only]) => only.clone(),
+                    _ => resource.id.clone(),
+                };
+                grant(principal, describe(role), target);
+            }
+            "gcp:privilegedaccessmanager/entitlement:Entitlement" => {
+                let Some(Value::List(eligible)) = input("eligibleUsers") else {
+                    return;
+                };
+                for users in eligible {
+                    let Value::Map(users) = users else { continue };
+                    for principal in users.get("principals").map(list_items).unwrap_or_default() {
+                        grant(
+                            principal,
+                            "entitlement-requester".into(),
+                            resource.id.clone(),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The principal a member value names.
+    fn principal(&self, value: &Value) -> Principal {
+        match value {
+            Value::Secret(inner) => self.principal(inner),
+            Value::Output(output) => Principal::Resource(output.resource.clone()),
+            Value::String(text) => self.named(text),
+            Value::Function(Function::Concat(parts)) => match parts.as_slice() {
+                [Value::String(prefix), Value::Output(output)] if prefix.ends_with(':') => {
+                    Principal::Resource(output.resource.clone())
+                }
+                _ => self.named(&describe(value)),
+            },
+            _ => Principal::Id(describe(value)),
+        }
+    }
+
+    /// The principal a text names: IAM's `user:`-style prefix removed, emails
+    /// lower-cased, a declared group's email resolved to the group.
+    fn named(&self, text: &str) -> Principal {
+        let bare = ["user:", "group:", "serviceAccount:"]
+            .iter()
+            .find_map(|prefix| text.strip_prefix(prefix))
+            .unwrap_or(text);
+        let bare = if bare.contains('@') {
+            bare.to_lowercase()
+        } else {
+            bare.to_owned()
+        };
+        match self.group_emails.get(&bare) {
+            Some(group) => Principal::Resource(group.clone()),
+            None => Principal::Id(bare),
+        }
+    }
+
+    fn index(&mut self) {
+        self.memberships.sort();
+        self.memberships.dedup();
+        self.grants.sort();
+        for membership in &self.memberships {
+            self.parents
+                .entry(membership.member.clone())
+                .or_default()
+                .insert(membership.group.clone());
+            self.children
+                .entry(membership.group.clone())
+                .or_default()
+                .insert(membership.member.clone());
+        }
+        for (i, grant) in self.grants.iter().enumerate() {
+            self.held.entry(grant.member.clone()).or_default().push(i);
+        }
+    }
+
+    /// Every membership, sorted.
+    pub fn memberships(&self) -> &[Membership] {
+        &self.memberships
+    }
+
+    /// Every grant, sorted.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    /// Whether `principal` is a group: a declared group (a resource of kind `Group`),
+    /// or something the plan puts members in.
+    pub fn is_group(&self, principal: &Principal) -> bool {
+        self.declared_groups.contains(principal) || self.children.contains_key(principal)
+    }
+
+    /// Every group: declared, or named as the group of a membership.
+    pub fn groups(&self) -> BTreeSet<&Principal> {
+        self.declared_groups
+            .iter()
+            .chain(self.children.keys())
+            .collect()
+    }
+
+    /// The groups `principal` is a direct member of.
+    pub fn groups_of(&self, principal: &Principal) -> impl Iterator<Item = &Principal> {
+        self.parents.get(principal).into_iter().flatten()
+    }
+
+    /// The direct members of `group`.
+    pub fn members_of(&self, group: &Principal) -> impl Iterator<Item = &Principal> {
+        self.children.get(group).into_iter().flatten()
+    }
+
+    /// The grants `principal` holds directly.
+    pub fn grants_of(&self, principal: &Principal) -> impl Iterator<Item = &Grant> {
+        self.held
+            .get(principal)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.grants[*i])
+    }
+
+    /// A name for people: a declared group's email, else the principal itself.
+    pub fn label(&self, principal: &Principal) -> String {
+        match principal {
+            Principal::Resource(id) => self
+                .labels
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string()),
+            Principal::Id(id) => id.clone(),
+        }
+    }
+
+    /// The principal the plan would name by `text` (an email, a Hail username, a group
+    /// key; IAM prefixes such as `user:` allowed).
+    pub fn principal_named(&self, text: &str) -> Principal {
+        self.named(text)
+    }
+
+    /// Every principal that holds access and is not a group: people, machine
+    /// accounts, Hail users, identities outside the plan.
+    pub fn principals(&self) -> BTreeSet<Principal> {
+        self.memberships
+            .iter()
+            .map(|m| &m.member)
+            .chain(self.grants.iter().map(|g| &g.member))
+            .filter(|p| !self.is_group(p))
+            .cloned()
+            .collect()
+    }
+
+    /// Everything `principal` can reach, sorted by resource then role.
+    pub fn access_of(&self, principal: &Principal) -> Vec<Access> {
+        // Breadth first over memberships, neighbours in sorted order: the first chain
+        // found to each group is a shortest one, and the first in sorted order.
+        let mut chains: BTreeMap<&Principal, Vec<Principal>> = BTreeMap::new();
+        let mut order: Vec<&Principal> = vec![principal];
+        chains.insert(principal, vec![principal.clone()]);
+        let mut queue = VecDeque::from([principal]);
+        while let Some(node) = queue.pop_front() {
+            for group in self.groups_of(node) {
+                if chains.contains_key(group) {
+                    continue;
+                }
+                let mut chain = chains[node].clone();
+                chain.push(group.clone());
+                chains.insert(group, chain);
+                order.push(group);
+                queue.push_back(group);
+            }
+        }
+        let mut found: BTreeMap<(ResourceId, String), Access> = BTreeMap::new();
+        for node in order {
+            let chain = &chains[node];
+            if node != principal {
+                let mut via = chain.clone();
+                via.pop();
+                found
+                    .entry((node.as_resource(), MEMBER_ROLE.to_owned()))
+                    .or_insert_with(|| Access {
+                        principal: principal.clone(),
+                        role: MEMBER_ROLE.to_owned(),
+                        resource: node.as_resource(),
+                        chain: via,
+                    });
+            }
+            for grant in self.grants_of(node) {
+                found
+                    .entry((grant.resource.clone(), grant.role.clone()))
+                    .or_insert_with(|| Access {
+                        principal: principal.clone(),
+                        role: grant.role.clone(),
+                        resource: grant.resource.clone(),
+                        chain: chain.clone(),
+                    });
+            }
+        }
+        found.into_values().collect()
+    }
+
+    /// The effective access of every principal that is not a group, sorted by
+    /// principal, resource and role.
+    pub fn effective(&self) -> Vec<Access> {
+        self.principals()
+            .iter()
+            .flat_map(|p| self.access_of(p))
+            .collect()
+    }
+
+    /// Everyone (not a group) who can reach `resource`, and how, sorted by principal
+    /// then role.
+    pub fn who_reaches(&self, resource: &ResourceId) -> Vec<Access> {
+        self.effective()
+            .into_iter()
+            .filter(|a| &a.resource == resource)
+            .collect()
+    }
+}
+
+/// A declared group's email (GCP's `groupKey.id`, or the dry-run group's name).
+fn group_email(resource: &Resource) -> Option<String> {
+    let token: &str = &resource.id.type_token;
+    match token {
+        "gcp:cloudidentity/group:Group" => match resource.inputs.get("groupKey") {
+            Some(Value::Map(key)) => key.get("id").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The resource an IAM member or binding is on.
+fn iam_target(resource: &Resource) -> ResourceId {
+    for (key, kind) in TARGET_KEYS {
+        let Some(value) = resource.inputs.get(*key) else {
+            continue;
+        };
+        if *key == "service" && value.dependencies().is_empty() {
+            // A Cloud Run service named by value: its name is only unique within its
+            // project and location.
+            let part = |k: &str| resource.inputs.get(k).map(describe).unwrap_or_default();
+            let name = format!(
+                "{}/{}/{}",
+                part("project"),
+                part("location"),
+                describe(value)
+            );
+            return ResourceId::new(kind, name);
+        }
+        return target_of(value, kind);
+    }
+    resource.id.clone()
+}
+
+/// The resource `value` names: the one resource it refers to, else a resource of type
+/// `kind` named by the value's description.
+fn target_of(value: &Value, kind: &str) -> ResourceId {
+    match value.dependencies().as_slice() {
+        [only] => only.clone(),
+        _ => ResourceId::new(kind, describe(value)),
+    }
+}
+
+/// The items of a list, also inside `$sortedmembers` or a secret.
+fn list_items(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::List(items) | Value::Function(Function::SortedMembers(items)) => {
+            items.iter().collect()
+        }
+        Value::Secret(inner) => list_items(inner),
+        other => vec![other],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUP: &str = "gcp:cloudidentity/group:Group";
+    const MEMBERSHIP: &str = "cpg:google:GroupMembership";
+
+    fn group(graph: &mut Graph, name: &str, email: &str) -> ResourceId {
+        graph
+            .declare(
+                Resource::new(GROUP, name)
+                    .input("groupKey", Value::map([("id", Value::from(email))])),
+            )
+            .expect("group")
+    }
+
+    fn member(graph: &mut Graph, name: &str, group: &ResourceId, member: Value) {
+        graph
+            .declare(
+                Resource::new(MEMBERSHIP, name)
+                    .input("group_key", Value::output(group, "id"))
+                    .input("member_key", member),
+            )
+            .expect("membership");
+    }
+
+    /// person → analysis → web, analysis reads a bucket, web reads another; the
+    /// person is also named by the web group's email in another membership.
+    fn nested() -> Graph {
+        let mut graph = Graph::new();
+        let analysis = group(&mut graph, "ds-analysis", "ds-analysis@example.org");
+        let web = group(&mut graph, "ds-web", "DS-Web@example.org");
+        let bucket = graph
+            .declare(Resource::new("gcp:storage/bucket:Bucket", "ds-main").input("name", "ds-main"))
+            .expect("bucket");
+        member(
+            &mut graph,
+            "person-in-analysis",
+            &analysis,
+            Value::from("Ann@Example.org"),
+        );
+        member(
+            &mut graph,
+            "analysis-in-web",
+            &web,
+            Value::output(&analysis, "groupKey.id"),
+        );
+        graph
+            .declare(
+                Resource::new(
+                    "gcp:storage/bucketIAMMember:BucketIAMMember",
+                    "web-reads-main",
+                )
+                .input("bucket", Value::output(&bucket, "name"))
+                .input("role", "roles/storage.objectViewer")
+                .input("member", "group:ds-web@example.org"),
+            )
+            .expect("grant");
+        graph
+            .declare(
+                Resource::new("gcp:storage/bucketIAMMember:BucketIAMMember", "ext-reads")
+                    .input("bucket", "other-bucket")
+                    .input("role", "roles/storage.objectViewer")
+                    .input(
+                        "member",
+                        Value::concat([
+                            Value::from("group:"),
+                            Value::output(&analysis, "groupKey.id"),
+                        ]),
+                    ),
+            )
+            .expect("grant");
+        graph
+    }
+
+    #[test]
+    fn nested_groups_pass_their_grants_on_with_the_chain() {
+        let access = AccessGraph::from_graph(&nested());
+        let ann = access.principal_named("user:ann@example.org");
+        assert_eq!(ann, Principal::Id("ann@example.org".into()));
+        let reached = access.access_of(&ann);
+        let summary: Vec<(String, String, Vec<String>)> = reached
+            .iter()
+            .map(|a| {
+                (
+                    a.resource.to_string(),
+                    a.role.clone(),
+                    a.chain.iter().map(|p| access.label(p)).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "gcp:cloudidentity/group:Group::ds-analysis".to_owned(),
+                    "member".to_owned(),
+                    vec!["ann@example.org".to_owned()]
+                ),
+                (
+                    "gcp:cloudidentity/group:Group::ds-web".into(),
+                    "member".into(),
+                    vec!["ann@example.org".into(), "ds-analysis@example.org".into()]
+                ),
+                (
+                    "gcp:storage/bucket:Bucket::ds-main".into(),
+                    "roles/storage.objectViewer".into(),
+                    vec![
+                        "ann@example.org".into(),
+                        "ds-analysis@example.org".into(),
+                        "DS-Web@example.org".into()
+                    ]
+                ),
+                (
+                    "gcp:storage/bucket:Bucket::other-bucket".into(),
+                    "roles/storage.objectViewer".into(),
+                    vec!["ann@example.org".into(), "ds-analysis@example.org".into()]
+                ),
+            ]
+        );
+        assert_eq!(access.principals(), BTreeSet::from([ann]));
+    }
+
+    #[test]
+    fn azure_group_members_and_role_assignments_are_read() {
+        let mut graph = Graph::new();
+        let group = graph
+            .declare(
+                Resource::new("azuread:index/group:Group", "ds-analysis-group")
+                    .input("displayName", "ds-analysis"),
+            )
+            .expect("group");
+        graph
+            .declare(
+                Resource::new("azuread:index/groupMember:GroupMember", "ann-in-analysis")
+                    .input("groupObjectId", Value::output(&group, "id"))
+                    .input("memberObjectId", "0000-ann"),
+            )
+            .expect("member");
+        let container = graph
+            .declare(Resource::new(
+                "azure-native:storage:BlobContainer",
+                "ds-main",
+            ))
+            .expect("container");
+        let reader = "/providers/Microsoft.Authorization/roleDefinitions/reader";
+        graph
+            .declare(
+                Resource::new(
+                    "azure-native:authorization:RoleAssignment",
+                    "ds-analysis-main-reader",
+                )
+                .input("principalId", Value::output(&group, "id"))
+                .input("roleDefinitionId", reader)
+                .input("scope", Value::output(&container, "id")),
+            )
+            .expect("assignment");
+        let access = AccessGraph::from_graph(&graph);
+        let ann = Principal::Id("0000-ann".into());
+        let reached: Vec<(String, String, usize)> = access
+            .access_of(&ann)
+            .iter()
+            .map(|a| (a.resource.to_string(), a.role.clone(), a.chain.len()))
+            .collect();
+        assert_eq!(
+            reached,
+            [
+                (
+                    "azure-native:storage:BlobContainer::ds-main".to_owned(),
+                    reader.to_owned(),
+                    2
+                ),
+                (
+                    "azuread:index/group:Group::ds-analysis-group".to_owned(),
+                    MEMBER_ROLE.to_owned(),
+                    1
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn who_reaches_a_bucket_lists_people_not_groups() {
+        let access = AccessGraph::from_graph(&nested());
+        let bucket = ResourceId::new("gcp:storage/bucket:Bucket", "ds-main");
+        let who: Vec<String> = access
+            .who_reaches(&bucket)
+            .iter()
+            .map(|a| a.principal.to_string())
+            .collect();
+        assert_eq!(who, ["ann@example.org"]);
+    }
+
+    #[test]
+    fn a_cycle_of_groups_ends_the_walk() {
+        let mut graph = Graph::new();
+        let a = group(&mut graph, "a", "a@x");
+        let b = group(&mut graph, "b", "b@x");
+        member(&mut graph, "a-in-b", &b, Value::output(&a, "groupKey.id"));
+        member(&mut graph, "b-in-a", &a, Value::output(&b, "groupKey.id"));
+        member(&mut graph, "p-in-a", &a, Value::from("p@x"));
+        let access = AccessGraph::from_graph(&graph);
+        let reached = access.access_of(&Principal::Id("p@x".into()));
+        assert_eq!(reached.len(), 2);
+        assert_eq!(reached[1].chain.len(), 2);
+    }
+
+    #[test]
+    fn bindings_metamist_lists_and_hail_memberships_are_grants() {
+        let mut graph = Graph::new();
+        let project = graph
+            .declare(Resource::new("cpg:metamist:Project", "mp").input("project_name", "ds"))
+            .expect("project");
+        graph
+            .declare(
+                Resource::new("cpg:metamist:ProjectMembers", "mm")
+                    .input("project_name", Value::output(&project, "project_name"))
+                    .input(
+                        "read_members",
+                        Value::Function(Function::SortedMembers(vec![Value::from("R@x")])),
+                    ),
+            )
+            .expect("members");
+        graph
+            .declare(
+                Resource::new("gcp:projects/iAMBinding:IAMBinding", "binding")
+                    .input("project", "some-project")
+                    .input("role", "roles/viewer")
+                    .input("members", Value::strings(["user:r@x", "user:s@x"])),
+            )
+            .expect("binding");
+        graph
+            .declare(
+                Resource::new("cpg:hail:BillingProjectMembership", "hm")
+                    .input("billing_project", "ds")
+                    .input("user", "rusername"),
+            )
+            .expect("hail");
+        let access = AccessGraph::from_graph(&graph);
+        let roles: Vec<String> = access
+            .effective()
+            .iter()
+            .map(|a| format!("{} {} {}", a.principal, a.role, a.resource))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                "r@x metamist-read cpg:metamist:Project::mp",
+                "r@x roles/viewer gcp:organizations/project:Project::some-project",
+                "rusername hail-billing-project-member cpg:hail:BillingProject::ds",
+                "s@x roles/viewer gcp:organizations/project:Project::some-project",
+            ]
+        );
+    }
+}

@@ -1,0 +1,673 @@
+//! What a change to the config does to the plan: resources added, removed and
+//! changed (each changed input before and after, values only known at deploy time
+//! compared by their definition), stack exports, and the effective access gained and
+//! lost with the chain of groups that grants it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use cpg_infra::graph::{Function, Graph, Resource, ResourceId, Value};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::access::{Access, AccessGraph};
+use crate::describe::describe;
+
+/// The version of the diff's JSON format.
+pub const DIFF_FORMAT_VERSION: u64 = 1;
+
+/// One input, option or export that differs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    /// `inputs.<key>`, `options.<name>` or, for an export, its name.
+    pub path: String,
+    /// The value before; `None` when it was absent.
+    pub before: Option<Value>,
+    /// The value after; `None` when it is absent.
+    pub after: Option<Value>,
+}
+
+/// A resource present in both plans whose inputs or options differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceChange {
+    /// The resource.
+    pub id: ResourceId,
+    /// What differs, sorted by path.
+    pub fields: Vec<FieldChange>,
+}
+
+/// A grant or membership one plan has and the other has not, with the labels of its
+/// chain for people (a group's email rather than its logical name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessChange {
+    /// The access, with the chain in the plan that has it.
+    #[serde(flatten)]
+    pub access: Access,
+    /// The principal's label.
+    pub principal_label: String,
+    /// The chain's labels.
+    pub via: Vec<String>,
+}
+
+/// The difference between two plans.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanDiff {
+    /// Resources only the new plan has, sorted.
+    pub added: Vec<Resource>,
+    /// Resources only the old plan has, sorted.
+    pub removed: Vec<Resource>,
+    /// Resources both have that differ, sorted.
+    pub changed: Vec<ResourceChange>,
+    /// Stack exports added, removed or changed, sorted by name.
+    pub exports: Vec<FieldChange>,
+    /// Access the new plan gives that the old did not.
+    pub access_gained: Vec<AccessChange>,
+    /// Access the old plan gave that the new does not.
+    pub access_lost: Vec<AccessChange>,
+}
+
+impl PlanDiff {
+    /// The difference from `old` to `new`.
+    pub fn between(old: &Graph, new: &Graph) -> PlanDiff {
+        let before: BTreeMap<&ResourceId, &Resource> =
+            old.resources().iter().map(|r| (&r.id, r)).collect();
+        let after: BTreeMap<&ResourceId, &Resource> =
+            new.resources().iter().map(|r| (&r.id, r)).collect();
+        let mut diff = PlanDiff::default();
+        for (id, resource) in &after {
+            match before.get(id) {
+                None => diff.added.push((*resource).clone()),
+                Some(old_resource) => {
+                    let fields = resource_fields(old_resource, resource);
+                    if !fields.is_empty() {
+                        diff.changed.push(ResourceChange {
+                            id: (*id).clone(),
+                            fields,
+                        });
+                    }
+                }
+            }
+        }
+        diff.removed = before
+            .iter()
+            .filter(|(id, _)| !after.contains_key(*id))
+            .map(|(_, r)| (*r).clone())
+            .collect();
+        diff.exports = map_fields("", old.exports(), new.exports());
+        let (old_access, new_access) = (AccessGraph::from_graph(old), AccessGraph::from_graph(new));
+        let old_effective = old_access.effective();
+        let new_effective = new_access.effective();
+        let old_keys: BTreeSet<_> = old_effective.iter().map(Access::key).collect();
+        let new_keys: BTreeSet<_> = new_effective.iter().map(Access::key).collect();
+        let labelled = |access: &Access, graph: &AccessGraph| AccessChange {
+            principal_label: graph.label(&access.principal),
+            via: access.chain.iter().map(|p| graph.label(p)).collect(),
+            access: access.clone(),
+        };
+        diff.access_gained = new_effective
+            .iter()
+            .filter(|a| !old_keys.contains(&a.key()))
+            .map(|a| labelled(a, &new_access))
+            .collect();
+        diff.access_lost = old_effective
+            .iter()
+            .filter(|a| !new_keys.contains(&a.key()))
+            .map(|a| labelled(a, &old_access))
+            .collect();
+        diff
+    }
+
+    /// Whether the plans are the same.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.exports.is_empty()
+            && self.access_gained.is_empty()
+            && self.access_lost.is_empty()
+    }
+
+    /// The one-line count: `N to add, N to change, N to destroy`.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} to add, {} to change, {} to destroy",
+            self.added.len(),
+            self.changed.len(),
+            self.removed.len()
+        )
+    }
+
+    /// The difference for people, coloured with ANSI escapes when `colour`.
+    pub fn to_text(&self, colour: bool) -> String {
+        let paint = |code: &str, text: &str| {
+            if colour {
+                format!("\u{1b}[{code}m{text}\u{1b}[0m")
+            } else {
+                text.to_owned()
+            }
+        };
+        let (green, red, yellow, dim) = ("32", "31", "33", "2");
+        let mut out = String::new();
+        let _ = writeln!(out, "resources: {}", self.counts());
+        for resource in &self.added {
+            let _ = writeln!(out, "{}", paint(green, &format!("+ {}", resource.id)));
+            for (key, value) in &resource.inputs {
+                let _ = writeln!(out, "    {key}: {}", describe(value));
+            }
+        }
+        for change in &self.changed {
+            let _ = writeln!(out, "{}", paint(yellow, &format!("~ {}", change.id)));
+            for field in &change.fields {
+                write_field_text(&mut out, field, &paint);
+            }
+        }
+        for resource in &self.removed {
+            let _ = writeln!(out, "{}", paint(red, &format!("- {}", resource.id)));
+        }
+        if !self.exports.is_empty() {
+            let _ = writeln!(out, "\nexports: {} changed", self.exports.len());
+            for field in &self.exports {
+                write_field_text(&mut out, field, &paint);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\naccess: {} gained, {} lost",
+            self.access_gained.len(),
+            self.access_lost.len()
+        );
+        for (sign, code, changes) in [
+            ("+", green, &self.access_gained),
+            ("-", red, &self.access_lost),
+        ] {
+            for change in changes {
+                let line = format!(
+                    "{sign} {}: {} on {}",
+                    change.principal_label, change.access.role, change.access.resource
+                );
+                let _ = writeln!(out, "{}", paint(code, &line));
+                let how = if change.via.len() > 1 {
+                    format!("    via {}", via(change))
+                } else {
+                    "    directly".to_owned()
+                };
+                let _ = writeln!(out, "{}", paint(dim, &how));
+            }
+        }
+        out
+    }
+
+    /// The difference as Markdown, to paste into a pull request.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "### Infrastructure: {}\n", self.counts());
+        if !self.added.is_empty() {
+            let _ = writeln!(out, "#### Added\n");
+            for resource in &self.added {
+                let _ = writeln!(out, "- `{}`", resource.id);
+            }
+            out.push('\n');
+        }
+        if !self.changed.is_empty() {
+            let _ = writeln!(out, "#### Changed\n");
+            for change in &self.changed {
+                let _ = writeln!(out, "- `{}`", change.id);
+                for field in &change.fields {
+                    let _ = writeln!(out, "  - {}", field_markdown(field));
+                }
+            }
+            out.push('\n');
+        }
+        if !self.removed.is_empty() {
+            let _ = writeln!(out, "#### Destroyed\n");
+            for resource in &self.removed {
+                let _ = writeln!(out, "- `{}`", resource.id);
+            }
+            out.push('\n');
+        }
+        if !self.exports.is_empty() {
+            let _ = writeln!(out, "#### Stack exports\n");
+            for field in &self.exports {
+                let _ = writeln!(out, "- {}", field_markdown(field));
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "### Access: {} gained, {} lost\n",
+            self.access_gained.len(),
+            self.access_lost.len()
+        );
+        if !self.access_gained.is_empty() || !self.access_lost.is_empty() {
+            let _ = writeln!(out, "| | who | role | on | via |");
+            let _ = writeln!(out, "|---|---|---|---|---|");
+            for (sign, changes) in [("gained", &self.access_gained), ("lost", &self.access_lost)] {
+                for change in changes {
+                    let _ = writeln!(
+                        out,
+                        "| {sign} | {} | {} | {} | {} |",
+                        cell(&change.principal_label),
+                        code_cell(&change.access.role),
+                        code_cell(&change.access.resource.to_string()),
+                        cell(&via(change)),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The difference as a JSON document for programs.
+    pub fn to_json(&self) -> Json {
+        let resources = |list: &[Resource]| -> Vec<Json> {
+            list.iter().map(|r| redacted(r.to_json())).collect()
+        };
+        let fields = |list: &[FieldChange]| -> Vec<Json> {
+            list.iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "path": f.path,
+                        "before": f.before.as_ref().map(|v| redacted(v.to_json())),
+                        "after": f.after.as_ref().map(|v| redacted(v.to_json())),
+                    })
+                })
+                .collect()
+        };
+        serde_json::json!({
+            "format_version": DIFF_FORMAT_VERSION,
+            "summary": {
+                "add": self.added.len(),
+                "change": self.changed.len(),
+                "destroy": self.removed.len(),
+                "access_gained": self.access_gained.len(),
+                "access_lost": self.access_lost.len(),
+            },
+            "added": resources(&self.added),
+            "removed": resources(&self.removed),
+            "changed": self.changed.iter().map(|c| serde_json::json!({
+                "resource": c.id.to_string(),
+                "fields": fields(&c.fields),
+            })).collect::<Vec<_>>(),
+            "exports": fields(&self.exports),
+            "access_gained": self.access_gained,
+            "access_lost": self.access_lost,
+        })
+    }
+}
+
+/// The inputs and options of two versions of a resource that differ.
+fn resource_fields(old: &Resource, new: &Resource) -> Vec<FieldChange> {
+    let mut fields = map_fields("inputs.", &old.inputs, &new.inputs);
+    let (before, after) = (old.options.to_json(), new.options.to_json());
+    if before != after {
+        let empty = serde_json::Map::new();
+        let before = before.as_object().unwrap_or(&empty);
+        let after = after.as_object().unwrap_or(&empty);
+        let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+        for name in names {
+            if before.get(name) != after.get(name) {
+                fields.push(FieldChange {
+                    path: format!("options.{name}"),
+                    before: before.get(name).map(json_value),
+                    after: after.get(name).map(json_value),
+                });
+            }
+        }
+    }
+    fields
+}
+
+/// The entries of two maps that differ, keys prefixed with `prefix`.
+fn map_fields(
+    prefix: &str,
+    before: &BTreeMap<String, Value>,
+    after: &BTreeMap<String, Value>,
+) -> Vec<FieldChange> {
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter(|key| before.get(*key).map(normalised) != after.get(*key).map(normalised))
+        .map(|key| FieldChange {
+            path: format!("{prefix}{key}"),
+            before: before.get(key).cloned(),
+            after: after.get(key).cloned(),
+        })
+        .collect()
+}
+
+/// `value` in a form where equal definitions are equal: the items of
+/// `$sortedmembers` (which the engine sorts and de-duplicates) sorted and
+/// de-duplicated by their JSON text.
+fn normalised(value: &Value) -> Value {
+    match value {
+        Value::List(items) => Value::List(items.iter().map(normalised).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), normalised(v)))
+                .collect(),
+        ),
+        Value::Secret(inner) => Value::Secret(Box::new(normalised(inner))),
+        Value::Invoke(invoke) => {
+            let mut invoke = invoke.clone();
+            invoke.args = invoke
+                .args
+                .iter()
+                .map(|(k, v)| (k.clone(), normalised(v)))
+                .collect();
+            Value::Invoke(invoke)
+        }
+        Value::Function(function) => Value::Function(match function {
+            Function::SortedMembers(items) => {
+                let mut keyed: Vec<(String, Value)> = items
+                    .iter()
+                    .map(normalised)
+                    .map(|v| (v.to_json().to_string(), v))
+                    .collect();
+                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                keyed.dedup_by(|a, b| a.0 == b.0);
+                Function::SortedMembers(keyed.into_iter().map(|(_, v)| v).collect())
+            }
+            Function::Concat(parts) => Function::Concat(parts.iter().map(normalised).collect()),
+            Function::Json(inner) => Function::Json(Box::new(normalised(inner))),
+            Function::Toml { value, merge } => Function::Toml {
+                value: Box::new(normalised(value)),
+                merge: merge.iter().map(normalised).collect(),
+            },
+            Function::Base64Decode(inner) => Function::Base64Decode(Box::new(normalised(inner))),
+            Function::Lines(inner) => Function::Lines(Box::new(normalised(inner))),
+        }),
+        Value::Null
+        | Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::String(_)
+        | Value::Output(_)
+        // An asset or archive compares by its contents' digests and paths.
+        | Value::Asset(_)
+        | Value::Archive(_) => value.clone(),
+    }
+}
+
+/// A resource option (plain JSON) as a value.
+fn json_value(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+        Json::String(s) => Value::String(s.clone()),
+        Json::Array(items) => Value::List(items.iter().map(json_value).collect()),
+        Json::Object(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), json_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The items of a list-like value (a list or `$sortedmembers`), described.
+fn items(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::List(items) | Value::Function(Function::SortedMembers(items)) => {
+            Some(items.iter().map(describe).collect())
+        }
+        _ => None,
+    }
+}
+
+/// For two list-like values: the items removed and the items added.
+fn list_delta(field: &FieldChange) -> Option<(Vec<String>, Vec<String>)> {
+    let before = items(field.before.as_ref()?)?;
+    let after = items(field.after.as_ref()?)?;
+    let removed = before
+        .iter()
+        .filter(|i| !after.contains(i))
+        .cloned()
+        .collect();
+    let added = after
+        .iter()
+        .filter(|i| !before.contains(i))
+        .cloned()
+        .collect();
+    Some((removed, added))
+}
+
+/// Whether a change is to a secret whose text cannot be shown.
+fn secret(field: &FieldChange) -> bool {
+    let hides = |v: &Option<Value>| matches!(v, Some(Value::Secret(_)));
+    hides(&field.before) || hides(&field.after)
+}
+
+fn shown(value: &Option<Value>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "(absent)".to_owned(), describe)
+}
+
+fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, &str) -> String) {
+    if secret(field) && field.before.is_some() && field.after.is_some() {
+        let _ = writeln!(out, "    {}: secret value changed", field.path);
+    } else if let Some((removed, added)) = list_delta(field) {
+        let _ = writeln!(out, "    {}:", field.path);
+        for item in removed {
+            let _ = writeln!(out, "      {}", paint("31", &format!("- {item}")));
+        }
+        for item in added {
+            let _ = writeln!(out, "      {}", paint("32", &format!("+ {item}")));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "    {}: {} → {}",
+            field.path,
+            shown(&field.before),
+            shown(&field.after)
+        );
+    }
+}
+
+fn field_markdown(field: &FieldChange) -> String {
+    if secret(field) && field.before.is_some() && field.after.is_some() {
+        format!("`{}`: secret value changed", field.path)
+    } else if let Some((removed, added)) = list_delta(field) {
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("added {}", code_list(&added)));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("removed {}", code_list(&removed)));
+        }
+        format!("`{}`: {}", field.path, parts.join("; "))
+    } else {
+        format!(
+            "`{}`: {} → {}",
+            field.path,
+            code(&shown(&field.before)),
+            code(&shown(&field.after))
+        )
+    }
+}
+
+fn via(change: &AccessChange) -> String {
+    if change.via.len() > 1 {
+        change.via.join(" → ")
+    } else {
+        "directly".to_owned()
+    }
+}
+
+/// Inline code that survives any backticks in `text`.
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+fn code_list(items: &[String]) -> String {
+    items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ")
+}
+
+/// Text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn code_cell(text: &str) -> String {
+    cell(&code(text))
+}
+
+/// `json` with every secret's contents replaced by `[secret]`.
+fn redacted(json: Json) -> Json {
+    match json {
+        Json::Object(entries) if entries.len() == 1 && entries.contains_key("$secret") => {
+            serde_json::json!({ "$secret": "[secret]" })
+        }
+        Json::Object(entries) => {
+            Json::Object(entries.into_iter().map(|(k, v)| (k, redacted(v))).collect())
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(redacted).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(resources: Vec<Resource>) -> Graph {
+        let mut graph = Graph::new();
+        for resource in resources {
+            graph.declare(resource).expect("declare");
+        }
+        graph
+    }
+
+    fn bucket(name: &str, location: &str) -> Resource {
+        Resource::new("gcp:storage/bucket:Bucket", name)
+            .input("name", name)
+            .input("location", location)
+    }
+
+    #[test]
+    fn a_plan_against_itself_is_empty() {
+        let plan = graph(vec![bucket("a", "x")]);
+        let diff = PlanDiff::between(&plan, &plan);
+        assert!(diff.is_empty());
+        assert_eq!(diff.counts(), "0 to add, 0 to change, 0 to destroy");
+    }
+
+    #[test]
+    fn added_removed_and_changed_inputs_are_reported() {
+        let old = graph(vec![bucket("a", "x"), bucket("b", "x")]);
+        let new = graph(vec![bucket("a", "y"), bucket("c", "x")]);
+        let diff = PlanDiff::between(&old, &new);
+        assert_eq!(diff.added.len(), 1);
+        assert_eq!(&*diff.added[0].id.name, "c");
+        assert_eq!(&*diff.removed[0].id.name, "b");
+        assert_eq!(diff.changed.len(), 1);
+        let field = &diff.changed[0].fields[0];
+        assert_eq!(field.path, "inputs.location");
+        assert_eq!(field.before, Some(Value::from("x")));
+        assert_eq!(field.after, Some(Value::from("y")));
+        let text = diff.to_text(false);
+        assert!(
+            text.contains("~ gcp:storage/bucket:Bucket::a\n    inputs.location: x → y\n"),
+            "{text}"
+        );
+        assert!(!diff.to_text(false).contains('\u{1b}'));
+        assert!(
+            diff.to_text(true)
+                .contains("\u{1b}[32m+ gcp:storage/bucket:Bucket::c")
+        );
+    }
+
+    #[test]
+    fn unknown_values_compare_by_definition() {
+        let project = Resource::new("gcp:organizations/project:Project", "p");
+        let other = Resource::new("gcp:organizations/project:Project", "q");
+        let in_project =
+            |p: &Resource| bucket("a", "x").input("project", Value::output(&p.id, "projectId"));
+        let old = graph(vec![project.clone(), other.clone(), in_project(&project)]);
+        let same = graph(vec![project.clone(), other.clone(), in_project(&project)]);
+        assert!(PlanDiff::between(&old, &same).is_empty());
+        let moved = graph(vec![project, other.clone(), in_project(&other)]);
+        let diff = PlanDiff::between(&old, &moved);
+        let text = diff.to_text(false);
+        assert!(
+            text.contains("inputs.project: ${gcp:organizations/project:Project::p.projectId} → ${gcp:organizations/project:Project::q.projectId}"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_reported_changed_but_never_shown() {
+        let old = graph(vec![
+            bucket("a", "x").input("key", Value::from("old key").secret()),
+        ]);
+        let new = graph(vec![
+            bucket("a", "x").input("key", Value::from("new key").secret()),
+        ]);
+        let diff = PlanDiff::between(&old, &new);
+        assert_eq!(diff.changed.len(), 1);
+        for text in [
+            diff.to_text(false),
+            diff.to_markdown(),
+            diff.to_json().to_string(),
+        ] {
+            assert!(
+                !text.contains("old key") && !text.contains("new key"),
+                "{text}"
+            );
+        }
+        assert!(
+            diff.to_text(false)
+                .contains("inputs.key: secret value changed")
+        );
+    }
+
+    #[test]
+    fn list_inputs_show_the_items_added_and_removed() {
+        let old = graph(vec![
+            bucket("a", "x").input("members", Value::strings(["p", "q"])),
+        ]);
+        let new = graph(vec![
+            bucket("a", "x").input("members", Value::strings(["q", "r"])),
+        ]);
+        let diff = PlanDiff::between(&old, &new);
+        let text = diff.to_text(false);
+        assert!(
+            text.contains("    inputs.members:\n      - p\n      + r\n"),
+            "{text}"
+        );
+        let markdown = diff.to_markdown();
+        assert!(
+            markdown.contains("  - `inputs.members`: added `r`; removed `p`"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn sorted_members_in_another_order_are_no_change() {
+        let members = |items: &[&str]| {
+            Value::Function(Function::SortedMembers(
+                items.iter().map(|i| Value::from(*i)).collect(),
+            ))
+            .secret()
+        };
+        let old = graph(vec![bucket("a", "x").input("m", members(&["p", "q"]))]);
+        let same = graph(vec![bucket("a", "x").input("m", members(&["q", "p", "q"]))]);
+        assert!(PlanDiff::between(&old, &same).is_empty());
+        let more = graph(vec![bucket("a", "x").input("m", members(&["q", "p", "r"]))]);
+        assert_eq!(PlanDiff::between(&old, &more).changed.len(), 1);
+    }
+
+    #[test]
+    fn markdown_table_cells_escape_pipes() {
+        assert_eq!(cell("a|b"), "a\\|b");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
+}

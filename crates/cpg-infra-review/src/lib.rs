@@ -1,0 +1,21 @@
+//! Reviewing a plan before it deploys: effective access (who reaches what, through
+//! which groups) and the difference between two plans — computed from the resource
+//! graph the drivers declare, never re-derived from the config.
+//!
+//! ```no_run
+//! use cpg_infra::driver::CpgInfrastructure;
+//! use cpg_infra_review::access::AccessGraph;
+//!
+//! let config = cpg_infra::config::load_dir("examples/deploy/config").expect("valid");
+//! let graph = CpgInfrastructure::from_validated(config).build().expect("plan");
+//! let access = AccessGraph::from_graph(&graph);
+//! let person = access.principal_named("mira.okafor@example.org");
+//! for grant in access.access_of(&person) {
+//!     println!("{} on {}", grant.role, grant.resource);
+//! }
+//! ```
+
+pub mod access;
+pub mod describe;
+pub mod diff;
+pub mod picture;

@@ -1,0 +1,238 @@
+//! A dataset's access as a picture: its groups, how they nest, who is in them and what
+//! each grants, as Graphviz DOT or Mermaid flowchart text.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use cpg_infra::graph::ResourceId;
+
+use crate::access::{AccessGraph, Principal};
+
+/// What a node of the picture stands for; each is drawn in its own shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NodeKind {
+    /// One of the dataset's own groups.
+    Group,
+    /// A group of another dataset or of the organisation.
+    OtherGroup,
+    /// A person, machine account or other identity.
+    Member,
+    /// A resource a group holds a role on.
+    Resource,
+}
+
+/// A node: what it stands for and its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// What it stands for.
+    pub kind: NodeKind,
+    /// The text shown.
+    pub label: String,
+}
+
+/// The picture: nodes keyed by what they stand for (`type::name` or an identity), and
+/// edges (from, to, label): member → group for memberships, group → resource with the
+/// role for grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Picture {
+    /// The picture's title.
+    pub title: String,
+    /// Every node.
+    pub nodes: BTreeMap<String, Node>,
+    /// Every edge.
+    pub edges: BTreeSet<(String, String, String)>,
+}
+
+impl Picture {
+    /// The picture of `dataset`: the declared groups whose logical name starts with
+    /// `{dataset}-` (and not with the name of a longer dataset in `datasets`), their
+    /// direct members, the groups they are direct members of, and their grants.
+    pub fn of_dataset(access: &AccessGraph, dataset: &str, datasets: &[String]) -> Picture {
+        let prefix = format!("{dataset}-");
+        let longer: Vec<String> = datasets
+            .iter()
+            .filter(|d| d.len() > dataset.len() && d.starts_with(&prefix))
+            .map(|d| format!("{d}-"))
+            .collect();
+        let owns = |principal: &Principal| match principal {
+            Principal::Resource(id) => {
+                id.name.starts_with(&prefix) && !longer.iter().any(|l| id.name.starts_with(l))
+            }
+            Principal::Id(_) => false,
+        };
+        let groups: BTreeSet<&Principal> =
+            access.groups().into_iter().filter(|p| owns(p)).collect();
+        let mut picture = Picture {
+            title: format!("access to {dataset}"),
+            ..Picture::default()
+        };
+        let node = |picture: &mut Picture, principal: &Principal| -> String {
+            let key = principal.to_string();
+            let kind = if groups.contains(principal) {
+                NodeKind::Group
+            } else if access.is_group(principal) {
+                NodeKind::OtherGroup
+            } else {
+                NodeKind::Member
+            };
+            picture.nodes.entry(key.clone()).or_insert(Node {
+                kind,
+                label: access.label(principal),
+            });
+            key
+        };
+        for group in &groups {
+            let to = node(&mut picture, group);
+            for member in access.members_of(group) {
+                let from = node(&mut picture, member);
+                picture.edges.insert((from, to.clone(), "member".into()));
+            }
+            for parent in access.groups_of(group) {
+                let parent = node(&mut picture, parent);
+                picture.edges.insert((to.clone(), parent, "member".into()));
+            }
+            for grant in access.grants_of(group) {
+                let resource = resource_node(&mut picture, &grant.resource);
+                picture
+                    .edges
+                    .insert((to.clone(), resource, grant.role.clone()));
+            }
+        }
+        picture
+    }
+
+    /// Whether the picture shows nothing.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Node ids for the text formats: `n0`, `n1`, … in key order.
+    fn ids(&self) -> BTreeMap<&str, String> {
+        self.nodes
+            .keys()
+            .enumerate()
+            .map(|(i, key)| (key.as_str(), format!("n{i}")))
+            .collect()
+    }
+
+    /// Graphviz DOT text (`dot -Tsvg` draws it).
+    pub fn to_dot(&self) -> String {
+        let ids = self.ids();
+        let mut out = String::new();
+        let _ = writeln!(out, "digraph access {{");
+        let _ = writeln!(out, "  label=\"{}\";", dot_escape(&self.title));
+        let _ = writeln!(out, "  rankdir=LR;");
+        let _ = writeln!(out, "  node [fontname=\"Helvetica\", fontsize=10];");
+        let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
+        for (key, node) in &self.nodes {
+            let style = match node.kind {
+                NodeKind::Group => "shape=box, style=\"rounded,filled\", fillcolor=\"#dbeafe\"",
+                NodeKind::OtherGroup => "shape=box, style=\"rounded,dashed\"",
+                NodeKind::Member => "shape=ellipse",
+                NodeKind::Resource => "shape=cylinder, style=filled, fillcolor=\"#fef3c7\"",
+            };
+            let _ = writeln!(
+                out,
+                "  {} [label=\"{}\", {style}];",
+                ids[key.as_str()],
+                dot_escape(&node.label)
+            );
+        }
+        for (from, to, label) in &self.edges {
+            let _ = writeln!(
+                out,
+                "  {} -> {} [label=\"{}\"];",
+                ids[from.as_str()],
+                ids[to.as_str()],
+                dot_escape(label)
+            );
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Mermaid flowchart text.
+    pub fn to_mermaid(&self) -> String {
+        let ids = self.ids();
+        let mut out = String::new();
+        let _ = writeln!(out, "---\ntitle: \"{}\"\n---", mermaid_escape(&self.title));
+        let _ = writeln!(out, "flowchart LR");
+        for (key, node) in &self.nodes {
+            let label = mermaid_escape(&node.label);
+            let id = &ids[key.as_str()];
+            let _ = match node.kind {
+                NodeKind::Group | NodeKind::OtherGroup => writeln!(out, "  {id}[\"{label}\"]"),
+                NodeKind::Member => writeln!(out, "  {id}([\"{label}\"])"),
+                NodeKind::Resource => writeln!(out, "  {id}[(\"{label}\")]"),
+            };
+        }
+        for (from, to, label) in &self.edges {
+            let _ = writeln!(
+                out,
+                "  {} -->|\"{}\"| {}",
+                ids[from.as_str()],
+                mermaid_escape(label),
+                ids[to.as_str()]
+            );
+        }
+        let own: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.kind == NodeKind::Group)
+            .map(|(k, _)| ids[k.as_str()].as_str())
+            .collect();
+        if !own.is_empty() {
+            let _ = writeln!(out, "  classDef own fill:#dbeafe");
+            let _ = writeln!(out, "  class {} own", own.join(","));
+        }
+        out
+    }
+}
+
+fn resource_node(picture: &mut Picture, id: &ResourceId) -> String {
+    let key = id.to_string();
+    let kind = id.type_token.rsplit(':').next().unwrap_or(&id.type_token);
+    picture.nodes.entry(key.clone()).or_insert(Node {
+        kind: NodeKind::Resource,
+        label: format!("{kind} {}", id.name),
+    });
+    key
+}
+
+/// Text for a DOT quoted string.
+fn dot_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Text for a Mermaid quoted label: quotes and the characters Mermaid reads as markup
+/// become entity codes.
+fn mermaid_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '#' => out.push_str("#35;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped_for_each_format() {
+        assert_eq!(dot_escape("a \"b\" \\ c"), "a \\\"b\\\" \\\\ c");
+        assert_eq!(
+            mermaid_escape("a \"b\" #1 <x>"),
+            "a #quot;b#quot; #35;1 #lt;x#gt;"
+        );
+    }
+}

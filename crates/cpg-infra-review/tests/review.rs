@@ -1,0 +1,7 @@
+//! Effective access and plan differences on whole plans.
+
+mod review {
+    pub mod access;
+    pub mod diff;
+    pub mod support;
+}

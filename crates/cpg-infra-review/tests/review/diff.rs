@@ -1,0 +1,83 @@
+//! `PlanDiff` on generated configs.
+
+use std::collections::BTreeSet;
+
+use cpg_infra::config::GroupName;
+use cpg_infra::synthetic::synthetic_config;
+use cpg_infra_review::access::Principal;
+use cpg_infra_review::diff::PlanDiff;
+use proptest::prelude::*;
+
+use super::support::{add_member, people, plan};
+
+const GROUPS: &[GroupName] = &[
+    GroupName::DataManager,
+    GroupName::Analysis,
+    GroupName::MetadataAccess,
+    GroupName::MetadataContribute,
+    GroupName::WebAccess,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_plan_against_itself_is_empty(datasets in 1usize..5, seed in any::<u64>()) {
+        let graph = plan(synthetic_config(datasets, seed)).expect("generated configs are valid");
+        let diff = PlanDiff::between(&graph, &graph);
+        prop_assert!(diff.is_empty(), "{}", diff.to_text(false));
+    }
+
+    #[test]
+    fn adding_a_member_changes_only_that_persons_access(
+        datasets in 1usize..5,
+        seed in any::<u64>(),
+        dataset in any::<usize>(),
+        group in 0..GROUPS.len(),
+        person in any::<usize>(),
+    ) {
+        let old_config = synthetic_config(datasets, seed);
+        let people = people(&old_config);
+        let person = &people[person % people.len()];
+        let mut new_config = old_config.clone();
+        add_member(&mut new_config, dataset, GROUPS[group], person);
+        prop_assume!(new_config != old_config);
+        let identities: BTreeSet<Principal> = new_config.infrastructure.users[person]
+            .clouds
+            .values()
+            .flat_map(|c| [Some(c.id.to_lowercase()), c.hail_batch_username.clone()])
+            .flatten()
+            .map(Principal::Id)
+            .collect();
+        let Some(new) = plan(new_config) else {
+            return Err(TestCaseError::reject("the addition made the config invalid"));
+        };
+        let old = plan(old_config).expect("generated configs are valid");
+        let diff = PlanDiff::between(&old, &new);
+        // The plans differ by what the diff says.
+        let old_ids: BTreeSet<String> = old.resources().iter().map(|r| r.id.to_string()).collect();
+        let new_ids: BTreeSet<String> = new.resources().iter().map(|r| r.id.to_string()).collect();
+        let mut applied = old_ids.clone();
+        for removed in &diff.removed {
+            applied.remove(&removed.id.to_string());
+        }
+        applied.extend(diff.added.iter().map(|r| r.id.to_string()));
+        prop_assert_eq!(applied, new_ids);
+        prop_assert!(diff.removed.is_empty());
+        prop_assert!(diff.access_lost.is_empty(), "{}", diff.to_text(false));
+        // The membership is added; access is gained by the person and no one else
+        // (possibly by no one, when another chain already reached the group).
+        prop_assert!(!diff.added.is_empty());
+        for gained in &diff.access_gained {
+            prop_assert!(identities.contains(&gained.access.principal), "{:?}", gained);
+        }
+        // Every added resource names the person.
+        for added in &diff.added {
+            let named = added
+                .inputs
+                .values()
+                .any(|v| identities.iter().any(|p| cpg_infra_review::describe::describe(v).to_lowercase().contains(&p.to_string())));
+            prop_assert!(named, "{}", added.id);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! `deploy access`: effective access, read from the plan.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use cpg_infra::config::Config;
+use cpg_infra::config::suggest::Suggestion;
+use cpg_infra::graph::{Graph, ResourceId, Value};
+use cpg_infra_review::access::{Access, AccessGraph, Principal};
+use cpg_infra_review::picture::Picture;
+
+/// What to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// Everyone's access.
+    Everyone,
+    /// One person's: a user key from `cpg.toml`, or an identity (email, Hail username).
+    Person(String),
+    /// Everyone who reaches a resource, given as `type::name`.
+    Resource(String),
+    /// Everyone who reaches the bucket of this name.
+    Bucket(String),
+    /// A dataset's groups as a picture.
+    Dataset {
+        /// The dataset.
+        dataset: String,
+        /// The picture's format.
+        format: PictureFormat,
+    },
+}
+
+/// The text format of a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PictureFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+}
+
+/// Why a question has no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum QuestionError {
+    /// `--person` names no user and no identity with access.
+    #[error(
+        "{person:?} is neither a user key in the config nor an identity the plan gives access to{suggestion}"
+    )]
+    UnknownPerson {
+        /// What was asked.
+        person: String,
+        /// The nearest user key.
+        suggestion: Suggestion,
+    },
+    /// `--resource` is not `type::name`.
+    #[error("{0:?} is not a resource as type::name")]
+    NotAResourceId(String),
+    /// `--resource` names no resource of the plan.
+    #[error("the plan has no resource {0}")]
+    UnknownResource(String),
+    /// `--bucket` names no bucket of the plan.
+    #[error("the plan has no bucket named {0:?}")]
+    UnknownBucket(String),
+    /// `--dataset` names no dataset of the config.
+    #[error("the config has no dataset {dataset:?}{suggestion}")]
+    UnknownDataset {
+        /// What was asked.
+        dataset: String,
+        /// The nearest dataset name.
+        suggestion: Suggestion,
+    },
+    /// The answer could not be written as JSON.
+    #[error("cannot write JSON")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Runs `deploy access <dir>`, planning as `deploy plan` does with the plugins from
+/// `plugins_dir`: 0 when answered, 1 when the config is invalid or the query names
+/// nothing the plan knows.
+pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) -> ExitCode {
+    let Some((config, graph)) = crate::build(dir, plugins_dir, false) else {
+        return ExitCode::from(1);
+    };
+    let access = AccessGraph::from_graph(&graph);
+    match answer(&config, &graph, &access, query, json) {
+        Ok(text) => crate::emit(&text),
+        Err(error) => {
+            eprintln!("error: {}", crate::chain(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The answer to `query`, as text to print, or why there is none.
+fn answer(
+    config: &Config,
+    graph: &Graph,
+    access: &AccessGraph,
+    query: &Query,
+    json: bool,
+) -> Result<String, QuestionError> {
+    let entries: Vec<Access> = match query {
+        Query::Everyone => access.effective(),
+        Query::Person(person) => {
+            let principals = person_principals(config, access, person);
+            let entries: Vec<Access> = principals
+                .iter()
+                .flat_map(|p| access.access_of(p))
+                .collect();
+            if entries.is_empty() && !config.infrastructure.users.contains_key(person) {
+                let suggestion = Suggestion::closest(
+                    person,
+                    config.infrastructure.users.keys().map(String::as_str),
+                );
+                return Err(QuestionError::UnknownPerson {
+                    person: person.clone(),
+                    suggestion,
+                });
+            }
+            entries
+        }
+        Query::Resource(text) => {
+            let Some((token, name)) = text.split_once("::") else {
+                return Err(QuestionError::NotAResourceId(text.clone()));
+            };
+            let id = ResourceId::new(token, name);
+            let entries = access.who_reaches(&id);
+            if entries.is_empty() && graph.get(&id).is_none() {
+                return Err(QuestionError::UnknownResource(text.clone()));
+            }
+            entries
+        }
+        Query::Bucket(name) => {
+            let id = bucket_named(graph, name)
+                .unwrap_or_else(|| ResourceId::new("gcp:storage/bucket:Bucket", name));
+            let entries = access.who_reaches(&id);
+            if entries.is_empty() && graph.get(&id).is_none() {
+                return Err(QuestionError::UnknownBucket(name.clone()));
+            }
+            entries
+        }
+        Query::Dataset { dataset, format } => {
+            if !config.datasets.iter().any(|d| &d.dataset == dataset) {
+                let suggestion = Suggestion::closest(
+                    dataset,
+                    config.datasets.iter().map(|d| d.dataset.as_str()),
+                );
+                return Err(QuestionError::UnknownDataset {
+                    dataset: dataset.clone(),
+                    suggestion,
+                });
+            }
+            let names: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+            let picture = Picture::of_dataset(access, dataset, &names);
+            return Ok(match format {
+                PictureFormat::Dot => picture.to_dot(),
+                PictureFormat::Mermaid => picture.to_mermaid(),
+            });
+        }
+    };
+    if json {
+        let document = serde_json::json!({ "format_version": 1, "access": entries });
+        return Ok(serde_json::to_string_pretty(&document)? + "\n");
+    }
+    Ok(text(access, &entries))
+}
+
+/// The identities a person has in the plan: for a user key, each cloud identity and
+/// Hail username; otherwise the identity given.
+fn person_principals(config: &Config, access: &AccessGraph, person: &str) -> Vec<Principal> {
+    let mut principals: Vec<Principal> = match config.infrastructure.users.get(person) {
+        Some(user) => user
+            .clouds
+            .values()
+            .flat_map(|identity| {
+                std::iter::once(identity.id.as_str()).chain(identity.hail_batch_username.as_deref())
+            })
+            .map(|id| access.principal_named(id))
+            .collect(),
+        None => vec![access.principal_named(person)],
+    };
+    principals.sort();
+    principals.dedup();
+    principals
+}
+
+/// The declared bucket whose `name` input is `name`.
+fn bucket_named(graph: &Graph, name: &str) -> Option<ResourceId> {
+    graph
+        .resources()
+        .iter()
+        .find(|r| {
+            r.id.type_token.ends_with("/bucket:Bucket")
+                && r.inputs.get("name").and_then(Value::as_str) == Some(name)
+        })
+        .map(|r| r.id.clone())
+}
+
+/// The answer for people: per principal, each role on each resource and the chain
+/// that grants it.
+fn text(access: &AccessGraph, entries: &[Access]) -> String {
+    let mut out = String::new();
+    let mut current: Option<&Principal> = None;
+    for entry in entries {
+        if current != Some(&entry.principal) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", access.label(&entry.principal));
+            current = Some(&entry.principal);
+        }
+        let _ = writeln!(out, "  {} on {}", entry.role, entry.resource);
+        if entry.chain.len() > 1 {
+            let chain: Vec<String> = entry.chain.iter().map(|p| access.label(p)).collect();
+            let _ = writeln!(out, "    via {}", chain.join(" → "));
+        } else {
+            let _ = writeln!(out, "    directly");
+        }
+    }
+    if entries.is_empty() {
+        out.push_str("no access\n");
+    }
+    out
+}

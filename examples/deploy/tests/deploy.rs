@@ -1,0 +1,11 @@
+//! The `deploy` binary, run as a user runs it.
+
+mod deploy {
+    pub mod access;
+    pub mod commands;
+    pub mod diff;
+    pub mod help;
+    pub mod program;
+    pub mod schema;
+    pub mod support;
+}

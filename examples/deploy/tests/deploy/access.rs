@@ -1,0 +1,241 @@
+//! `deploy access`: questions about the example config's plan.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use super::support::{deploy, example_config, text};
+
+fn config() -> String {
+    example_config().to_str().expect("utf-8 path").to_owned()
+}
+
+#[test]
+fn a_person_by_user_key_gets_every_identity_with_chains() {
+    let output = deploy(&["access", &config(), "--person", "mira.okafor"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    // The Google identity and the Hail username are both hers.
+    assert!(out.contains("mira.okafor@example.org\n"), "{out}");
+    assert!(out.contains("\nmokafor\n"), "{out}");
+    assert!(
+        out.contains("  member on gcp:cloudidentity/group:Group::cardiac-gcp-analysis-group\n    via mira.okafor@example.org → cardiac-data-manager@example.org\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  hail-billing-project-member on cpg:hail:BillingProject::cardiac-gcp-batch-billing-project\n    directly\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_lists_each_grant_with_person_role_resource_and_chain() {
+    let output = deploy(&[
+        "access",
+        &config(),
+        "--person",
+        "mira.okafor@example.org",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(document["format_version"], 1);
+    let access = document["access"].as_array().expect("access");
+    assert!(!access.is_empty());
+    for entry in access {
+        assert_eq!(entry["principal"], "mira.okafor@example.org");
+        assert_eq!(entry["chain"][0], "mira.okafor@example.org");
+        assert!(entry["role"].is_string());
+        assert!(entry["resource"].as_str().is_some_and(|r| r.contains("::")));
+    }
+    let main_bucket = access.iter().find(|e| {
+        e["resource"] == "gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket"
+            && e["role"]
+                .as_str()
+                .is_some_and(|r| r.ends_with("/roles/StorageObjectAndBucketViewer"))
+    });
+    let chain = &main_bucket.expect("she reads cardiac's main bucket")["chain"];
+    assert_eq!(
+        chain,
+        &serde_json::json!([
+            "mira.okafor@example.org",
+            "gcp:cloudidentity/group:Group::cardiac-gcp-data-manager-group",
+            "gcp:cloudidentity/group:Group::cardiac-gcp-main-read-group"
+        ])
+    );
+}
+
+#[test]
+fn a_bucket_by_name_and_a_resource_by_id_answer_the_same() {
+    let by_name = deploy(&[
+        "access",
+        &config(),
+        "--bucket",
+        "exg-cardiac-main",
+        "--json",
+    ]);
+    assert_eq!(by_name.status.code(), Some(0), "{}", text(&by_name.stderr));
+    let by_id = deploy(&[
+        "access",
+        &config(),
+        "--resource",
+        "gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket",
+        "--json",
+    ]);
+    assert_eq!(by_name.stdout, by_id.stdout);
+    let document: serde_json::Value = serde_json::from_slice(&by_id.stdout).expect("JSON");
+    let people: Vec<&str> = document["access"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .filter_map(|e| e["principal"].as_str())
+        .collect();
+    assert!(people.contains(&"mira.okafor@example.org"), "{people:?}");
+}
+
+#[test]
+fn questions_about_nothing_exit_1() {
+    for args in [
+        ["--person", "nobody@example.org"],
+        ["--bucket", "no-such-bucket"],
+        ["--resource", "gcp:storage/bucket:Bucket::nope"],
+        ["--resource", "not-a-resource-id"],
+    ] {
+        let output = deploy(&["access", &config(), args[0], args[1]]);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(text(&output.stderr).starts_with("error: "), "{args:?}");
+    }
+    let output = deploy(&["access", &config(), "--dataset", "intak", "--format", "dot"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: the config has no dataset \"intak\" — did you mean \"intake\"?\n"
+    );
+    let output = deploy(&["access", &config(), "--person", "mira.okafr"]);
+    assert!(
+        text(&output.stderr).ends_with(" — did you mean \"mira.okafor\"?\n"),
+        "{}",
+        text(&output.stderr)
+    );
+    let invalid = deploy(&["access", "/nonexistent/cpg-infra-config", "--person", "x"]);
+    assert_eq!(invalid.status.code(), Some(1));
+}
+
+#[test]
+fn conflicting_questions_are_usage_errors() {
+    let both = deploy(&["access", &config(), "--person", "x", "--bucket", "y"]);
+    assert_eq!(both.status.code(), Some(2));
+    let no_format = deploy(&["access", &config(), "--dataset", "intake"]);
+    assert_eq!(no_format.status.code(), Some(2));
+}
+
+fn picture(format: &str) -> String {
+    let output = deploy(&[
+        "access",
+        &config(),
+        "--dataset",
+        "intake",
+        "--format",
+        format,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    text(&output.stdout)
+}
+
+#[test]
+fn dot_picture_is_stable_and_graphviz_draws_it() {
+    let dot = picture("dot");
+    insta::assert_snapshot!("access-intake-dot", dot);
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Graphviz's `dot` is installed (apt-get install graphviz)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(dot.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("dot");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).is_empty(), "{}", text(&output.stderr));
+    let svg = text(&output.stdout);
+    // Graphviz drew every node and edge the text declares.
+    let declared_nodes = dot
+        .lines()
+        .filter(|l| l.contains(" [label=") && !l.contains(" -> "))
+        .count();
+    let declared_edges = dot.lines().filter(|l| l.contains(" -> ")).count();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"), "{svg}");
+    assert_eq!(svg.matches("class=\"node\"").count(), declared_nodes);
+    assert_eq!(svg.matches("class=\"edge\"").count(), declared_edges);
+    assert!(declared_nodes > 10 && declared_edges > declared_nodes);
+}
+
+/// Checks the Mermaid flowchart subset the picture writes: a front-matter title,
+/// `flowchart LR`, nodes `id["…"]`, `id(["…"])` or `id[("…")]` with no bare quote in
+/// a label, edges `a -->|"…"| b` between declared nodes, and class lines.
+fn parse_mermaid(text: &str) -> Result<(usize, usize), String> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.by_ref().take(4).collect();
+    if header.len() != 4
+        || header[0] != "---"
+        || !header[1].starts_with("title: \"")
+        || header[2] != "---"
+        || header[3] != "flowchart LR"
+    {
+        return Err(format!("bad header {header:?}"));
+    }
+    let is_id = |s: &str| {
+        s.strip_prefix('n')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let label_ok = |s: &str| !s.contains('"');
+    let mut nodes = std::collections::BTreeSet::new();
+    let mut edges = 0;
+    for line in lines {
+        let line = line
+            .strip_prefix("  ")
+            .ok_or(format!("not indented: {line:?}"))?;
+        if let Some((from, rest)) = line.split_once(" -->|\"") {
+            let (label, to) = rest
+                .split_once("\"| ")
+                .ok_or(format!("bad edge {line:?}"))?;
+            if !is_id(from) || !is_id(to) || !label_ok(label) {
+                return Err(format!("bad edge {line:?}"));
+            }
+            if !nodes.contains(from) || !nodes.contains(to) {
+                return Err(format!("edge to an undeclared node: {line:?}"));
+            }
+            edges += 1;
+        } else if line.starts_with("classDef ") || line.starts_with("class ") {
+            continue;
+        } else {
+            let open = line.find(['[', '(']).ok_or(format!("bad line {line:?}"))?;
+            let (id, shape) = line.split_at(open);
+            let label = ["[\"", "([\"", "[(\""]
+                .iter()
+                .zip(["\"]", "\"])", "\")]"])
+                .find_map(|(o, c)| shape.strip_prefix(o)?.strip_suffix(c));
+            match label {
+                Some(label) if is_id(id) && label_ok(label) => {
+                    nodes.insert(id);
+                }
+                _ => return Err(format!("bad node {line:?}")),
+            }
+        }
+    }
+    Ok((nodes.len(), edges))
+}
+
+#[test]
+fn mermaid_picture_is_stable_and_well_formed() {
+    let mermaid = picture("mermaid");
+    insta::assert_snapshot!("access-intake-mermaid", mermaid);
+    let (nodes, edges) = parse_mermaid(&mermaid).expect("well-formed");
+    assert!(nodes > 10 && edges > nodes, "{nodes} nodes, {edges} edges");
+    assert!(parse_mermaid("---\ntitle: \"x\"\n---\nflowchart LR\n  n0 -->|\"a\"| n1\n").is_err());
+    assert!(parse_mermaid("---\ntitle: \"x\"\n---\nflowchart LR\n  n0[\"a\"b\"]\n").is_err());
+}

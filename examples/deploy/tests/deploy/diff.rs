@@ -1,0 +1,188 @@
+//! `deploy diff` between the example config and changed copies of it.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+
+use super::support::{TempDir, copy_dir, deploy, example_config, text};
+
+/// A copy of the example config with `person` added to seqqc's analysis group.
+fn with_analysis_member(person: &str) -> TempDir {
+    let dir = TempDir::new("diff");
+    copy_dir(&example_config(), &dir.0);
+    let members = dir.0.join("datasets/seqqc/members.yaml");
+    let text = std::fs::read_to_string(&members).expect("read");
+    assert!(text.contains("\nanalysis:\n"), "{text}");
+    let changed = text.replacen("\nanalysis:\n", &format!("\nanalysis:\n- {person}\n"), 1);
+    std::fs::write(&members, changed).expect("write");
+    dir
+}
+
+fn config() -> String {
+    example_config().to_str().expect("utf-8 path").to_owned()
+}
+
+fn json(output: &std::process::Output) -> Json {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)))
+}
+
+/// (role, resource) of everything `person` reaches in `dir`, read with `deploy access`.
+fn reach(dir: &str, person: &str) -> BTreeSet<(String, String, String)> {
+    let output = deploy(&["access", dir, "--person", person, "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    json(&output)["access"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .map(|a| {
+            (
+                a["principal"].as_str().expect("principal").to_owned(),
+                a["role"].as_str().expect("role").to_owned(),
+                a["resource"].as_str().expect("resource").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_config_against_itself_reports_nothing_and_exits_0() {
+    let output = deploy(&["diff", &config(), &config(), "--exit-code"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "resources: 0 to add, 0 to change, 0 to destroy\n\naccess: 0 gained, 0 lost\n"
+    );
+    let document = json(&deploy(&[
+        "diff",
+        &config(),
+        &config(),
+        "--json",
+        "--exit-code",
+    ]));
+    assert_eq!(document["summary"]["add"], 0);
+    assert_eq!(document["access_gained"], serde_json::json!([]));
+}
+
+#[test]
+fn one_person_added_to_one_group_reports_exactly_their_memberships_and_access() {
+    let pr = with_analysis_member("sam.ito");
+    let output = deploy(&["diff", &config(), pr.path(), "--json", "--exit-code"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let document = json(&output);
+    assert_eq!(document["removed"], serde_json::json!([]));
+    assert_eq!(document["access_lost"], serde_json::json!([]));
+    // Added: her membership of the group, and the Hail billing-project membership
+    // analysis members get; nothing else.
+    let added: Vec<(String, Json)> = document["added"]
+        .as_array()
+        .expect("added")
+        .iter()
+        .map(|r| {
+            (
+                r["type"].as_str().expect("type").to_owned(),
+                r["inputs"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(added.len(), 2, "{added:?}");
+    assert_eq!(added[0].0, "cpg:google:GroupMembership");
+    assert_eq!(added[0].1["member_key"], "sam.ito@example.org");
+    assert_eq!(
+        added[0].1["group_key"]["$output"]["resource"],
+        "gcp:cloudidentity/group:Group::seqqc-gcp-analysis-group"
+    );
+    assert_eq!(added[1].0, "cpg:hail:BillingProjectMembership");
+    assert_eq!(added[1].1["user"], "sito");
+    // Changed: only seqqc's member lists (metamist, group member caches).
+    for change in document["changed"].as_array().expect("changed") {
+        let resource = change["resource"].as_str().expect("resource");
+        assert!(
+            resource.starts_with("cpg:metamist:ProjectMembers::seqqc-")
+                || (resource.starts_with("gcp:storage/bucketObject:BucketObject::seqqc-")
+                    && resource.ends_with("-cache-members")),
+            "{resource}"
+        );
+    }
+    // Gained: exactly what `deploy access` says she reaches now and did not before.
+    let gained: BTreeSet<(String, String, String)> = document["access_gained"]
+        .as_array()
+        .expect("gained")
+        .iter()
+        .map(|a| {
+            (
+                a["principal"].as_str().expect("principal").to_owned(),
+                a["role"].as_str().expect("role").to_owned(),
+                a["resource"].as_str().expect("resource").to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<_> = reach(pr.path(), "sam.ito")
+        .difference(&reach(&config(), "sam.ito"))
+        .cloned()
+        .collect();
+    assert_eq!(gained, expected);
+    assert!(gained.contains(&(
+        "sam.ito@example.org".into(),
+        "member".into(),
+        "gcp:cloudidentity/group:Group::seqqc-gcp-analysis-group".into()
+    )));
+    for entry in document["access_gained"].as_array().expect("gained") {
+        let via = entry["via"].as_array().expect("via");
+        assert!(
+            ["sam.ito@example.org", "sito"].contains(&via[0].as_str().expect("label")),
+            "{entry}"
+        );
+    }
+}
+
+#[test]
+fn markdown_of_one_added_member_is_stable() {
+    let pr = with_analysis_member("sam.ito");
+    let output = deploy(&["diff", &config(), pr.path(), "--markdown"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    insta::assert_snapshot!("diff-one-member-markdown", text(&output.stdout));
+}
+
+#[test]
+fn removing_a_member_loses_access_with_the_old_chain() {
+    // Adding and then comparing the other way round: the access is lost.
+    let pr = with_analysis_member("sam.ito");
+    let output = deploy(&["diff", pr.path(), &config()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(
+        out.starts_with("resources: 0 to add, 8 to change, 2 to destroy\n"),
+        "{out}"
+    );
+    assert!(out.contains("access: 0 gained, 25 lost\n"), "{out}");
+    assert!(
+        out.contains("- sam.ito@example.org: roles/compute.viewer on gcp:organizations/project:Project::seqqc-gcp-project\n    via sam.ito@example.org → seqqc-analysis@example.org\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let pr = with_analysis_member("sam.ito");
+    let plain = text(&deploy(&["diff", &config(), pr.path()]).stdout);
+    assert!(!plain.contains('\u{1b}'));
+    let coloured = text(&deploy(&["--color", "always", "diff", &config(), pr.path()]).stdout);
+    assert!(
+        coloured.contains("\u{1b}[32m+ cpg:google:GroupMembership::seqqc-gcp-analysis-member-")
+    );
+}
+
+#[test]
+fn an_invalid_config_exits_1_even_with_exit_code() {
+    let output = deploy(&[
+        "diff",
+        &config(),
+        "/nonexistent/cpg-infra-config",
+        "--exit-code",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let both = deploy(&["diff", &config(), &config(), "--json", "--markdown"]);
+    assert_eq!(both.status.code(), Some(2));
+}
