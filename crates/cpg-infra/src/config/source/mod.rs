@@ -85,6 +85,16 @@ impl Node {
             .map(|(k, v)| (k, v))
     }
 
+    /// The value at `path` below this one, when the file gives it.
+    pub fn find(&self, path: &[Segment]) -> Option<&Node> {
+        path.iter()
+            .try_fold(self, |node, segment| match (segment, &node.value) {
+                (Segment::Key(key), NodeValue::Map(_)) => node.get(key).map(|(_, value)| value),
+                (Segment::Index(i), NodeValue::Seq(items)) => items.get(*i),
+                _ => None,
+            })
+    }
+
     /// The line of the value at `path` below this one: the line of its key when it
     /// sits in a mapping. When the path does not exist, the line of its nearest
     /// ancestor that does.
@@ -229,6 +239,18 @@ mod tests {
         let quoted = KeyPath::root().key("users").key("alice.smith");
         assert_eq!(quoted.to_string(), "users.\"alice.smith\"");
         assert_eq!(KeyPath::root().to_string(), "(root)");
+    }
+
+    #[test]
+    fn find_tells_a_given_value_from_a_missing_one() {
+        let root = parse_yaml("ds:\n  autoclass: true\n  depends_on: [a]\n").expect("yaml");
+        let at = |path: KeyPath| root.find(&path.0).map(|node| node.line);
+        let ds = KeyPath::root().key("ds");
+        assert_eq!(at(ds.key("autoclass")), Some(2));
+        assert_eq!(at(ds.key("depends_on").index(0)), Some(3));
+        assert_eq!(at(ds.key("depends_on").index(1)), None);
+        assert_eq!(at(ds.key("archive_age")), None);
+        assert_eq!(at(ds.key("autoclass").key("deeper")), None);
     }
 
     #[test]
