@@ -441,10 +441,11 @@ pub struct EtlParserConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option, into))]
     pub analysis_group_dataset: Option<String>,
-    /// Default parser parameters.
+    /// Default parser parameters, in the order the config gives them (the
+    /// accessor configuration writes them in that order, as the reference does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option))]
-    pub default_parameters: Option<BTreeMap<String, serde_json::Value>>,
+    pub default_parameters: Option<crate::config::ordered::JsonObject>,
 }
 
 /// Billing settings.

@@ -263,7 +263,14 @@ fn etl_config() -> BoxedStrategy<EtlConfig> {
                 .accessors(accessors)
                 .build();
             parser.analysis_group_dataset = group_dataset;
-            parser.default_parameters = parameters;
+            parser.default_parameters = parameters.map(|parameters| {
+                cpg_infra::config::JsonObject::new(
+                    parameters
+                        .into_iter()
+                        .map(|(k, v)| (k, cpg_infra::config::OrderedJson::from(v))),
+                )
+                .expect("a map's keys are unique")
+            });
             parser
         });
     (

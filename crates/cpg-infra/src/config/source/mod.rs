@@ -7,6 +7,7 @@ mod yaml;
 
 use std::fmt;
 
+pub(crate) use self::toml::first_position as toml_first_position;
 pub use self::toml::parse_toml;
 pub use self::yaml::parse_yaml;
 
@@ -251,6 +252,19 @@ mod tests {
         assert_eq!(at(ds.key("depends_on").index(1)), None);
         assert_eq!(at(ds.key("archive_age")), None);
         assert_eq!(at(ds.key("autoclass").key("deeper")), None);
+    }
+
+    #[test]
+    fn toml_tables_keep_file_order() {
+        let root = parse_toml("[t.sub]\nx = 1\n[t]\nz = 1\na = 2\nm.n = 3\n").expect("toml");
+        let (_, t) = root.get("t").expect("t");
+        let keys: Vec<&str> = t
+            .as_map()
+            .expect("map")
+            .iter()
+            .map(|(k, _)| k.name.as_str())
+            .collect();
+        assert_eq!(keys, ["sub", "z", "a", "m"]);
     }
 
     #[test]
