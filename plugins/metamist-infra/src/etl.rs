@@ -558,7 +558,7 @@ fn configuration_secret(
         parts.push(Value::from(format!(
             "{}{}: {{\"parser_name\": {}, \"default_parameters\": {parameters}, \"users\": ",
             if i > 0 { ", " } else { "" },
-            python_json_dumps(&Value::from(etl_type.as_str())),
+            python_json_dumps(&Value::from(etl_type)),
             python_json_dumps(&Value::from(parser.parser_name.as_str())),
         )));
         parts.push(Value::Function(Function::Json(Box::new(Value::Function(

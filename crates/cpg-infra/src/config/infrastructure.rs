@@ -397,8 +397,9 @@ pub struct MetamistGcpConfig {
 pub struct EtlConfig {
     /// The ETL accessors.
     pub accessors: Vec<String>,
-    /// The parser configuration per payload type.
-    pub by_type: BTreeMap<String, EtlParserConfig>,
+    /// The parser configuration per payload type, in the config's order (the
+    /// accessor configuration lists them in that order, as the reference does).
+    pub by_type: crate::config::ordered::OrderedMap<EtlParserConfig>,
     /// The metamist environment ETL functions talk to.
     #[serde(
         default = "default_etl_environment",

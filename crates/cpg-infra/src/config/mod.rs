@@ -33,7 +33,7 @@ pub use infrastructure::{
 };
 pub use load::{DATASET_FILES, DATASETS_FILES, INFRASTRUCTURE_FILES, load_dir};
 pub use names::{CloudName, Component, GroupName};
-pub use ordered::{JsonObject, OrderedJson};
+pub use ordered::{JsonObject, OrderedJson, OrderedMap};
 pub use validate::{infrastructure_group_names, validate};
 
 /// A validated configuration: the organisation-wide config and every dataset, in the

@@ -1,4 +1,4 @@
-//! JSON values that keep their keys in the order the config gives them.
+//! Mappings and JSON values that keep their keys in the order the config gives them.
 //!
 //! The reference reads its configs into Python dicts, which keep insertion order, and
 //! writes some of them out again as JSON (the metamist ETL's accessor configuration,
@@ -29,29 +29,36 @@ pub enum OrderedJson {
     Object(JsonObject),
 }
 
-/// A JSON object whose keys keep the order they were given; each key once.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct JsonObject(Vec<(String, OrderedJson)>);
+/// A mapping whose keys keep the order they were given; each key once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedMap<V>(Vec<(String, V)>);
 
-/// A key given twice in one [`JsonObject`].
+/// A JSON object whose keys keep the order they were given.
+pub type JsonObject = OrderedMap<OrderedJson>;
+
+/// A key given twice in one [`OrderedMap`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("duplicate key {0:?}")]
 pub struct DuplicateKey(pub String);
 
-impl JsonObject {
-    /// An object of `entries`, in their order; a key given twice is an error.
-    pub fn new(
-        entries: impl IntoIterator<Item = (String, OrderedJson)>,
-    ) -> Result<Self, DuplicateKey> {
-        let mut object = JsonObject::default();
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<V> OrderedMap<V> {
+    /// A map of `entries`, in their order; a key given twice is an error.
+    pub fn new(entries: impl IntoIterator<Item = (String, V)>) -> Result<Self, DuplicateKey> {
+        let mut map = OrderedMap::default();
         for (key, value) in entries {
-            object.insert(key, value)?;
+            map.insert(key, value)?;
         }
-        Ok(object)
+        Ok(map)
     }
 
     /// Appends `key`; a key already present is an error, never an overwrite.
-    pub fn insert(&mut self, key: String, value: OrderedJson) -> Result<(), DuplicateKey> {
+    pub fn insert(&mut self, key: String, value: V) -> Result<(), DuplicateKey> {
         if self.get(&key).is_some() {
             return Err(DuplicateKey(key));
         }
@@ -60,25 +67,44 @@ impl JsonObject {
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&OrderedJson> {
+    pub fn get(&self, key: &str) -> Option<&V> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The entries in their order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &OrderedJson)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    /// How many keys the object has.
+    /// The keys in their order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// The values in their keys' order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// How many keys the map has.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
-    /// Whether the object has no keys.
+    /// Whether the map has no keys.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
 
+impl<V> From<std::collections::BTreeMap<String, V>> for OrderedMap<V> {
+    /// A sorted map's entries, in its order.
+    fn from(map: std::collections::BTreeMap<String, V>) -> Self {
+        OrderedMap(map.into_iter().collect())
+    }
+}
+
+impl JsonObject {
     /// The object as Python's `json.dumps` writes a dict with these keys in this
     /// order.
     pub fn to_python_json(&self) -> String {
@@ -145,7 +171,7 @@ impl From<serde_json::Value> for OrderedJson {
             serde_json::Value::Array(items) => {
                 OrderedJson::Array(items.into_iter().map(OrderedJson::from).collect())
             }
-            serde_json::Value::Object(entries) => OrderedJson::Object(JsonObject(
+            serde_json::Value::Object(entries) => OrderedJson::Object(OrderedMap(
                 entries
                     .into_iter()
                     .map(|(k, v)| (k, OrderedJson::from(v)))
@@ -168,7 +194,7 @@ impl Serialize for OrderedJson {
     }
 }
 
-impl Serialize for JsonObject {
+impl<V: Serialize> Serialize for OrderedMap<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
         for (key, value) in self.iter() {
@@ -184,14 +210,27 @@ impl<'de> Deserialize<'de> for OrderedJson {
     }
 }
 
-impl<'de> Deserialize<'de> for JsonObject {
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_map(OrderedJsonVisitor)
-            .and_then(|value| match value {
-                OrderedJson::Object(object) => Ok(object),
-                _ => Err(de::Error::custom("expected a mapping")),
-            })
+        deserializer.deserialize_map(OrderedMapVisitor(std::marker::PhantomData))
+    }
+}
+
+struct OrderedMapVisitor<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for OrderedMapVisitor<V> {
+    type Value = OrderedMap<V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedMap<V>, A::Error> {
+        let mut ordered = OrderedMap::default();
+        while let Some((key, value)) = map.next_entry::<String, V>()? {
+            ordered.insert(key, value).map_err(de::Error::custom)?;
+        }
+        Ok(ordered)
     }
 }
 
@@ -250,12 +289,10 @@ impl<'de> Visitor<'de> for OrderedJsonVisitor {
         Ok(OrderedJson::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedJson, A::Error> {
-        let mut object = JsonObject::default();
-        while let Some((key, value)) = map.next_entry::<String, OrderedJson>()? {
-            object.insert(key, value).map_err(de::Error::custom)?;
-        }
-        Ok(OrderedJson::Object(object))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OrderedJson, A::Error> {
+        OrderedMapVisitor(std::marker::PhantomData)
+            .visit_map(map)
+            .map(OrderedJson::Object)
     }
 }
 

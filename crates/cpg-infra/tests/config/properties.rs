@@ -283,7 +283,7 @@ fn etl_config() -> BoxedStrategy<EtlConfig> {
         .prop_map(|(accessors, by_type, environment, packages, audiences)| {
             let mut etl = EtlConfig::builder()
                 .accessors(accessors)
-                .by_type(by_type)
+                .by_type(by_type.into())
                 .build();
             // `None` is not written and reads back as the default: always give one.
             etl.environment = Some(environment);
