@@ -89,7 +89,8 @@ impl Cloud for AzureCloud {
 
     /// A blob container in the dataset's storage account; its lifecycle rules join
     /// the account's management policy. Versioning, Autoclass, requester-pays and
-    /// soft-delete settings have no per-container equivalent, and container names
+    /// soft-delete settings have no per-container equivalent (validation warns about
+    /// the requester pays and Autoclass a config asks of Azure), and container names
     /// are the account's own, so `unique` changes nothing.
     fn create_bucket(&mut self, graph: &mut Graph, spec: &BucketSpec) -> CloudResult<ResourceId> {
         let name = spec.name.as_str();

@@ -60,6 +60,7 @@ fn write(value: &Value, out: &mut String) {
                 Function::Toml { .. } => "toml",
                 Function::Base64Decode(_) => "base64decode",
                 Function::SortedMembers(_) => "sortedmembers",
+                Function::Sorted(_) => "sorted",
                 Function::Lines(_) => "lines",
                 Function::Concat(_) => "concat",
             };

@@ -334,6 +334,21 @@ fn map_fields(
         .collect()
 }
 
+/// `items` normalised and in one canonical order (by their JSON text), without
+/// repeats when `dedup`: the order of a list the engine sorts does not matter.
+fn in_order(items: &[Value], dedup: bool) -> Vec<Value> {
+    let mut keyed: Vec<(String, Value)> = items
+        .iter()
+        .map(normalised)
+        .map(|v| (v.to_json().to_string(), v))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if dedup {
+        keyed.dedup_by(|a, b| a.0 == b.0);
+    }
+    keyed.into_iter().map(|(_, v)| v).collect()
+}
+
 /// `value` in a form where equal definitions are equal: the items of
 /// `$sortedmembers` (which the engine sorts and de-duplicates) sorted and
 /// de-duplicated by their JSON text.
@@ -357,16 +372,9 @@ fn normalised(value: &Value) -> Value {
             Value::Invoke(invoke)
         }
         Value::Function(function) => Value::Function(match function {
-            Function::SortedMembers(items) => {
-                let mut keyed: Vec<(String, Value)> = items
-                    .iter()
-                    .map(normalised)
-                    .map(|v| (v.to_json().to_string(), v))
-                    .collect();
-                keyed.sort_by(|a, b| a.0.cmp(&b.0));
-                keyed.dedup_by(|a, b| a.0 == b.0);
-                Function::SortedMembers(keyed.into_iter().map(|(_, v)| v).collect())
-            }
+            Function::SortedMembers(items) => Function::SortedMembers(in_order(items, true)),
+            // Sorted when deploying: the order given does not matter, repeats do.
+            Function::Sorted(items) => Function::Sorted(in_order(items, false)),
             Function::Concat(parts) => Function::Concat(parts.iter().map(normalised).collect()),
             Function::Json(inner) => Function::Json(Box::new(normalised(inner))),
             Function::Toml { value, merge } => Function::Toml {

@@ -336,7 +336,9 @@ impl Schemas {
             }
             Value::Secret(inner) => self.check_invokes(inner, within, report),
             Value::Function(function) => match function {
-                Function::Concat(items) | Function::SortedMembers(items) => {
+                Function::Concat(items)
+                | Function::SortedMembers(items)
+                | Function::Sorted(items) => {
                     for item in items {
                         self.check_invokes(item, within, report);
                     }
@@ -384,7 +386,7 @@ fn references(value: &Value, found: &mut Vec<(String, Option<String>, String)>) 
         Value::Map(entries) => entries.values().for_each(|i| references(i, found)),
         Value::Secret(inner) => references(inner, found),
         Value::Function(function) => match function {
-            Function::Concat(items) | Function::SortedMembers(items) => {
+            Function::Concat(items) | Function::SortedMembers(items) | Function::Sorted(items) => {
                 items.iter().for_each(|i| references(i, found));
             }
             Function::Json(inner) | Function::Base64Decode(inner) | Function::Lines(inner) => {

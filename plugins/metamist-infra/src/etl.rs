@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use cpg_infra::config::CloudName;
-use cpg_infra::graph::{Asset, Function, Invoke, Resource, ResourceId, Value};
+use cpg_infra::config::{CloudName, JsonObject};
+use cpg_infra::graph::{Asset, Function, Invoke, Resource, ResourceId, Value, python_json_dumps};
 use cpg_infra_plugin_api::sdk::{PluginError, PluginHost};
 
 use crate::notification::{self, push_config};
@@ -527,8 +527,13 @@ fn configuration_secret(
         })?;
         members_of.insert(dataset, members);
     }
-    let mut by_type = BTreeMap::new();
-    for (etl_type, parser) in &settings.etl.by_type {
+    // The reference writes `json.dumps` of its dataclasses: each type's keys in the
+    // order parser_name, default_parameters, users, the parameters in the config's
+    // order, and every user reached (one per membership, so a user in two groups of
+    // the analysis group is listed twice), as recorded: sorted. The user emails are
+    // known only when deploying, so the text is joined then.
+    let mut parts: Vec<Value> = vec![Value::from("{\"by_type\": {")];
+    for (i, (etl_type, parser)) in settings.etl.by_type.iter().enumerate() {
         let mut users: Vec<Value> = Vec::new();
         for accessor in &parser.accessors {
             let account = accounts.accessors.get(accessor).ok_or_else(|| {
@@ -546,41 +551,29 @@ fn configuration_secret(
                     .unwrap_or_default(),
             );
         }
-        let mut unique: Vec<Value> = Vec::with_capacity(users.len());
-        for user in users {
-            if !unique.contains(&user) {
-                unique.push(user);
-            }
-        }
-        by_type.insert(
-            etl_type.clone(),
-            Value::map([
-                ("parser_name", Value::from(parser.parser_name.as_str())),
-                (
-                    "default_parameters",
-                    parser.default_parameters.as_ref().map_or(Value::Null, |p| {
-                        Value::Map(
-                            p.iter()
-                                .map(|(k, v)| (k.clone(), crate::from_json(v)))
-                                .collect(),
-                        )
-                    }),
-                ),
-                ("users", Value::List(unique)),
-            ]),
-        );
+        let parameters = parser
+            .default_parameters
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), JsonObject::to_python_json);
+        parts.push(Value::from(format!(
+            "{}{}: {{\"parser_name\": {}, \"default_parameters\": {parameters}, \"users\": ",
+            if i > 0 { ", " } else { "" },
+            python_json_dumps(&Value::from(etl_type)),
+            python_json_dumps(&Value::from(parser.parser_name.as_str())),
+        )));
+        parts.push(Value::Function(Function::Json(Box::new(Value::Function(
+            Function::Sorted(users),
+        )))));
+        parts.push(Value::from("}"));
     }
-    let body = Value::map([("by_type", Value::Map(by_type))]);
+    parts.push(Value::from("}}"));
     let version = host.declare(
         resource(
             tokens::SECRET_VERSION,
             "metamist-etl-accessor-configuration",
         )
         .input("secret", Value::output(&secret, "id"))
-        .input(
-            "secretData",
-            Value::Function(Function::Json(Box::new(body))).secret(),
-        ),
+        .input("secretData", Value::concat(parts).secret()),
     )?;
     Ok((secret, version))
 }

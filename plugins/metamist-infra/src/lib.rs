@@ -235,22 +235,6 @@ pub(crate) mod tokens {
         "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess";
 }
 
-/// A JSON value from the config as a plan value.
-pub(crate) fn from_json(value: &serde_json::Value) -> Value {
-    match value {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map_or_else(|| Value::Float(n.as_f64().unwrap_or_default()), Value::Int),
-        serde_json::Value::String(s) => Value::from(s.as_str()),
-        serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(map) => {
-            Value::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
-    }
-}
-
 /// `files` with `replace` put in place of the asset of the same name (the
 /// reference's `extra_assets`).
 pub(crate) fn with_asset(archive: Archive, name: &str, replace: Asset) -> Archive {

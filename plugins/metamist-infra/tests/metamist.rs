@@ -172,3 +172,42 @@ fn external_etl_services_are_refused_not_dropped() {
         "{error}"
     );
 }
+
+/// The reference writes the accessor configuration from its config's dicts, so the
+/// ETL types come in the config's order; a sorted order would be new secret bytes.
+#[test]
+fn accessor_configuration_lists_types_in_config_order() {
+    let mut config = config();
+    let etl = config
+        .infrastructure
+        .metamist
+        .as_mut()
+        .and_then(|metamist| metamist.etl.as_mut())
+        .expect("small-plugins has metamist.etl");
+    let bbv = etl.by_type.get("bbv/v1").expect("bbv/v1").clone();
+    let mut sample = bbv.clone();
+    sample.parser_name = "sample_v2".into();
+    etl.by_type = cpg_infra::config::OrderedMap::new([
+        ("sample/v2".to_owned(), sample),
+        ("bbv/v1".to_owned(), bbv),
+    ])
+    .expect("two types");
+    let mut host = host(config, PluginContext::default());
+    run(&mut host).expect("runs");
+    let version = host
+        .graph()
+        .resources()
+        .iter()
+        .find(|r| &*r.id.name == "metamist-etl-accessor-configuration")
+        .expect("the accessor configuration");
+    let text = version.inputs["secretData"].to_json().to_string();
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+    };
+    assert!(
+        at(r#"\"sample/v2\": {\"parser_name\": \"sample_v2\""#)
+            < at(r#"\"bbv/v1\": {\"parser_name\": \"bbv_v1\""#),
+        "{text}"
+    );
+}

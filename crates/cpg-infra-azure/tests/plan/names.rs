@@ -226,8 +226,7 @@ fn upload_container_names_azure_refuses_are_rejected_at_validation() {
     config.datasets.push(dataset);
     let diagnostics: Vec<String> = validate(&config.infrastructure, &config.datasets)
         .expect_err("containers Azure refuses")
-        .diagnostics
-        .iter()
+        .errors()
         .map(ToString::to_string)
         .collect();
     assert_eq!(

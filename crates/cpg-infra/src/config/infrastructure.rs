@@ -419,8 +419,9 @@ pub struct MetamistGcpConfig {
 pub struct EtlConfig {
     /// The ETL accessors.
     pub accessors: Vec<String>,
-    /// The parser configuration per payload type.
-    pub by_type: BTreeMap<String, EtlParserConfig>,
+    /// The parser configuration per payload type, in the config's order (the
+    /// accessor configuration lists them in that order, as the reference does).
+    pub by_type: crate::config::ordered::OrderedMap<EtlParserConfig>,
     /// The metamist environment ETL functions talk to.
     #[serde(
         default = "default_etl_environment",
@@ -464,10 +465,11 @@ pub struct EtlParserConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option, into))]
     pub analysis_group_dataset: Option<String>,
-    /// Default parser parameters.
+    /// Default parser parameters, in the order the config gives them (the
+    /// accessor configuration writes them in that order, as the reference does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[builder(default, setter(strip_option))]
-    pub default_parameters: Option<BTreeMap<String, serde_json::Value>>,
+    pub default_parameters: Option<crate::config::ordered::JsonObject>,
 }
 
 /// Billing settings.

@@ -25,6 +25,10 @@ pub(crate) type Location = (String, KeyPath, Option<u32>);
 /// Finds where a place came from.
 pub(crate) trait Locator {
     fn locate(&self, place: &Place) -> Location;
+
+    /// Whether the files give the value at `place` (rather than a default filling
+    /// it in); `false` when that cannot be known.
+    fn is_given(&self, place: &Place) -> bool;
 }
 
 /// For configs built in code: names the value, knows no lines.
@@ -38,6 +42,10 @@ impl Locator for InCode {
                 (format!("dataset config {dataset:?}"), path.clone(), None)
             }
         }
+    }
+
+    fn is_given(&self, _place: &Place) -> bool {
+        false
     }
 }
 
@@ -73,14 +81,11 @@ impl SourceMap {
     }
 }
 
-impl Locator for SourceMap {
-    fn locate(&self, place: &Place) -> Location {
+impl SourceMap {
+    /// The file a place is in, and the place's path inside that file's root.
+    fn resolve(&self, place: &Place) -> (&SourceFile, KeyPath) {
         match place {
-            Place::Infrastructure(path) => {
-                let file = &self.infrastructure;
-                let line = file.root.line_of(&path.0);
-                (file.name.clone(), file.prefix.join(path), Some(line))
-            }
+            Place::Infrastructure(path) => (&self.infrastructure, path.clone()),
             Place::Dataset { dataset, path } => {
                 if let Some(Segment::Key(first)) = path.0.first() {
                     let own_file = DATASET_FILES
@@ -88,15 +93,31 @@ impl Locator for SourceMap {
                         .find(|(_, field)| field == first)
                         .and_then(|(name, _)| self.dataset_files.get(dataset)?.get(name));
                     if let Some(file) = own_file {
-                        let rest = KeyPath(path.0[1..].to_vec());
-                        let line = file.root.line_of(&rest.0);
-                        return (file.name.clone(), rest, Some(line));
+                        return (file, KeyPath(path.0[1..].to_vec()));
                     }
                 }
-                let full = KeyPath::root().key(dataset.clone()).join(path);
-                let line = self.datasets.root.line_of(&full.0);
-                (self.datasets.name.clone(), full, Some(line))
+                (
+                    &self.datasets,
+                    KeyPath::root().key(dataset.clone()).join(path),
+                )
             }
         }
+    }
+}
+
+impl Locator for SourceMap {
+    fn locate(&self, place: &Place) -> Location {
+        let (file, path) = self.resolve(place);
+        let line = file.root.line_of(&path.0);
+        let shown = match place {
+            Place::Infrastructure(_) => file.prefix.join(&path),
+            Place::Dataset { .. } => path,
+        };
+        (file.name.clone(), shown, Some(line))
+    }
+
+    fn is_given(&self, place: &Place) -> bool {
+        let (file, path) = self.resolve(place);
+        file.root.find(&path.0).is_some()
     }
 }

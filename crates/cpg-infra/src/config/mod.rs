@@ -13,6 +13,7 @@ pub mod infrastructure;
 mod load;
 mod locate;
 pub mod names;
+pub mod ordered;
 pub mod source;
 pub mod suggest;
 mod validate;
@@ -32,6 +33,7 @@ pub use infrastructure::{
 };
 pub use load::{DATASET_FILES, DATASETS_FILES, INFRASTRUCTURE_FILES, load_dir};
 pub use names::{CloudName, Component, GroupName};
+pub use ordered::{JsonObject, OrderedJson, OrderedMap};
 pub use validate::{infrastructure_group_names, validate};
 
 /// A validated configuration: the organisation-wide config and every dataset, in the

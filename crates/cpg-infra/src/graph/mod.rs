@@ -16,7 +16,7 @@ use serde_json::json;
 
 pub use asset::{Archive, ArchiveError, Asset, Digest256};
 pub(crate) use evaluate::json_dumps_object;
-pub use evaluate::{EvaluateError, Resolver};
+pub use evaluate::{EvaluateError, Resolver, python_json_dumps};
 pub use plan::Plan;
 pub use read::ReadError;
 pub use resource::{Alias, Resource, ResourceId, ResourceOptions};

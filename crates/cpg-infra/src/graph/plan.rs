@@ -174,6 +174,7 @@ impl Serialize for Value {
                     tagged(serializer, "$base64decode", value.as_ref())
                 }
                 Function::SortedMembers(members) => tagged(serializer, "$sortedmembers", members),
+                Function::Sorted(items) => tagged(serializer, "$sorted", items),
                 Function::Lines(value) => tagged(serializer, "$lines", value.as_ref()),
             },
             Value::Asset(asset) => asset.serialize(serializer),

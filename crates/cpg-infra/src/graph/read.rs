@@ -189,6 +189,7 @@ fn read_tagged(tag: &str, json: &Json, path: &str) -> Result<Value, ReadError> {
         }
         "$base64decode" => Value::Function(Function::Base64Decode(boxed(json)?)),
         "$sortedmembers" => Value::Function(Function::SortedMembers(read_values(json, path)?)),
+        "$sorted" => Value::Function(Function::Sorted(read_values(json, path)?)),
         "$lines" => Value::Function(Function::Lines(boxed(json)?)),
         "$asset" => Value::Asset(read_asset(json, path)?),
         "$archive" => {
@@ -361,6 +362,10 @@ mod tests {
             (
                 "sorted",
                 Value::Function(Function::SortedMembers(vec![Value::from("a@b")])),
+            ),
+            (
+                "sorted-strings",
+                Value::Function(Function::Sorted(vec![Value::from("b"), Value::from("a")])),
             ),
             ("float", Value::Float(1.5)),
             ("text", Value::Asset(Asset::Text("t".into()))),

@@ -81,6 +81,8 @@ pub enum Function {
     /// Members' ids lower-cased, de-duplicated and sorted by (domain, local part), as
     /// a list.
     SortedMembers(Vec<Value>),
+    /// Strings sorted by code point, duplicates kept, as a list (Python's `sorted`).
+    Sorted(Vec<Value>),
     /// A list's items one per line; a single newline for an empty list.
     Lines(Box<Value>),
 }
@@ -189,7 +191,9 @@ impl Function {
     /// The values the function is applied to.
     pub fn arguments(&self) -> Vec<&Value> {
         match self {
-            Function::Concat(parts) | Function::SortedMembers(parts) => parts.iter().collect(),
+            Function::Concat(parts) | Function::SortedMembers(parts) | Function::Sorted(parts) => {
+                parts.iter().collect()
+            }
             Function::Json(value) | Function::Base64Decode(value) | Function::Lines(value) => {
                 vec![value]
             }

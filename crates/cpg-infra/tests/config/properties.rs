@@ -263,7 +263,14 @@ fn etl_config() -> BoxedStrategy<EtlConfig> {
                 .accessors(accessors)
                 .build();
             parser.analysis_group_dataset = group_dataset;
-            parser.default_parameters = parameters;
+            parser.default_parameters = parameters.map(|parameters| {
+                cpg_infra::config::JsonObject::new(
+                    parameters
+                        .into_iter()
+                        .map(|(k, v)| (k, cpg_infra::config::OrderedJson::from(v))),
+                )
+                .expect("a map's keys are unique")
+            });
             parser
         });
     (
@@ -276,7 +283,7 @@ fn etl_config() -> BoxedStrategy<EtlConfig> {
         .prop_map(|(accessors, by_type, environment, packages, audiences)| {
             let mut etl = EtlConfig::builder()
                 .accessors(accessors)
-                .by_type(by_type)
+                .by_type(by_type.into())
                 .build();
             // `None` is not written and reads back as the default: always give one.
             etl.environment = Some(environment);

@@ -236,7 +236,10 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "nothing half-built is printed");
     let stderr = text(&output.stderr);
-    let errors: Vec<&str> = stderr.lines().collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
     assert_eq!(errors.len(), 2, "{stderr}");
     assert!(
         errors[0].starts_with("error: plugin \"billing_aggregator\": "),

@@ -7,6 +7,7 @@ mod yaml;
 
 use std::fmt;
 
+pub(crate) use self::toml::first_position as toml_first_position;
 pub use self::toml::parse_toml;
 pub use self::yaml::parse_yaml;
 
@@ -83,6 +84,16 @@ impl Node {
             .iter()
             .find(|(k, _)| k.name == key)
             .map(|(k, v)| (k, v))
+    }
+
+    /// The value at `path` below this one, when the file gives it.
+    pub fn find(&self, path: &[Segment]) -> Option<&Node> {
+        path.iter()
+            .try_fold(self, |node, segment| match (segment, &node.value) {
+                (Segment::Key(key), NodeValue::Map(_)) => node.get(key).map(|(_, value)| value),
+                (Segment::Index(i), NodeValue::Seq(items)) => items.get(*i),
+                _ => None,
+            })
     }
 
     /// The line of the value at `path` below this one: the line of its key when it
@@ -229,6 +240,31 @@ mod tests {
         let quoted = KeyPath::root().key("users").key("alice.smith");
         assert_eq!(quoted.to_string(), "users.\"alice.smith\"");
         assert_eq!(KeyPath::root().to_string(), "(root)");
+    }
+
+    #[test]
+    fn find_tells_a_given_value_from_a_missing_one() {
+        let root = parse_yaml("ds:\n  autoclass: true\n  depends_on: [a]\n").expect("yaml");
+        let at = |path: KeyPath| root.find(&path.0).map(|node| node.line);
+        let ds = KeyPath::root().key("ds");
+        assert_eq!(at(ds.key("autoclass")), Some(2));
+        assert_eq!(at(ds.key("depends_on").index(0)), Some(3));
+        assert_eq!(at(ds.key("depends_on").index(1)), None);
+        assert_eq!(at(ds.key("archive_age")), None);
+        assert_eq!(at(ds.key("autoclass").key("deeper")), None);
+    }
+
+    #[test]
+    fn toml_tables_keep_file_order() {
+        let root = parse_toml("[t.sub]\nx = 1\n[t]\nz = 1\na = 2\nm.n = 3\n").expect("toml");
+        let (_, t) = root.get("t").expect("t");
+        let keys: Vec<&str> = t
+            .as_map()
+            .expect("map")
+            .iter()
+            .map(|(k, _)| k.name.as_str())
+            .collect();
+        assert_eq!(keys, ["sub", "z", "a", "m"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Reads TOML into a [`Node`] tree.
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeString, DeTable, DeValue};
 
 use super::yaml::MAX_DEPTH;
 use super::{Key, Node, NodeValue, SyntaxError};
@@ -44,17 +44,39 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
     Ok(Node::new(value, line))
 }
 
-/// Converts a table; `Err` holds the line where nesting went past [`MAX_DEPTH`].
+/// Converts a table, its entries in file order: by where each key first appears (the
+/// parser's tables are sorted by key). `Err` holds the line where nesting went past
+/// [`MAX_DEPTH`].
 fn table_value(table: &DeTable<'_>, lines: &LineIndex, depth: usize) -> Result<NodeValue, u32> {
     let mut entries = Vec::with_capacity(table.len());
     for (key, value) in table.iter() {
+        let position = first_position(key, value);
         let key = Key {
             name: key.get_ref().to_string(),
             line: lines.line(key.span().start),
         };
-        entries.push((key, node(value, lines, depth + 1)?));
+        entries.push((position, key, node(value, lines, depth + 1)?));
     }
-    Ok(NodeValue::Map(entries))
+    entries.sort_by_key(|(position, ..)| *position);
+    Ok(NodeValue::Map(
+        entries
+            .into_iter()
+            .map(|(_, key, value)| (key, value))
+            .collect(),
+    ))
+}
+
+/// Where a key first appears in the text: its own span, or an earlier line of a
+/// table beneath it (`[a.b]` before `[a]`).
+pub(crate) fn first_position(key: &Spanned<DeString<'_>>, value: &Spanned<DeValue<'_>>) -> usize {
+    let own = key.span().start.min(value.span().start);
+    match value.get_ref() {
+        DeValue::Table(table) => table
+            .iter()
+            .map(|(k, v)| first_position(k, v))
+            .fold(own, usize::min),
+        _ => own,
+    }
 }
 
 fn node(value: &Spanned<DeValue<'_>>, lines: &LineIndex, depth: usize) -> Result<Node, u32> {

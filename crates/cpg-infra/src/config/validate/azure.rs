@@ -1,5 +1,7 @@
 //! Azure: every derived name is valid and unique, upload containers are named as
-//! Azure allows, and nothing is asked of Azure that it has no equivalent for.
+//! Azure allows, nothing is asked of Azure that it has no equivalent for, and what
+//! the Azure build leaves out, or what a dataset not on Azure sets for Azure, is
+//! reported.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,86 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         if dataset.deploy_locations.contains(&CloudName::Azure) {
             check_upload_containers(dataset, findings);
             check_no_equivalent(dataset, findings);
+            check_ignored_on_azure(dataset, findings);
+        } else {
+            check_azure_settings_unused(dataset, findings);
         }
+    }
+}
+
+/// What a dataset on Azure asks for that the Azure build leaves out: warnings, as the
+/// reference builds the rest (and leaves these out, silently or with a log line).
+fn check_ignored_on_azure(dataset: &CpgDatasetConfig, findings: &mut Findings) {
+    let name = &dataset.dataset;
+    if dataset.budgets.contains_key(&CloudName::Azure) {
+        findings.dataset(
+            name,
+            path(&["budgets", "azure"]),
+            Problem::NoEffect {
+                setting: "the azure budget".into(),
+                effect: "has no effect".into(),
+                reason: "budgets are not built on azure, so nothing watches this dataset's \
+                         Azure spending"
+                    .into(),
+            },
+        );
+    }
+    if !dataset.has_component(CloudName::Azure, Component::Storage) {
+        return;
+    }
+    if dataset.enable_release {
+        findings.dataset(
+            name,
+            path(&["enable_release"]),
+            Problem::NoEffect {
+                setting: "enable_release".into(),
+                effect: "makes a release container on azure that is not requester-pays".into(),
+                reason: "Azure has no requester pays, so the dataset's subscription pays for \
+                         what readers download"
+                    .into(),
+            },
+        );
+    }
+    // Autoclass is a GCP setting: on a dataset that also deploys to GCP it has its
+    // effect there. It is on by default, so only a value the files give is reported.
+    if dataset.autoclass && !dataset.deploy_locations.contains(&CloudName::Gcp) {
+        findings.dataset_if_given(
+            name,
+            path(&["autoclass"]),
+            Problem::NoEffect {
+                setting: "autoclass".into(),
+                effect: "has no effect".into(),
+                reason: "Azure has no Autoclass and this dataset does not deploy to gcp".into(),
+            },
+        );
+    }
+}
+
+/// Azure settings of a dataset that does not deploy to Azure.
+fn check_azure_settings_unused(dataset: &CpgDatasetConfig, findings: &mut Findings) {
+    let name = &dataset.dataset;
+    let unused = [
+        (
+            dataset.azure.is_some(),
+            "the azure section",
+            path(&["azure"]),
+        ),
+        (
+            dataset.budgets.contains_key(&CloudName::Azure),
+            "the azure budget",
+            path(&["budgets", "azure"]),
+        ),
+    ];
+    for (_, setting, at) in unused.into_iter().filter(|(given, ..)| *given) {
+        findings.dataset(
+            name,
+            at,
+            Problem::NoEffect {
+                setting: setting.into(),
+                effect: "has no effect".into(),
+                reason: "the dataset does not deploy to azure".into(),
+            },
+        );
     }
 }
 

@@ -53,8 +53,16 @@ pub(crate) fn validate_with(
     components::check(&context, &mut findings);
     limits::check(&context, &mut findings);
     azure::check(&context, &mut findings);
-    findings
-        .0
+    let Findings {
+        mut found,
+        if_given,
+    } = findings;
+    found.extend(
+        if_given
+            .into_iter()
+            .filter(|(place, _)| locator.is_given(place)),
+    );
+    found
         .into_iter()
         .map(|(place, problem)| {
             let (file, path, line) = locator.locate(&place);
@@ -97,23 +105,35 @@ impl<'a> Context<'a> {
 
 /// What the rules found, in the order they found it.
 #[derive(Default)]
-pub(crate) struct Findings(Vec<(Place, Problem)>);
+pub(crate) struct Findings {
+    found: Vec<(Place, Problem)>,
+    /// Problems with a value that only count when the files give the value: a
+    /// default the user never wrote is no mistake of theirs.
+    if_given: Vec<(Place, Problem)>,
+}
 
 impl Findings {
     /// A problem in the infrastructure config.
     pub fn infra(&mut self, path: KeyPath, problem: Problem) {
-        self.0.push((Place::Infrastructure(path), problem));
+        self.found.push((Place::Infrastructure(path), problem));
     }
 
     /// A problem in a dataset's config.
     pub fn dataset(&mut self, dataset: &str, path: KeyPath, problem: Problem) {
-        self.0.push((
-            Place::Dataset {
-                dataset: dataset.to_owned(),
-                path,
-            },
-            problem,
-        ));
+        self.found.push((dataset_place(dataset, path), problem));
+    }
+
+    /// A problem with a dataset's value that is reported only when the files give
+    /// that value (never for a default, nor for a config built in code).
+    pub fn dataset_if_given(&mut self, dataset: &str, path: KeyPath, problem: Problem) {
+        self.if_given.push((dataset_place(dataset, path), problem));
+    }
+}
+
+fn dataset_place(dataset: &str, path: KeyPath) -> Place {
+    Place::Dataset {
+        dataset: dataset.to_owned(),
+        path,
     }
 }
 

@@ -78,7 +78,52 @@ fn own_group(cx: &Context<'_>, name: &str) -> Option<String> {
 /// The billing aggregator runs between once an hour and once a day.
 const INTERVAL_HOURS: std::ops::RangeInclusive<i64> = 1..=24;
 
+/// Whether GCP accepts `id` as a service account id: 6 to 30 lowercase letters,
+/// digits and hyphens, starting with a letter and not ending with a hyphen.
+fn is_service_account_id(id: &str) -> bool {
+    (6..=30).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Each metamist ETL accessor is a service account `metamist-etl-{name}` (the
+/// reference's id): a name GCP refuses stops the deploy when the account is created.
+/// The reference's sample configs give accessors as emails, which it plans (under
+/// Pulumi's mocks) and a deploy cannot create, so this is a warning.
+fn check_etl_accessors(cx: &Context<'_>, findings: &mut Findings) {
+    let Some(etl) = cx.infra.metamist.as_ref().and_then(|m| m.etl.as_ref()) else {
+        return;
+    };
+    for (i, name) in etl.accessors.iter().enumerate() {
+        let id = format!("metamist-etl-{name}");
+        if is_service_account_id(&id) {
+            continue;
+        }
+        let hint = if name.contains('@') {
+            "; an accessor is a name, not an email: its account is \
+             metamist-etl-<name>@<metamist project>.iam.gserviceaccount.com"
+        } else {
+            ""
+        };
+        findings.infra(
+            path(&["metamist", "etl", "accessors"]).index(i),
+            Problem::Questionable {
+                message: format!(
+                    "ETL accessor {name:?} gives the service account id {id:?} ({} \
+                     characters), which GCP refuses (6 to 30 lowercase letters, digits and hyphens, starting with a \
+                     letter){hint}",
+                    id.chars().count()
+                ),
+            },
+        );
+    }
+}
+
 pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
+    check_etl_accessors(cx, findings);
     let destination = &cx.infra.config_destination;
     let well_formed = destination
         .strip_prefix("gs://")
@@ -203,6 +248,19 @@ mod tests {
     fn config() -> (CpgInfrastructureConfig, Vec<CpgDatasetConfig>) {
         let config = crate::synthetic::synthetic_config(3, 7);
         (config.infrastructure, config.datasets)
+    }
+
+    #[test]
+    fn service_account_ids_as_gcp_accepts_them() {
+        assert!(is_service_account_id("metamist-etl-bbv"));
+        assert!(is_service_account_id("abcdef"));
+        assert!(is_service_account_id(&"a".repeat(30)));
+        assert!(!is_service_account_id("abcde"));
+        assert!(!is_service_account_id(&"a".repeat(31)));
+        assert!(!is_service_account_id("metamist-etl-x@y.com"));
+        assert!(!is_service_account_id("metamist-etl-Bbv"));
+        assert!(!is_service_account_id("1metamist"));
+        assert!(!is_service_account_id("metamist-etl-"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::python::float_repr;
 use crate::graph::Value;
 
 /// `json.dumps(value)`: `", "` and `": "` separators, non-ASCII escaped.
-pub(super) fn dumps(value: &Value) -> String {
+pub(crate) fn dumps(value: &Value) -> String {
     let mut out = String::new();
     write(value, &mut out);
     out

@@ -18,6 +18,13 @@
 mod base64;
 mod json;
 pub(crate) use json::dumps_object as json_dumps_object;
+
+/// `value` as Python's `json.dumps` writes it with its default arguments (what a
+/// `$json` of a known value evaluates to): `", "` and `": "` separators, non-ASCII
+/// escaped, map keys in the map's (sorted) order.
+pub fn python_json_dumps(value: &Value) -> String {
+    json::dumps(value)
+}
 mod python;
 #[cfg(test)]
 mod testing;
@@ -124,6 +131,8 @@ impl Value {
     ///   written as they are.
     /// - `base64decode`: Python's lenient `base64.b64decode`, then strict UTF-8.
     /// - `sortedmembers`: [`sort_members`] of the ids, which must be strings.
+    /// - `sorted`: the strings sorted by code point (Python's `sorted` of `str`),
+    ///   duplicates kept.
     /// - `lines`: a list of strings joined by newlines; `"\n"` when that is empty.
     pub fn evaluate(&self, resolver: &dyn Resolver) -> Result<Value, EvaluateError> {
         Ok(match self {
@@ -208,6 +217,15 @@ impl Function {
                         .map(|id| expect_string("sortedmembers", "member ids", known(id)?))
                         .collect::<Result<Vec<_>, _>>()?;
                     Value::strings(sort_members(ids.iter().map(String::as_str)))
+                }
+                Function::Sorted(items) => {
+                    let mut strings = items
+                        .iter()
+                        .map(|item| expect_string("sorted", "strings", known(item)?))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    // Byte order of UTF-8 is code-point order.
+                    strings.sort();
+                    Value::strings(strings)
                 }
                 Function::Lines(value) => {
                     let items = match known(value)? {
@@ -295,6 +313,27 @@ mod tests {
 
     use super::testing::{Known, bucket, evaluated, text, toml};
     use super::*;
+
+    #[test]
+    fn sorted_keeps_duplicates_and_case() {
+        let items = Value::Function(Function::Sorted(vec![
+            Value::from("notebook@x.org"),
+            Value::from("bob@y.org"),
+            Value::from("Zed@y.org"),
+            Value::from("bob@y.org"),
+            Value::from("metamist-etl@z.org"),
+        ]));
+        assert_eq!(
+            evaluated(items),
+            Value::strings([
+                "Zed@y.org",
+                "bob@y.org",
+                "bob@y.org",
+                "metamist-etl@z.org",
+                "notebook@x.org"
+            ])
+        );
+    }
 
     #[test]
     fn lines_and_sorted_members() {

@@ -1,10 +1,10 @@
 //! The merge inputs: TOML texts read as `toml.loads` reads them, each table's keys
 //! in the order they first appear in the text.
 
-use ::toml::Spanned;
-use ::toml::de::{DeString, DeTable, DeValue};
+use ::toml::de::{DeTable, DeValue};
 
 use super::{Dict, Py, unsupported};
+use crate::config::source::toml_first_position as first_position;
 use crate::graph::EvaluateError;
 
 /// `toml.loads(text)`: tables keep the order their keys first appear in.
@@ -35,19 +35,6 @@ fn dict_from_table(table: &DeTable<'_>) -> Result<Dict, EvaluateError> {
             .map(|(_, key, value)| (key, value))
             .collect(),
     ))
-}
-
-/// Where a key first appears in the text: its own span, or an earlier line of
-/// a table beneath it.
-fn first_position(key: &Spanned<DeString<'_>>, value: &Spanned<DeValue<'_>>) -> usize {
-    let own = key.span().start.min(value.span().start);
-    match value.get_ref() {
-        DeValue::Table(table) => table
-            .iter()
-            .map(|(k, v)| first_position(k, v))
-            .fold(own, usize::min),
-        _ => own,
-    }
 }
 
 /// A TOML value as `toml.loads` reads it.
