@@ -185,8 +185,33 @@ impl Resolver for Reference {
             .map(|v| from_json(&v))
     }
 
+    /// What the reference's mocks answered for the data sources the plan reads: the
+    /// organisation, the project number (it is in every recorded Pub/Sub and
+    /// serverless-robot member), a secret version as
+    /// `mock-secret-value:<project>/<secret>`, and a policy lookup as the bindings
+    /// asked for, compact JSON with sorted keys.
     fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
-        self.organization.get(&invoke.property).map(from_json)
+        match (invoke.token.as_str(), invoke.property.as_str()) {
+            ("gcp:organizations/getOrganization:getOrganization", property) => {
+                self.organization.get(property).map(from_json)
+            }
+            ("gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess", "secretData") => {
+                let project = invoke.args.get("project")?.as_str()?;
+                let secret = invoke.args.get("secret")?.as_str()?;
+                Some(GraphValue::from(format!(
+                    "mock-secret-value:{project}/{secret}"
+                )))
+            }
+            ("gcp:organizations/getProject:getProject", "number") => {
+                Some(GraphValue::from("824648759774"))
+            }
+            ("gcp:organizations/getIAMPolicy:getIAMPolicy", "policyData") => {
+                let bindings = invoke.args.get("bindings")?.evaluate(self).ok()?;
+                let text = json!({ "bindings": bindings.to_json() }).to_string();
+                Some(GraphValue::from(text))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -486,6 +511,24 @@ mod tests {
             Resolver::invoke(&reference, &org),
             Some(GraphValue::from("123456789012"))
         );
+        let secret = Invoke {
+            token: "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess".into(),
+            args: BTreeMap::from([
+                ("project".to_owned(), GraphValue::from("p")),
+                ("secret".to_owned(), GraphValue::from("s")),
+            ]),
+            property: "secretData".into(),
+        };
+        assert_eq!(
+            Resolver::invoke(&reference, &secret),
+            Some(GraphValue::from("mock-secret-value:p/s"))
+        );
+        let unknown = Invoke {
+            token: "gcp:x:y".into(),
+            args: BTreeMap::new(),
+            property: "z".into(),
+        };
+        assert_eq!(Resolver::invoke(&reference, &unknown), None);
     }
 
     #[test]

@@ -104,11 +104,7 @@ pub fn plugins_dir(label: &str, libraries: &[(&str, &Path)]) -> PathBuf {
     dir
 }
 
-/// The recorded reference outputs.
-pub fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE")
-        .map_or_else(|| workspace().join("../shared/reference"), PathBuf::from)
-}
+pub use cpg_infra_reference::reference_dir;
 
 /// A reference config, which must be valid.
 pub fn load(name: &str) -> Config {
