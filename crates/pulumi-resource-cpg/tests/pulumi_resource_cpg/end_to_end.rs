@@ -25,8 +25,8 @@ use pulumi_resource_cpg::{Engine, HailUserWait, Options, serve};
 use serde_json::{Map, Value};
 
 use super::harness::{GOOGLE_TOKEN, HAIL_TOKEN, env, fast_retry, st};
-use super::migrate::reference_dir;
 use super::plan::copy_dir;
+use cpg_infra_reference::reference_dir;
 
 const ORG_ID: &str = "123456789012";
 const MEMBERSHIP: &str = "cpg:google:GroupMembership";
