@@ -1,6 +1,6 @@
 //! The billing aggregator in-process against a mock host.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use billing_aggregator::BillingAggregator;
 use cpg_infra::config::{Config, load_dir};
@@ -8,12 +8,7 @@ use cpg_infra::graph::{Archive, ResourceId, Value};
 use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginContext, PluginError};
 use cpg_infra_plugin_api::testing::MockHost;
 
-fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
+use cpg_infra_reference::reference_dir;
 
 fn config() -> Config {
     let dir = reference_dir().join("small-plugins");

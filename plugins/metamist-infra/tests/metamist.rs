@@ -1,7 +1,6 @@
 //! The metamist plugin in-process against a mock host.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{CloudName, Config, load_dir};
 use cpg_infra::graph::{Archive, Asset, Resource, ResourceId, Value};
@@ -9,12 +8,7 @@ use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginContext, PluginErr
 use cpg_infra_plugin_api::testing::MockHost;
 use metamist::Metamist;
 
-fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
+use cpg_infra_reference::reference_dir;
 
 fn config() -> Config {
     let dir = reference_dir().join("small-plugins");

@@ -175,12 +175,7 @@ fn a_clean_config_passes_with_deny_warnings() {
 }
 
 fn small_plugins() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE")
-        .map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-            PathBuf::from,
-        )
-        .join("small-plugins")
+    cpg_infra_reference::reference_dir().join("small-plugins")
 }
 
 fn empty_plugins_dir(label: &str) -> PathBuf {
@@ -329,11 +324,7 @@ fn plan_with_the_plugins_declares_the_references_resources() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan is JSON");
     let resources = plan["resources"].as_array().expect("resources");
-    let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(small_plugins().with_extension("reference.json"))
-            .expect("reference"),
-    )
-    .expect("reference JSON");
+    let reference = cpg_infra_reference::read("small-plugins");
     // The reference's resources plus the two deliberate extra memberships of
     // `small` (see the README's "Differences from the reference").
     let extra_memberships = resources

@@ -16,12 +16,7 @@ use cpg_infra_pulumi::proto::LogSeverity;
 use super::support::text;
 
 fn reference_small() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE")
-        .map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-            PathBuf::from,
-        )
-        .join("small")
+    cpg_infra_reference::reference_dir().join("small")
 }
 
 fn plan(dir: &Path) -> Graph {
