@@ -268,7 +268,7 @@ fn plan_with_plugins(payload: Option<PathBuf>) -> (Graph, Graph, Vec<(LogLevel, 
     let mut config = load("small-plugins");
     let enabled: Vec<String> = PLUGINS.iter().map(|(_, lib)| (*lib).to_owned()).collect();
     assert_eq!(config.infrastructure.plugins_enabled, enabled);
-    let plugins = load_enabled(&dir, &enabled).unwrap_or_else(|errors| panic!("{errors:#?}"));
+    let plugins = load_enabled(dir.path(), &enabled).unwrap_or_else(|errors| panic!("{errors:#?}"));
     let context = PluginContext {
         config_dir: Some(payload.unwrap_or_else(|| reference_dir().join("small-plugins"))),
         mode: Mode::Plan,
