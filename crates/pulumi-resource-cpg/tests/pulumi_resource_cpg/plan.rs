@@ -61,20 +61,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
 async fn the_planned_cpg_resources_end_up_in_the_fakes_exactly() {
     let mut h = Harness::start().await;
     // The small config with Hail pointed at the fake.
-    let dir = std::env::temp_dir().join(format!("cpg-plan-small-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&reference_dir().join("small"), &dir);
+    // Removed when dropped, also when the test fails.
+    let temp = tempfile::Builder::new()
+        .prefix("cpg-plan-small-")
+        .tempdir()
+        .expect("temporary directory");
+    let dir = temp.path();
+    copy_dir(&reference_dir().join("small"), dir);
     let toml = std::fs::read_to_string(dir.join("cpg.toml")).expect("cpg.toml");
     let toml = toml
         .replace("https://batch.hail.populationgenomics.org.au", &h.hail.url)
         .replace("https://auth.hail.populationgenomics.org.au", &h.hail.url);
     std::fs::write(dir.join("cpg.toml"), toml).expect("write");
-    let config = load_dir(&dir).expect("valid config");
+    let config = load_dir(dir).expect("valid config");
     let graph = CpgInfrastructure::from_validated(config)
         .with_cloud(GcpProvider)
         .build()
         .expect("plan");
-    let _ = std::fs::remove_dir_all(&dir);
 
     let mut resolver = Outputs {
         created: BTreeMap::new(),
