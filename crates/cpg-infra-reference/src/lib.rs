@@ -385,6 +385,31 @@ pub struct Fix {
     pub accounts_for: fn(&str) -> bool,
 }
 
+/// The deliberate differences of the GCP plan from the reference (see the README's
+/// "Differences from the reference"), for the parity tests to allow and assert.
+pub const GCP_FIXES: [Fix; 3] = [
+    Fix {
+        what: "metamist's current machine account joins main-list under a key of its own",
+        accounts_for: |d| {
+            d.starts_with("extra: cpg:google:GroupMembership::")
+                && d.ends_with("-gcp-metamist-machine-account-in-main-list")
+        },
+    },
+    Fix {
+        what: "images-dev-reader gets the test group",
+        accounts_for: |d| {
+            d.starts_with("extra: cpg:google:GroupMembership::")
+                && d.ends_with("-gcp-test-in-images-dev-reader-group-member")
+        },
+    },
+    Fix {
+        what: "main-read reads main-web",
+        accounts_for: |d| {
+            d.contains("-gcp-main-read-main-web-bucket-viewer: input role: reference \"organizations/123456789012/roles/StorageViewerAndCreator\", plan \"organizations/123456789012/roles/StorageObjectAndBucketViewer\"")
+        },
+    },
+];
+
 /// Checks a plan against a recording: every difference must be one of `fixes`, the
 /// plan must hold each of the recording's `resources` resources once (beside the
 /// fixes' extras), and the stack's exports must match. Returns which fixes showed,

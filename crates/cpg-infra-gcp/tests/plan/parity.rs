@@ -8,33 +8,12 @@
 //! are compared too, byte for byte.
 
 use cpg_infra::graph::{Graph, Value as GraphValue};
-use cpg_infra_reference::{Fix, differences};
+use cpg_infra_reference::{Fix, GCP_FIXES, differences};
 
 use super::support::{load, plan, reference, reference_dir};
 
 /// Every deliberate difference a reference config may show.
-const FIXES: [Fix; 3] = [
-    Fix {
-        what: "metamist's current machine account joins main-list under a key of its own",
-        accounts_for: |d| {
-            d.starts_with("extra: cpg:google:GroupMembership::")
-                && d.ends_with("-gcp-metamist-machine-account-in-main-list")
-        },
-    },
-    Fix {
-        what: "images-dev-reader gets the test group",
-        accounts_for: |d| {
-            d.starts_with("extra: cpg:google:GroupMembership::")
-                && d.ends_with("-gcp-test-in-images-dev-reader-group-member")
-        },
-    },
-    Fix {
-        what: "main-read reads main-web",
-        accounts_for: |d| {
-            d.contains("-gcp-main-read-main-web-bucket-viewer: input role: reference \"organizations/123456789012/roles/StorageViewerAndCreator\", plan \"organizations/123456789012/roles/StorageObjectAndBucketViewer\"")
-        },
-    },
-];
+const FIXES: [Fix; 3] = GCP_FIXES;
 
 /// Plans reference config `name` and checks every difference is a documented fix;
 /// returns which fixes showed.
