@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use cpg_infra::config::{Config, load_dir};
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
 use serde_json::{Value, json};
 
@@ -41,6 +42,22 @@ pub fn read_from(dir: &Path, name: &str) -> Value {
     let path = dir.join(format!("{name}.reference.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Loads a config directory, which must be valid.
+///
+/// # Panics
+///
+/// When the config is invalid, with every diagnostic.
+pub fn load(dir: &Path) -> Config {
+    load_dir(dir).unwrap_or_else(|invalid| {
+        let shown: Vec<String> = invalid
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        panic!("{} is invalid: {shown:#?}", dir.display())
+    })
 }
 
 /// The reference's Python dynamic providers and this project's tokens for them.

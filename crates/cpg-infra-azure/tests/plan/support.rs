@@ -1,27 +1,13 @@
 //! Loading configs and planning them, and reading the reference's recorded output.
 
-use std::path::Path;
-
-use cpg_infra::config::{Config, load_dir};
+use cpg_infra::config::Config;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::Graph;
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
 use serde_json::Value;
 
-pub use cpg_infra_reference::{read as reference, reference_dir};
-
-/// Loads a config directory, which must be valid.
-pub fn load(dir: &Path) -> Config {
-    load_dir(dir).unwrap_or_else(|invalid| {
-        let shown: Vec<String> = invalid
-            .diagnostics
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        panic!("{} is invalid: {shown:#?}", dir.display())
-    })
-}
+pub use cpg_infra_reference::{load, read as reference, reference_dir};
 
 /// Plans a config with the GCP and Azure clouds.
 pub fn plan(config: Config) -> Graph {
