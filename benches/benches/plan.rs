@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
     for datasets in SIZES {
         let dir = config_dir(datasets);
         let before = allocated();
-        let config = load_dir(&dir).expect("valid synthetic config");
+        let config = load_dir(dir.path()).expect("valid synthetic config");
         let graph = CpgInfrastructure::from_validated(config)
             .with_cloud(GcpProvider)
             .build()
@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(datasets as u64));
         drop(graph);
         group.bench_with_input(BenchmarkId::from_parameter(datasets), &dir, |b, dir| {
-            b.iter(|| load_validate_plan(dir));
+            b.iter(|| load_validate_plan(dir.path()));
         });
     }
     group.finish();

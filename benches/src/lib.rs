@@ -2,8 +2,8 @@
 //! counter for memory per resource.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tempfile::TempDir;
 
 use cpg_infra::synthetic::{synthetic_config, write_config_dir};
 
@@ -35,13 +35,15 @@ pub fn allocated() -> usize {
 }
 
 /// A synthetic config directory of `datasets` datasets under the temporary
-/// directory, written once per size.
-pub fn config_dir(datasets: usize) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cpg-infra-bench-{datasets}"));
-    if !dir.join("production.yaml").exists() {
-        let config = synthetic_config(datasets, 42);
-        write_config_dir(&config, &dir).expect("write the synthetic config");
-    }
+/// directory, written afresh (so it is always what the generator writes now) and
+/// removed when dropped.
+pub fn config_dir(datasets: usize) -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("cpg-infra-bench-{datasets}-"))
+        .tempdir()
+        .expect("temporary directory");
+    let config = synthetic_config(datasets, 42);
+    write_config_dir(&config, dir.path()).expect("write the synthetic config");
     dir
 }
 

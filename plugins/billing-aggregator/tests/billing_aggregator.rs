@@ -1,19 +1,12 @@
 //! The billing aggregator in-process against a mock host.
 
-use std::path::{Path, PathBuf};
-
 use billing_aggregator::BillingAggregator;
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::graph::{Archive, ResourceId, Value};
 use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginContext, PluginError};
 use cpg_infra_plugin_api::testing::MockHost;
 
-fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
+use cpg_infra_reference::reference_dir;
 
 fn config() -> Config {
     let dir = reference_dir().join("small-plugins");
@@ -21,10 +14,13 @@ fn config() -> Config {
 }
 
 /// A config directory holding function sources with the given files.
-fn sources(label: &str, files: &[(&str, &str)]) -> PathBuf {
-    let root =
-        std::env::temp_dir().join(format!("billing-aggregator-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+/// Removed when dropped, also when the test fails.
+fn sources(label: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let temp = tempfile::Builder::new()
+        .prefix(&format!("billing-aggregator-{label}-"))
+        .tempdir()
+        .expect("temporary directory");
+    let root = temp.path();
     for group in ["aggregate", "gcp_cost_control", "gcp_cost_report_slack_bot"] {
         std::fs::create_dir_all(root.join("functions/billing_aggregator").join(group))
             .expect("mkdir");
@@ -32,7 +28,7 @@ fn sources(label: &str, files: &[(&str, &str)]) -> PathBuf {
     for (path, text) in files {
         std::fs::write(root.join("functions/billing_aggregator").join(path), text).expect("write");
     }
-    root
+    temp
 }
 
 fn run(host: &mut MockHost) -> Result<(), PluginError> {
@@ -119,7 +115,7 @@ fn sources_are_archived_with_their_hashes_and_the_schema_is_read() {
         ],
     );
     let mut host = MockHost::new(config()).with_context(PluginContext {
-        config_dir: Some(root.clone()),
+        config_dir: Some(root.path().to_path_buf()),
         mode: Mode::Deploy,
     });
     run(&mut host).expect("runs");
@@ -154,7 +150,7 @@ fn sources_are_archived_with_their_hashes_and_the_schema_is_read() {
         ))
         .expect("table");
     assert_eq!(table.inputs["schema"], Value::from("[]\n"));
-    std::fs::remove_dir_all(root).expect("clean up");
+    root.close().expect("clean up");
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! The metamist plugin in-process against a mock host.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{CloudName, Config, load_dir};
 use cpg_infra::graph::{Archive, Asset, Resource, ResourceId, Value};
@@ -9,12 +8,7 @@ use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginContext, PluginErr
 use cpg_infra_plugin_api::testing::MockHost;
 use metamist::Metamist;
 
-fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
+use cpg_infra_reference::reference_dir;
 
 fn config() -> Config {
     let dir = reference_dir().join("small-plugins");
@@ -103,9 +97,12 @@ fn missing_sources_warn_when_planning_and_fail_when_deploying() {
 
 #[test]
 fn load_requirements_name_the_python_registry_and_private_packages() {
-    let root = std::env::temp_dir().join(format!("metamist-plugin-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let etl = root.join("functions/metamist");
+    // Removed when dropped, also when the test fails.
+    let root = tempfile::Builder::new()
+        .prefix("metamist-plugin-")
+        .tempdir()
+        .expect("temporary directory");
+    let etl = root.path().join("functions/metamist");
     for dir in ["extract", "load", "notification"] {
         std::fs::create_dir_all(etl.join(dir)).expect("mkdir");
         std::fs::write(etl.join(dir).join("main.py"), "pass\n").expect("write");
@@ -116,7 +113,7 @@ fn load_requirements_name_the_python_registry_and_private_packages() {
     let mut host = host(
         config(),
         PluginContext {
-            config_dir: Some(root.clone()),
+            config_dir: Some(root.path().to_path_buf()),
             mode: Mode::Deploy,
         },
     );
@@ -147,7 +144,7 @@ fn load_requirements_name_the_python_registry_and_private_packages() {
         ))
         .expect("log table");
     assert_eq!(table.inputs["schema"], Value::from("[2]\n"));
-    std::fs::remove_dir_all(root).expect("clean up");
+    root.close().expect("clean up");
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn infrastructure(plugins: &[&str]) -> CpgInfrastructure {
 fn a_loaded_plugin_declares_exports_and_adds_members_across_the_abi() {
     let libraries = fixtures();
     let dir = plugins_dir("lifecycle", &[("fixture_good", &libraries["fixture_good"])]);
-    let plugin = load(&dir, "fixture_good").expect("loads");
+    let plugin = load(dir.path(), "fixture_good").expect("loads");
     let built = infrastructure(&["fixture_good"])
         .with_plugin(Box::new(plugin))
         .build_with_log()
@@ -98,7 +98,7 @@ fn a_loaded_plugin_declares_exports_and_adds_members_across_the_abi() {
 fn a_panic_in_main_is_an_error_naming_the_plugin() {
     let libraries = fixtures();
     let dir = plugins_dir("panic", &[("fixture_panics", &libraries["fixture_panics"])]);
-    let plugin = load(&dir, "fixture_panics").expect("loads");
+    let plugin = load(dir.path(), "fixture_panics").expect("loads");
     let error = infrastructure(&["fixture_panics"])
         .with_plugin(Box::new(plugin))
         .build()
@@ -136,7 +136,7 @@ fn enabled_and_given_plugins_must_agree() {
 
     let libraries = fixtures();
     let dir = plugins_dir("agree", &[("fixture_good", &libraries["fixture_good"])]);
-    let plugin = load(&dir, "fixture_good").expect("loads");
+    let plugin = load(dir.path(), "fixture_good").expect("loads");
     let extra = infrastructure(&[])
         .with_plugin(Box::new(plugin))
         .build()

@@ -18,14 +18,15 @@ fn refusal(dir: &Path, name: &str) -> LoadError {
 fn a_good_plugin_loads_with_its_header() {
     let libraries = fixtures();
     let dir = plugins_dir("good", &[("fixture_good", &libraries["fixture_good"])]);
-    let plugin = load(&dir, "fixture_good").expect("loads");
+    let plugin = load(dir.path(), "fixture_good").expect("loads");
     let info = plugin.info();
     assert_eq!(info.name, "fixture_good");
     assert_eq!(info.version, "0.1.0");
     assert_eq!(info.abi_version, ABI_VERSION);
     assert_eq!(
         info.path,
-        dir.join(cpg_infra::plugin::library_file_name("fixture_good"))
+        dir.path()
+            .join(cpg_infra::plugin::library_file_name("fixture_good"))
     );
 }
 
@@ -36,7 +37,7 @@ fn wrong_magic_is_refused() {
         "magic",
         &[("fixture_wrong_magic", &libraries["fixture_wrong_magic"])],
     );
-    let error = refusal(&dir, "fixture_wrong_magic");
+    let error = refusal(dir.path(), "fixture_wrong_magic");
     assert!(matches!(error, LoadError::WrongMagic { .. }), "{error:?}");
     let message = error.to_string();
     assert!(
@@ -55,7 +56,7 @@ fn wrong_abi_version_is_refused() {
         "abi",
         &[("fixture_wrong_abi", &libraries["fixture_wrong_abi"])],
     );
-    let error = refusal(&dir, "fixture_wrong_abi");
+    let error = refusal(dir.path(), "fixture_wrong_abi");
     let message = error.to_string();
     let expected = format!(
         "speaks plugin ABI version {}, this host supports versions 1–{ABI_VERSION}; rebuild the plugin against this release's cpg-infra-plugin-api",
@@ -69,7 +70,7 @@ fn wrong_abi_version_is_refused() {
 fn a_name_that_differs_from_the_file_is_refused() {
     let libraries = fixtures();
     let dir = plugins_dir("impostor", &[("impostor", &libraries["fixture_good"])]);
-    let error = refusal(&dir, "impostor");
+    let error = refusal(dir.path(), "impostor");
     let message = error.to_string();
     assert!(
         message.starts_with("plugin \"impostor\": ")
@@ -83,16 +84,17 @@ fn a_name_that_differs_from_the_file_is_refused() {
 #[test]
 fn missing_files_and_files_that_are_not_libraries_are_refused() {
     let dir = temp_dir("missing");
-    let missing = refusal(&dir, "billing_aggregator");
+    let missing = refusal(dir.path(), "billing_aggregator");
     assert!(matches!(missing, LoadError::NotFound { .. }), "{missing:?}");
     assert!(missing.to_string().ends_with("does not exist"), "{missing}");
 
     std::fs::write(
-        dir.join(cpg_infra::plugin::library_file_name("junk")),
+        dir.path()
+            .join(cpg_infra::plugin::library_file_name("junk")),
         "not a library",
     )
     .expect("write");
-    let junk = refusal(&dir, "junk");
+    let junk = refusal(dir.path(), "junk");
     assert!(
         junk.to_string()
             .ends_with("is not a loadable shared library"),
@@ -103,7 +105,7 @@ fn missing_files_and_files_that_are_not_libraries_are_refused() {
         "the system's reason is kept"
     );
 
-    let invalid = refusal(&dir, "../etc/passwd");
+    let invalid = refusal(dir.path(), "../etc/passwd");
     assert_eq!(
         invalid.to_string(),
         "\"../etc/passwd\" is not a plugin name"
@@ -128,14 +130,14 @@ fn every_problem_of_the_enabled_list_is_reported() {
     ]
     .map(String::from)
     .to_vec();
-    let errors = load_enabled(&dir, &names).expect_err("three problems");
+    let errors = load_enabled(dir.path(), &names).expect_err("three problems");
     let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(errors.len(), 3, "{shown:#?}");
     assert!(matches!(errors[0], LoadError::WrongMagic { .. }));
     assert!(matches!(errors[1], LoadError::NotFound { .. }));
     assert_eq!(shown[2], "plugin \"fixture_good\" is enabled twice");
 
-    let loaded = load_enabled(&dir, &["fixture_good".to_owned()]).expect("loads");
+    let loaded = load_enabled(dir.path(), &["fixture_good".to_owned()]).expect("loads");
     assert_eq!(loaded.len(), 1);
 }
 
@@ -149,7 +151,10 @@ fn inspection_lists_enabled_plugins_then_other_libraries_unopened() {
             ("fixture_panics", &libraries["fixture_panics"]),
         ],
     );
-    let found = inspect(&dir, &["fixture_good".to_owned(), "absent".to_owned()]);
+    let found = inspect(
+        dir.path(),
+        &["fixture_good".to_owned(), "absent".to_owned()],
+    );
     assert_eq!(found.len(), 3, "{found:#?}");
     assert!(matches!(&found[0], Inspection::Loads(info) if info.name == "fixture_good"));
     assert!(matches!(

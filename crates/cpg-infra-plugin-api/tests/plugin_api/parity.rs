@@ -17,14 +17,15 @@
 //! reported absent, and the
 //! test says which comparisons it could not make.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use cpg_infra::driver::CpgInfrastructure;
-use cpg_infra::graph::{Archive, Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra::graph::{Archive, Graph, Value as GraphValue};
 use cpg_infra::plugin::{LogLevel, Mode, PluginContext};
 use cpg_infra_gcp::GcpProvider;
 use cpg_infra_plugin_api::loader::load_enabled;
+use cpg_infra_reference::{Reference, same};
 use serde_json::Value;
 
 use super::support::{build_cdylibs, load, plugins_dir, reference_dir};
@@ -34,127 +35,6 @@ const PLUGINS: [(&str, &str); 2] = [
     ("cpg-infra-billing-aggregator", "billing_aggregator"),
     ("cpg-infra-metamist", "metamist"),
 ];
-
-/// The reference's recording of `small-plugins`.
-struct Reference {
-    resources: BTreeMap<String, Value>,
-    exports: serde_json::Map<String, Value>,
-}
-
-impl Reference {
-    fn read() -> Self {
-        let path = reference_dir().join("small-plugins.reference.json");
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let recorded: Value = serde_json::from_str(&text).expect("reference JSON");
-        let resources = recorded["resources"]
-            .as_array()
-            .expect("resources")
-            .iter()
-            .map(|r| {
-                let id = format!(
-                    "{}::{}",
-                    r["type"].as_str().expect("type"),
-                    r["name"].as_str().expect("name")
-                );
-                (id, r.clone())
-            })
-            .collect();
-        let exports = recorded["exports"].as_object().expect("exports").clone();
-        Reference { resources, exports }
-    }
-
-    fn output(&self, resource: &str, property: &str) -> Option<Value> {
-        let recorded = self.resources.get(resource)?;
-        if property == "id" {
-            return Some(recorded["mock_id"].clone());
-        }
-        let mut merged = recorded["inputs"].as_object().cloned().unwrap_or_default();
-        merged.extend(
-            recorded["mock_outputs"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        );
-        let mut value = Value::Object(merged);
-        for part in property.split('.') {
-            value = value.get(part)?.clone();
-        }
-        Some(value)
-    }
-}
-
-fn from_json(value: &Value) -> GraphValue {
-    match value {
-        Value::Null => GraphValue::Null,
-        Value::Bool(b) => GraphValue::Bool(*b),
-        Value::Number(n) => n.as_i64().map_or_else(
-            || GraphValue::Float(n.as_f64().unwrap_or_default()),
-            GraphValue::Int,
-        ),
-        Value::String(s) => GraphValue::String(s.clone()),
-        Value::Array(items) => GraphValue::List(items.iter().map(from_json).collect()),
-        Value::Object(map) => {
-            GraphValue::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
-    }
-}
-
-impl Resolver for Reference {
-    fn output(&self, output: &OutputRef) -> Option<GraphValue> {
-        Reference::output(self, &output.resource.to_string(), &output.property)
-            .map(|v| from_json(&v))
-    }
-
-    /// The reference's mocks answered the organisation and project lookups as
-    /// below; the reference read the Slack token while planning, and its
-    /// harness answered `mock-secret-value:<project>/<secret>`. The plugin reads it
-    /// when deploying through Secret Manager's data source, answered the same way
-    /// here, so the comparison checks the project and secret reach the input.
-    fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
-        match (invoke.token.as_str(), invoke.property.as_str()) {
-            ("gcp:organizations/getOrganization:getOrganization", "orgId") => {
-                Some(GraphValue::from("123456789012"))
-            }
-            ("gcp:organizations/getOrganization:getOrganization", "id") => {
-                Some(GraphValue::from("organizations/123456789012"))
-            }
-            ("gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess", "secretData") => {
-                let project = invoke.args.get("project")?.as_str()?;
-                let secret = invoke.args.get("secret")?.as_str()?;
-                Some(GraphValue::from(format!(
-                    "mock-secret-value:{project}/{secret}"
-                )))
-            }
-            // The project number the reference's mocks answered (it is in every
-            // recorded Pub/Sub and serverless-robot member).
-            ("gcp:organizations/getProject:getProject", "number") => {
-                Some(GraphValue::from("824648759774"))
-            }
-            // The mocks answered a policy lookup with the bindings asked for, as
-            // compact JSON with sorted keys.
-            ("gcp:organizations/getIAMPolicy:getIAMPolicy", "policyData") => {
-                let bindings = invoke.args.get("bindings")?.evaluate(self).ok()?;
-                let text = serde_json::json!({ "bindings": bindings.to_json() }).to_string();
-                Some(GraphValue::from(text))
-            }
-            _ => None,
-        }
-    }
-}
-
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
 
 /// The ETL accessor configuration, a secret: a new version is written whenever its
 /// bytes change, so they must equal the reference's.
@@ -241,7 +121,7 @@ fn differences(
     let mut found = Vec::new();
     for resource in plugin_resources {
         let id = resource.id.to_string();
-        let Some(recorded) = reference.resources.get(&id) else {
+        let Some(recorded) = reference.resources().get(&id) else {
             found.push(format!("extra: {id}"));
             continue;
         };
@@ -388,7 +268,7 @@ fn plan_with_plugins(payload: Option<PathBuf>) -> (Graph, Graph, Vec<(LogLevel, 
     let mut config = load("small-plugins");
     let enabled: Vec<String> = PLUGINS.iter().map(|(_, lib)| (*lib).to_owned()).collect();
     assert_eq!(config.infrastructure.plugins_enabled, enabled);
-    let plugins = load_enabled(&dir, &enabled).unwrap_or_else(|errors| panic!("{errors:#?}"));
+    let plugins = load_enabled(dir.path(), &enabled).unwrap_or_else(|errors| panic!("{errors:#?}"));
     let context = PluginContext {
         config_dir: Some(payload.unwrap_or_else(|| reference_dir().join("small-plugins"))),
         mode: Mode::Plan,
@@ -430,7 +310,8 @@ fn plugins_match_the_reference() {
     let schemas = cpg_infra_schemas::Schemas::pinned().unwrap_or_else(|e| panic!("{e}"));
     let report = schemas.check(&graph);
     assert!(report.is_clean(), "small-plugins:\n{report}");
-    let reference = Reference::read();
+    let recorded = cpg_infra_reference::read("small-plugins");
+    let reference = Reference::new(&recorded);
 
     // The driver's resources are the same with and without plugins.
     let driver: BTreeSet<String> = without
@@ -469,7 +350,7 @@ fn plugins_match_the_reference() {
         .evaluate(&reference)
         .unwrap_or_else(|e| panic!("{e}"))
         .to_json();
-    let theirs = &reference.resources[ACCESSOR_CONFIGURATION]["inputs"]["secretData"];
+    let theirs = &reference.resources()[ACCESSOR_CONFIGURATION]["inputs"]["secretData"];
     assert_eq!(mine["$secret"].as_str(), theirs["$secret"].as_str());
     assert!(theirs["$secret"].as_str().is_some_and(|text| {
         text.contains(r#""users": ["alice.smith@populationgenomics.org.au", "alice.smith@"#)
@@ -480,10 +361,12 @@ fn plugins_match_the_reference() {
         72,
         "the plugins' 72 resources (25 billing aggregator, 47 metamist)"
     );
+    // The reference's dynamic resources carry this project's tokens, so the
+    // driver's plan holds them too.
     let reference_added = reference
-        .resources
+        .resources()
         .keys()
-        .filter(|id| !driver.contains(*id) && !id.starts_with("pulumi-python:dynamic"))
+        .filter(|id| !driver.contains(*id))
         .count();
     assert_eq!(reference_added, 72, "the reference's plugin resources");
 
@@ -493,7 +376,7 @@ fn plugins_match_the_reference() {
         "gcp_cost_reporting_cloud_function",
         "gcp_cost_reporting_cloud_scheduler_job",
     ] {
-        let urn = reference.exports[name]["urn"].as_str().expect("urn");
+        let urn = recorded["exports"][name]["urn"].as_str().expect("urn");
         let mine = graph
             .exports()
             .get(name)

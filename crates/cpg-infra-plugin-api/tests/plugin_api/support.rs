@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tempfile::TempDir;
 
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::plugin::library_file_name;
@@ -81,34 +82,26 @@ pub fn fixtures() -> BTreeMap<String, PathBuf> {
     ])
 }
 
-/// A new empty directory under the system's temporary directory.
-pub fn temp_dir(label: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "cpg-infra-plugins-{label}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create temporary directory");
-    dir
+/// A new empty directory under the system's temporary directory, removed with
+/// everything in it when dropped (also when a test fails).
+pub fn temp_dir(label: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("cpg-infra-plugins-{label}-"))
+        .tempdir()
+        .expect("create temporary directory")
 }
 
 /// A plugins directory holding `libraries`, each copied under the file name of the
 /// plugin name given.
-pub fn plugins_dir(label: &str, libraries: &[(&str, &Path)]) -> PathBuf {
+pub fn plugins_dir(label: &str, libraries: &[(&str, &Path)]) -> TempDir {
     let dir = temp_dir(label);
     for (name, library) in libraries {
-        std::fs::copy(library, dir.join(library_file_name(name))).expect("copy library");
+        std::fs::copy(library, dir.path().join(library_file_name(name))).expect("copy library");
     }
     dir
 }
 
-/// The recorded reference outputs.
-pub fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE")
-        .map_or_else(|| workspace().join("../shared/reference"), PathBuf::from)
-}
+pub use cpg_infra_reference::reference_dir;
 
 /// A reference config, which must be valid.
 pub fn load(name: &str) -> Config {

@@ -396,55 +396,12 @@ fn aliases_as_urns_name_the_parents_type_unless_no_parent() {
     );
 }
 
-/// The reference's Python dynamic providers and this project's tokens for them.
-const DYNAMIC: [(&str, &str); 7] = [
-    (
-        "GoogleGroupMembershipProvider",
-        "cpg:google:GroupMembership",
-    ),
-    ("GoogleGroupSettingsProvider", "cpg:google:GroupSettings"),
-    ("HailBatchUserProvider", "cpg:hail:User"),
-    ("HailBatchBillingProjectProvider", "cpg:hail:BillingProject"),
-    (
-        "HailBatchBillingProjectMembershipProvider",
-        "cpg:hail:BillingProjectMembership",
-    ),
-    ("MetamistProjectProvider", "cpg:metamist:Project"),
-    (
-        "MetamistProjectMembersProvider",
-        "cpg:metamist:ProjectMembers",
-    ),
-];
-
 #[test]
 fn reference_small_registrations_carry_the_references_urns_versions_and_dependencies() {
     use std::collections::{BTreeMap, BTreeSet};
     let dir = reference_dir();
-    let text = std::fs::read_to_string(dir.join("small.reference.json")).expect("reference");
-    let recorded: serde_json::Value = serde_json::from_str(&text).expect("json");
-    // `type::name` as the reference records it → this project's `type::name`.
-    let mut renamed = BTreeMap::new();
-    let mut reference = BTreeMap::new();
-    for resource in recorded["resources"].as_array().expect("resources") {
-        let name = resource["name"].as_str().expect("name");
-        let recorded_type = resource["type"].as_str().expect("type");
-        let type_token = match resource["dynamic_provider"].as_str() {
-            Some(provider) => {
-                let class = provider.rsplit('.').next().unwrap_or(provider);
-                DYNAMIC
-                    .iter()
-                    .find(|(c, _)| *c == class)
-                    .expect("known provider")
-                    .1
-            }
-            None => recorded_type,
-        };
-        renamed.insert(
-            format!("{recorded_type}::{name}"),
-            format!("{type_token}::{name}"),
-        );
-        reference.insert(format!("{type_token}::{name}"), resource.clone());
-    }
+    // The recording by this project's `type::name`.
+    let reference = cpg_infra_reference::Reference::new(&cpg_infra_reference::read("small"));
     let graph = plan(&dir.join("small"));
     let mock = super::support::mock_for(&graph, MockOptions::default());
     deploy(&graph, &mock, 8).expect("deploys");
@@ -464,7 +421,7 @@ fn reference_small_registrations_carry_the_references_urns_versions_and_dependen
     let mut mismatches = Vec::new();
     for request in &sent.registrations[1..] {
         let id = format!("{}::{}", request.r#type, request.name);
-        let Some(expected) = reference.get(&id) else {
+        let Some(expected) = reference.resources().get(&id) else {
             continue;
         };
         compared += 1;
@@ -487,7 +444,7 @@ fn reference_small_registrations_carry_the_references_urns_versions_and_dependen
             .into_iter()
             .flatten()
             .filter_map(|d| d.as_str())
-            .map(|d| renamed.get(d).cloned().unwrap_or_else(|| d.to_owned()))
+            .map(|d| reference.id(d))
             .collect();
         let mut property: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (key, deps) in expected["property_dependencies"]
@@ -500,7 +457,7 @@ fn reference_small_registrations_carry_the_references_urns_versions_and_dependen
                 .into_iter()
                 .flatten()
                 .filter_map(|d| d.as_str())
-                .map(|d| renamed.get(d).cloned().unwrap_or_else(|| d.to_owned()))
+                .map(|d| reference.id(d))
                 .collect();
             if !deps.is_empty() {
                 property.insert(key.clone(), deps);

@@ -15,14 +15,7 @@ use cpg_infra_pulumi::wire::{self, Lookup};
 use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, Session};
 use prost_types::{Struct, Value as Wire};
 
-/// The recorded reference outputs (`../shared/reference` beside the workspace, or
-/// `CPG_INFRA_REFERENCE`).
-pub fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
+pub use cpg_infra_reference::reference_dir;
 
 /// The example config directory of the deploy binary.
 pub fn example_dir() -> PathBuf {

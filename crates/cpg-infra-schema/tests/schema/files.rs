@@ -2,7 +2,6 @@
 //! schema exactly when the loader's decoding rejects it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cpg_infra::config::{Problem, load_dir};
 use cpg_infra::synthetic::{synthetic_config, write_config_dir};
@@ -12,13 +11,12 @@ use serde_json::{Value as Json, json};
 
 use super::support::{config_files, example_dir, reference_dir, validator};
 
-/// A fresh temporary directory.
-fn temp_dir(label: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("cpg-schema-{label}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A fresh temporary directory, removed when dropped (also when a test fails).
+fn temp_dir(label: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("cpg-schema-{label}-"))
+        .tempdir()
+        .expect("temporary directory")
 }
 
 /// The schema's errors for every config file under `dir`.
@@ -63,10 +61,10 @@ fn every_reference_config_is_accepted() {
 #[test]
 fn generated_configs_are_accepted() {
     for seed in [1, 7, 42] {
-        let dir = temp_dir("generated");
-        write_config_dir(&synthetic_config(8, seed), &dir).expect("write");
-        let errors = schema_errors(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
+        let temp = temp_dir("generated");
+        let dir = temp.path();
+        write_config_dir(&synthetic_config(8, seed), dir).expect("write");
+        let errors = schema_errors(dir);
         assert_eq!(errors, Vec::<String>::new(), "seed {seed}");
     }
 }
@@ -224,10 +222,10 @@ fn example_files() -> Vec<(PathBuf, ConfigFile, Json)> {
 #[test]
 fn the_example_written_as_json_still_loads() {
     // The harness itself: the unmutated documents load.
-    let dir = temp_dir("unmutated");
-    write_dir(&example_files(), &dir);
-    let loaded = load_dir(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    let temp = temp_dir("unmutated");
+    let dir = temp.path();
+    write_dir(&example_files(), dir);
+    let loaded = load_dir(dir);
     assert!(loaded.is_ok(), "{loaded:?}");
 }
 
@@ -268,16 +266,16 @@ fn compare_with(
     }
     let (path, kind, json) = files[index].clone();
     let schema_rejects = !validator(kind).is_valid(&json);
-    let dir = temp_dir("mutated");
-    write_dir(&files, &dir);
-    let decoding = decoding_rejects(&dir);
-    let report = load_dir(&dir).err().map(|i| {
+    let temp = temp_dir("mutated");
+    let dir = temp.path();
+    write_dir(&files, dir);
+    let decoding = decoding_rejects(dir);
+    let report = load_dir(dir).err().map(|i| {
         i.diagnostics
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
     });
-    let _ = std::fs::remove_dir_all(&dir);
     prop_assert_eq!(
         schema_rejects,
         decoding,

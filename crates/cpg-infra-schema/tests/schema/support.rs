@@ -6,14 +6,7 @@ use cpg_infra::config::source::{Node, NodeValue, parse_toml, parse_yaml};
 use cpg_infra_schema::ConfigFile;
 use serde_json::Value as Json;
 
-/// The recorded reference configs (`../shared/reference` beside the workspace, or
-/// `CPG_INFRA_REFERENCE`).
-pub fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
+pub use cpg_infra_reference::reference_dir;
 
 /// The example config directory.
 pub fn example_dir() -> PathBuf {

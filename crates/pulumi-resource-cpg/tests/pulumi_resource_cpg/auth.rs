@@ -47,8 +47,12 @@ async fn service_account_key_is_exchanged_once_per_scope() {
     let access = FakeTokenService::token_for(&format!("access:{CI_SCOPE}"), 1);
     let ci = FakeCloudIdentity::start(&access).await.expect("fake");
     ci.add_group("g");
-    let dir = std::env::temp_dir().join(format!("cpg-sa-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    // Removed when dropped, also when the test fails.
+    let temp = tempfile::Builder::new()
+        .prefix("cpg-sa-")
+        .tempdir()
+        .expect("temporary directory");
+    let dir = temp.path();
     let key_file = dir.join("key.json");
     let key = json!({
         "type": "service_account",
@@ -82,7 +86,6 @@ async fn service_account_key_is_exchanged_once_per_scope() {
         .expect("create with the kept token");
     assert_eq!(tokens.recorder().count("POST", "/token"), 1);
     assert_eq!(ci.members("g"), ["a@x.org", "b@x.org"]);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -157,8 +160,12 @@ async fn a_wrongly_signed_key_is_refused_with_the_token_endpoint_answer() {
             .expect("fake");
     let ci = FakeCloudIdentity::start("whatever").await.expect("fake");
     ci.add_group("g");
-    let dir = std::env::temp_dir().join(format!("cpg-sa-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    // Removed when dropped, also when the test fails.
+    let temp = tempfile::Builder::new()
+        .prefix("cpg-sa-bad-")
+        .tempdir()
+        .expect("temporary directory");
+    let dir = temp.path();
     let key_file = dir.join("key.json");
     let key = json!({
         "type": "service_account",
@@ -191,7 +198,6 @@ async fn a_wrongly_signed_key_is_refused_with_the_token_endpoint_answer() {
         "{}",
         err.message()
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -204,8 +210,12 @@ async fn gcloud_user_credentials_are_refreshed_at_their_token_uri() {
         .expect("fake");
     ci.add_group("g");
     // gcloud's file, found through CLOUDSDK_CONFIG.
-    let dir = std::env::temp_dir().join(format!("cpg-gcloud-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    // Removed when dropped, also when the test fails.
+    let temp = tempfile::Builder::new()
+        .prefix("cpg-gcloud-")
+        .tempdir()
+        .expect("temporary directory");
+    let dir = temp.path();
     let adc = json!({
         "type": "authorized_user",
         "client_id": "id",
@@ -235,5 +245,4 @@ async fn gcloud_user_credentials_are_refreshed_at_their_token_uri() {
         .await
         .expect("create with the refreshed token");
     assert_eq!(ci.members("g"), ["a@x.org"]);
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -25,8 +25,8 @@ use pulumi_resource_cpg::{Engine, HailUserWait, Options, serve};
 use serde_json::{Map, Value};
 
 use super::harness::{GOOGLE_TOKEN, HAIL_TOKEN, env, fast_retry, st};
-use super::migrate::reference_dir;
 use super::plan::copy_dir;
+use cpg_infra_reference::reference_dir;
 
 const ORG_ID: &str = "123456789012";
 const MEMBERSHIP: &str = "cpg:google:GroupMembership";
@@ -68,10 +68,13 @@ impl World {
             },
         };
 
-        let dir =
-            std::env::temp_dir().join(format!("cpg-end-to-end-{sample}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        copy_dir(&reference_dir().join(sample), &dir);
+        // Removed when dropped, also when the test fails.
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("cpg-end-to-end-{sample}-"))
+            .tempdir()
+            .expect("temporary directory");
+        let dir = temp.path();
+        copy_dir(&reference_dir().join(sample), dir);
         // Every Hail deployment (batch and auth) is the fake.
         let toml = std::fs::read_to_string(dir.join("cpg.toml")).expect("cpg.toml");
         let toml: Vec<String> = toml
@@ -84,8 +87,7 @@ impl World {
             })
             .collect();
         std::fs::write(dir.join("cpg.toml"), toml.join("\n")).expect("write");
-        let config = load_dir(&dir).expect("valid config");
-        let _ = std::fs::remove_dir_all(&dir);
+        let config = load_dir(dir).expect("valid config");
         let graph = CpgInfrastructure::from_validated(config)
             .with_cloud(GcpProvider)
             .with_cloud(AzureProvider)

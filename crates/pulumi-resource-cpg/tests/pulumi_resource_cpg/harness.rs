@@ -391,10 +391,7 @@ pub fn detailed(d: &rpc::DiffResponse) -> Vec<(String, i32)> {
 
 /// (type token, inputs) of every dynamic resource in the reference's small config.
 pub fn reference_dynamic_resources() -> Vec<(String, Value)> {
-    let dir = std::env::var("CPG_INFRA_REFERENCE")
-        .unwrap_or_else(|_| format!("{}/../../../shared/reference", env!("CARGO_MANIFEST_DIR")));
-    let text = std::fs::read_to_string(format!("{dir}/small.reference.json")).expect("reference");
-    let doc: Value = serde_json::from_str(&text).expect("json");
+    let doc = cpg_infra_reference::read("small");
     doc["resources"]
         .as_array()
         .into_iter()

@@ -8,15 +8,9 @@ use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{Invoke, OutputRef, Resolver, Value as GraphValue};
 use cpg_infra_gcp::GcpProvider;
+use cpg_infra_reference::{from_json, reference_dir, same};
 use pulumi_resource_cpg::migrate::{DYNAMIC_TYPE, MigrateError, PROVIDER_TYPE, migrate};
 use serde_json::{Map, Value, json};
-
-pub fn reference_dir() -> std::path::PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        std::path::PathBuf::from,
-    )
-}
 
 /// What Pulumi's Python SDK stores as `__provider`: a base64 (dill) pickle that refers to
 /// the provider class by module and name.
@@ -34,9 +28,7 @@ fn pickle(class_path: &str) -> String {
 
 /// A `pulumi stack export` (version 3) of the reference's recorded small stack.
 fn export_of_small() -> Value {
-    let text =
-        std::fs::read_to_string(reference_dir().join("small.reference.json")).expect("reference");
-    let recorded: Value = serde_json::from_str(&text).expect("json");
+    let recorded = cpg_infra_reference::read("small");
     let records = recorded["resources"]
         .as_array()
         .cloned()
@@ -158,22 +150,6 @@ impl State {
     }
 }
 
-pub fn from_json(value: &Value) -> GraphValue {
-    match value {
-        Value::Null => GraphValue::Null,
-        Value::Bool(b) => GraphValue::Bool(*b),
-        Value::Number(n) => n.as_i64().map_or_else(
-            || GraphValue::Float(n.as_f64().unwrap_or_default()),
-            GraphValue::Int,
-        ),
-        Value::String(s) => GraphValue::String(s.clone()),
-        Value::Array(items) => GraphValue::List(items.iter().map(from_json).collect()),
-        Value::Object(map) => {
-            GraphValue::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
-    }
-}
-
 impl Resolver for State {
     fn output(&self, output: &OutputRef) -> Option<GraphValue> {
         let (id, outputs) = self.0.get(&output.resource.to_string())?;
@@ -194,19 +170,6 @@ impl Resolver for State {
             "id" => Some(GraphValue::String("organizations/123456789012".into())),
             _ => None,
         }
-    }
-}
-
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
     }
 }
 

@@ -10,29 +10,30 @@ use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{Invoke, OutputRef, Resolver, Value as GraphValue};
 use cpg_infra_gcp::GcpProvider;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::harness::{Created, Harness};
-use super::migrate::{from_json, reference_dir};
+use cpg_infra_reference::{Reference, from_json, reference_dir};
 
 /// Outputs of the resources created so far, over the reference's mock answers.
 struct Outputs {
     created: BTreeMap<String, (String, Value)>,
-    mocked: BTreeMap<String, (Value, Value)>,
+    mocked: Reference,
 }
 
 impl Resolver for Outputs {
     fn output(&self, output: &OutputRef) -> Option<GraphValue> {
-        let key = output.resource.to_string();
-        let (id, outputs) = match self.created.get(&key) {
-            Some((id, outputs)) => (json!(id), outputs.clone()),
-            None if output.resource.type_token.starts_with("cpg:") => return None,
-            None => self.mocked.get(&key).cloned()?,
+        let Some((id, outputs)) = self.created.get(&output.resource.to_string()) else {
+            // A `cpg:` resource's outputs are what the provider answered, never the mocks'.
+            if output.resource.type_token.starts_with("cpg:") {
+                return None;
+            }
+            return Resolver::output(&self.mocked, output);
         };
         if output.property == "id" {
-            return Some(from_json(&id));
+            return Some(GraphValue::from(id.as_str()));
         }
-        let mut value = outputs;
+        let mut value = outputs.clone();
         for part in output.property.split('.') {
             value = value.get(part)?.clone();
         }
@@ -40,11 +41,7 @@ impl Resolver for Outputs {
     }
 
     fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
-        match invoke.property.as_str() {
-            "orgId" => Some(GraphValue::String("123456789012".into())),
-            "id" => Some(GraphValue::String("organizations/123456789012".into())),
-            _ => None,
-        }
+        self.mocked.invoke(invoke)
     }
 }
 
@@ -64,38 +61,27 @@ pub fn copy_dir(from: &Path, to: &Path) {
 async fn the_planned_cpg_resources_end_up_in_the_fakes_exactly() {
     let mut h = Harness::start().await;
     // The small config with Hail pointed at the fake.
-    let dir = std::env::temp_dir().join(format!("cpg-plan-small-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&reference_dir().join("small"), &dir);
+    // Removed when dropped, also when the test fails.
+    let temp = tempfile::Builder::new()
+        .prefix("cpg-plan-small-")
+        .tempdir()
+        .expect("temporary directory");
+    let dir = temp.path();
+    copy_dir(&reference_dir().join("small"), dir);
     let toml = std::fs::read_to_string(dir.join("cpg.toml")).expect("cpg.toml");
     let toml = toml
         .replace("https://batch.hail.populationgenomics.org.au", &h.hail.url)
         .replace("https://auth.hail.populationgenomics.org.au", &h.hail.url);
     std::fs::write(dir.join("cpg.toml"), toml).expect("write");
-    let config = load_dir(&dir).expect("valid config");
+    let config = load_dir(dir).expect("valid config");
     let graph = CpgInfrastructure::from_validated(config)
         .with_cloud(GcpProvider)
         .build()
         .expect("plan");
-    let _ = std::fs::remove_dir_all(&dir);
 
-    let text =
-        std::fs::read_to_string(reference_dir().join("small.reference.json")).expect("reference");
-    let recorded: Value = serde_json::from_str(&text).expect("json");
-    let mut mocked = BTreeMap::new();
-    for r in recorded["resources"].as_array().into_iter().flatten() {
-        let mut outputs = r["inputs"].as_object().cloned().unwrap_or_default();
-        outputs.extend(r["mock_outputs"].as_object().cloned().unwrap_or_default());
-        let key = format!(
-            "{}::{}",
-            r["type"].as_str().unwrap_or(""),
-            r["name"].as_str().unwrap_or("")
-        );
-        mocked.insert(key, (r["mock_id"].clone(), Value::Object(outputs)));
-    }
     let mut resolver = Outputs {
         created: BTreeMap::new(),
-        mocked,
+        mocked: Reference::new(&cpg_infra_reference::read("small")),
     };
 
     // Create in dependency order: whatever can be evaluated now, until nothing is left.

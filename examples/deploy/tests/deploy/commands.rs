@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::support::{deploy, example_config, text};
+use super::support::{TempDir, deploy, example_config, text};
 
 #[test]
 fn validate_accepts_the_example_config() {
@@ -18,8 +18,7 @@ fn validate_accepts_the_example_config() {
 
 #[test]
 fn validate_reports_every_problem_and_exits_1() {
-    let dir = std::env::temp_dir().join(format!("deploy-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempDir::new("cli");
     std::fs::create_dir_all(dir.join("datasets/common")).expect("mkdir");
     std::fs::write(
         dir.join("cpg.toml"),
@@ -38,7 +37,6 @@ fn validate_reports_every_problem_and_exits_1() {
     .expect("write");
     let output = deploy(&["validate", dir.to_str().expect("utf-8 path")]);
     let stderr = text(&output.stderr);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(
@@ -100,9 +98,8 @@ fn plan_of_an_invalid_config_exits_1() {
 }
 
 /// A copy of the example config with `production.yaml` changed by `edit`.
-fn example_copy(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("deploy-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+fn example_copy(name: &str, edit: impl FnOnce(String) -> String) -> TempDir {
+    let dir = TempDir::new(&format!("cli-{name}"));
     copy_dir(&example_config(), &dir);
     let production = dir.join("production.yaml");
     let text = std::fs::read_to_string(&production).expect("read production.yaml");
@@ -138,7 +135,6 @@ fn warnings_print_with_their_place_and_do_not_fail() {
     let plan = deploy(&["plan", path, "--json"]);
     let denied = deploy(&["validate", path, "--deny-warnings"]);
     let denied_plan = deploy(&["plan", "--deny-warnings", path]);
-    let _ = std::fs::remove_dir_all(&dir);
 
     let stderr = text(&validate.stderr);
     assert_eq!(validate.status.code(), Some(0), "{stderr}");
@@ -175,19 +171,11 @@ fn a_clean_config_passes_with_deny_warnings() {
 }
 
 fn small_plugins() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE")
-        .map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-            PathBuf::from,
-        )
-        .join("small-plugins")
+    cpg_infra_reference::reference_dir().join("small-plugins")
 }
 
-fn empty_plugins_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("deploy-plugins-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create plugins dir");
-    dir
+fn empty_plugins_dir(label: &str) -> TempDir {
+    TempDir::new(&format!("plugins-{label}"))
 }
 
 #[test]
@@ -258,7 +246,7 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
 
 /// Builds the workspace's plugins with cargo and returns the directory cargo put
 /// them in (asked from cargo, not assumed).
-fn built_plugins_dir() -> PathBuf {
+fn built_plugins_dir() -> TempDir {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
@@ -329,11 +317,7 @@ fn plan_with_the_plugins_declares_the_references_resources() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan is JSON");
     let resources = plan["resources"].as_array().expect("resources");
-    let reference: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(small_plugins().with_extension("reference.json"))
-            .expect("reference"),
-    )
-    .expect("reference JSON");
+    let reference = cpg_infra_reference::read("small-plugins");
     // The reference's resources plus the two deliberate extra memberships of
     // `small` (see the README's "Differences from the reference").
     let extra_memberships = resources

@@ -13,15 +13,10 @@ use cpg_infra_gcp::GcpProvider;
 use cpg_infra_pulumi::mock::{MockEngine, MockOptions, answering_for};
 use cpg_infra_pulumi::proto::LogSeverity;
 
-use super::support::text;
+use super::support::{TempDir, text};
 
 fn reference_small() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE")
-        .map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-            PathBuf::from,
-        )
-        .join("small")
+    cpg_infra_reference::reference_dir().join("small")
 }
 
 fn plan(dir: &Path) -> Graph {
@@ -135,14 +130,11 @@ fn deploy_finds_its_config_dir_in_the_environment_or_pulumi_config() {
 
 #[test]
 fn an_invalid_config_is_logged_and_registers_nothing() {
-    let dir = std::env::temp_dir().join(format!("deploy-program-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = TempDir::new("program");
     std::fs::write(dir.join("cpg.toml"), "domian = \"x\"\n").expect("write");
     std::fs::write(dir.join("production.yaml"), "{}\n").expect("write");
     let mock = MockEngine::start(MockOptions::default()).expect("mock");
     let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
-    let _ = std::fs::remove_dir_all(&dir);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("unknown key \"domian\""), "{stderr}");
