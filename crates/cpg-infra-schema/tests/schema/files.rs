@@ -320,6 +320,20 @@ fn schema_rejects_exactly_what_decoding_rejects() {
     );
 }
 
+/// Removing `deploy_locations` from the example's Azure-only dataset leaves a valid
+/// document that breaks a rule across datasets (its dependency no longer deploys
+/// where it does): a validation error, not a decoding one, so the schema rightly
+/// accepts the document. The case a random run once found.
+#[test]
+fn a_rule_broken_by_a_removed_key_is_not_a_decoding_error() {
+    let verdict = compare(
+        1_434_197_625_100_602_769,
+        &Mutation::RemoveKey(17_876_709_946_354_670_866),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(verdict, Some(false));
+}
+
 /// The index of the first example document of `kind`.
 fn index_of(kind: ConfigFile) -> usize {
     example_files()

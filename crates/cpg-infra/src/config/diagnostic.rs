@@ -168,6 +168,14 @@ pub enum Problem {
         /// What is wrong.
         message: String,
     },
+    /// A rule across values or files that a value's schema cannot express (a
+    /// dependency that does not deploy where its dependant does, a derived name
+    /// that collides, …).
+    #[error("{message}")]
+    Rule {
+        /// What is wrong.
+        message: String,
+    },
     /// A dataset value given both in `production.yaml` and in a dataset file.
     #[error("{key:?} is given both here and in {other_file}")]
     GivenTwice {

@@ -120,7 +120,7 @@ fn check_names(cx: &Context<'_>, findings: &mut Findings) {
                     findings.dataset(
                         name,
                         path(&["dataset"]),
-                        Problem::Invalid {
+                        Problem::Rule {
                             message: format!(
                                 "Azure storage account, Key Vault and registry names \
                                  {account:?} are also derived from dataset {first:?}; \
@@ -143,7 +143,7 @@ fn check_names(cx: &Context<'_>, findings: &mut Findings) {
             Err(error) => findings.dataset(
                 name,
                 path(&["dataset"]),
-                Problem::Invalid {
+                Problem::Rule {
                     message: error.to_string(),
                 },
             ),
@@ -200,7 +200,7 @@ fn check_upload_containers(dataset: &CpgDatasetConfig, findings: &mut Findings) 
             Err(error) => findings.dataset(
                 &dataset.dataset,
                 at,
-                Problem::Invalid {
+                Problem::Rule {
                     message: error.to_string(),
                 },
             ),
@@ -230,7 +230,7 @@ fn check_no_equivalent(dataset: &CpgDatasetConfig, findings: &mut Findings) {
         findings.dataset(
             name,
             at,
-            Problem::Invalid {
+            Problem::Rule {
                 message: format!(
                     "the {component} component has no Azure equivalent (it needs {needs})"
                 ),
@@ -241,7 +241,7 @@ fn check_no_equivalent(dataset: &CpgDatasetConfig, findings: &mut Findings) {
         findings.dataset(
             name,
             path(&["enable_shared_project"]),
-            Problem::Invalid {
+            Problem::Rule {
                 message: "a shared project has no Azure equivalent (it needs a budget and \
                           machine-account roles); deploy this dataset to gcp only"
                     .into(),
@@ -266,7 +266,7 @@ fn check_no_equivalent(dataset: &CpgDatasetConfig, findings: &mut Findings) {
         findings.dataset(
             name,
             at,
-            Problem::Invalid {
+            Problem::Rule {
                 message: "temporary main-bucket access has no Azure equivalent and this \
                           dataset does not deploy to gcp"
                     .into(),

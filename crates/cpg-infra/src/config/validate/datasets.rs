@@ -86,7 +86,7 @@ fn check_common(cx: &Context<'_>, findings: &mut Findings) {
         Some(dataset) if !dataset.deploy_locations.contains(&CloudName::Gcp) => findings.dataset(
             common,
             path(&["deploy_locations"]),
-            Problem::Invalid {
+            Problem::Rule {
                 message: "the common dataset hosts the organisation-wide GCP resources, so it must deploy to gcp".into(),
             },
         ),
@@ -122,7 +122,7 @@ fn check_dependency_targets(cx: &Context<'_>, findings: &mut Findings) {
                     findings.dataset(
                         &dataset.dataset,
                         path(&["deploy_locations"]).index(i),
-                        Problem::Invalid {
+                        Problem::Rule {
                             message: format!(
                                 "the common dataset {:?} does not deploy to {cloud}, so this dataset's {cloud} groups have nothing to join",
                                 common.dataset
@@ -162,7 +162,7 @@ fn check_dependency_targets(cx: &Context<'_>, findings: &mut Findings) {
                         findings.dataset(
                             &dataset.dataset,
                             path(&[key]).index(index),
-                            Problem::Invalid {
+                            Problem::Rule {
                                 message: format!(
                                     "dataset {target:?} does not deploy to {cloud}, which this dataset deploys to and needs its groups on"
                                 ),

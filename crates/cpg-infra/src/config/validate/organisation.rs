@@ -132,7 +132,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     if !well_formed {
         findings.infra(
             path(&["config_destination"]),
-            Problem::Invalid {
+            Problem::Rule {
                 message: format!("{destination:?} is not of the form gs://<bucket>/<path>"),
             },
         );
@@ -142,7 +142,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         if !crate::plugin::is_plugin_name(plugin) {
             findings.infra(
                 path(&["plugins_enabled"]).index(i),
-                Problem::Invalid {
+                Problem::Rule {
                     message: format!(
                         "{plugin:?} is not a plugin name: lowercase letters, digits and \"_\", starting with a letter (the library file is named after it)"
                     ),
@@ -206,7 +206,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         if let Some(message) = message {
             findings.infra(
                 path(&["adhoc_groups"]).index(i).key("name"),
-                Problem::Invalid { message },
+                Problem::Rule { message },
             );
         }
         if group.members.is_empty() {
@@ -230,7 +230,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         if !threshold.is_finite() || *threshold <= 0.0 {
             findings.infra(
                 path(&["budget_notification_thresholds"]).index(i),
-                Problem::Invalid {
+                Problem::Rule {
                     message: format!(
                         "threshold {threshold} must be a positive fraction of the budget"
                     ),
