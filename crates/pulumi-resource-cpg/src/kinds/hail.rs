@@ -137,23 +137,27 @@ pub(super) async fn create_user(
     })
 }
 
+/// Where a Hail resource lives: its token category, Batch URL and name (`name_key`
+/// in its state), from the recorded state or, failing that, from its id
+/// `<token category>::<batch url>::<name>`.
+fn address(state: &Map<String, Value>, id: &str, name_key: &str) -> Result<[String; 3], Error> {
+    match (
+        string(state, "token_category"),
+        string(state, "batch_uri"),
+        string(state, name_key),
+    ) {
+        (Ok(c), Ok(b), Ok(n)) => Ok([c.to_string(), b.to_string(), n.to_string()]),
+        _ => split_id::<3>(id, &format!("<token category>::<batch url>::<{name_key}>")),
+    }
+}
+
 pub(super) async fn read_user(
     svc: &Services,
     urn: &str,
     id: &str,
     state: &Map<String, Value>,
 ) -> Result<Option<Outcome>, Error> {
-    let (category, batch_uri, username) = match (
-        string(state, "token_category"),
-        string(state, "batch_uri"),
-        string(state, "username"),
-    ) {
-        (Ok(c), Ok(b), Ok(u)) => (c.to_string(), b.to_string(), u.to_string()),
-        _ => {
-            let [c, b, u] = split_id::<3>(id, "<token category>::<batch url>::<username>")?;
-            (c, b, u)
-        }
-    };
+    let [category, batch_uri, username] = address(state, id, "username")?;
     let user = get_user(svc, urn, &batch_uri, &username, &category).await?;
     Ok(user.map(|u| {
         let mut outcome = user_outcome(
@@ -249,17 +253,7 @@ pub(super) async fn read_billing_project(
     id: &str,
     state: &Map<String, Value>,
 ) -> Result<Option<Outcome>, Error> {
-    let (category, batch_uri, name) = match (
-        string(state, "token_category"),
-        string(state, "batch_uri"),
-        string(state, "name"),
-    ) {
-        (Ok(c), Ok(b), Ok(n)) => (c.to_string(), b.to_string(), n.to_string()),
-        _ => {
-            let [c, b, n] = split_id::<3>(id, "<token category>::<batch url>::<name>")?;
-            (c, b, n)
-        }
-    };
+    let [category, batch_uri, name] = address(state, id, "name")?;
     let project = get_billing_project(svc, urn, &batch_uri, &name, &category).await?;
     Ok(project.filter(|p| !is_closed(p)).map(|_| Outcome {
         id: id.into(),
