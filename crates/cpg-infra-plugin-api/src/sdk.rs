@@ -7,6 +7,7 @@
 //! reports them as [`Status::PANIC`] with the panic's message.
 #![allow(unsafe_code)]
 
+use cpg_infra::error_chain;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -127,18 +128,6 @@ unsafe fn run(host: *const HostTable, error: *const Sink, step: Step) -> Status 
     // SAFETY: forwarded from the caller.
     unsafe { write(error, &message) };
     status
-}
-
-/// An error and its causes, `: `-separated, for the host to show.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Exports a plugin from a `cdylib`: `export_plugin!("name", Type::default())`.

@@ -112,12 +112,5 @@ impl DeployError {
 
 /// An error and its causes, outermost first, joined by `: `.
 pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    cpg_infra::error_chain(error)
 }

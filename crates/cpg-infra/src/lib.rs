@@ -24,3 +24,33 @@ pub mod dry_run;
 pub mod graph;
 pub mod plugin;
 pub mod synthetic;
+
+/// An error and its causes, outermost first, joined by `: ` — one line for a
+/// terminal or a log, since each layer's `Display` names only its own part.
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Writing(std::io::Error);
+/// impl std::fmt::Display for Writing {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("cannot write the plan")
+///     }
+/// }
+/// impl std::error::Error for Writing {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+/// let error = Writing(std::io::Error::other("disk full"));
+/// assert_eq!(cpg_infra::error_chain(&error), "cannot write the plan: disk full");
+/// ```
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -14,6 +14,7 @@ mod program;
 mod schema;
 mod summary;
 
+use cpg_infra::error_chain as chain;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -561,18 +562,6 @@ fn write_json(graph: &Graph) -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// An error and its causes, outermost first.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

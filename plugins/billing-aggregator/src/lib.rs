@@ -29,6 +29,7 @@
 
 mod resources;
 
+use cpg_infra::error_chain;
 use std::path::PathBuf;
 
 use cpg_infra::config::{BillingAggregatorConfig, BillingConfig, CpgInfrastructureConfig};
@@ -90,17 +91,6 @@ impl Settings<'_> {
             ))),
         }
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl Plugin for BillingAggregator {

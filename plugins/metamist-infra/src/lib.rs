@@ -33,6 +33,7 @@
 mod etl;
 mod notification;
 
+use cpg_infra::error_chain;
 use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{CpgInfrastructureConfig, EtlConfig, MetamistConfig};
@@ -93,17 +94,6 @@ impl Settings<'_> {
             ))),
         }
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl Plugin for Metamist {
