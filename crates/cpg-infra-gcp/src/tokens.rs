@@ -41,7 +41,4 @@ pub const ENTITLEMENT: &str = "gcp:privilegedaccessmanager/entitlement:entitleme
 /// The organisation data source.
 pub const GET_ORGANIZATION: &str = "gcp:organizations/getOrganization:getOrganization";
 
-/// A Google group membership (the reference's `GoogleGroupMembershipProvider`).
-pub const GROUP_MEMBERSHIP: &str = "cpg:google:GroupMembership";
-/// Google group settings (the reference's `GoogleGroupSettingsProvider`).
-pub const GROUP_SETTINGS: &str = "cpg:google:GroupSettings";
+pub use cpg_infra_kinds::{GROUP_MEMBERSHIP, GROUP_SETTINGS};

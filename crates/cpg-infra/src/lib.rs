@@ -18,7 +18,6 @@
 
 pub mod cloud;
 pub mod config;
-pub mod custom;
 pub mod driver;
 pub mod dry_run;
 pub mod graph;

@@ -50,8 +50,9 @@ pub use kinds::HailUserWait;
 pub use provider::{CpgProvider, Options};
 pub use schema::{Kind, SPECS, Spec, schema, schema_text};
 
-/// This provider's version (its plugin version and the default provider's name).
-pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// This provider's version (its plugin version and the default provider's name): the
+/// version of the `cpg:` kinds it serves, which plans and migrated state name.
+pub use cpg_infra_kinds::PROVIDER_VERSION;
 
 /// Serves the provider on `listener` until `shutdown` resolves, then finishes the calls
 /// under way.
@@ -71,4 +72,12 @@ pub async fn serve(
         )
         .await
         .map_err(Error::Serve)
+}
+
+#[cfg(test)]
+mod version_tests {
+    #[test]
+    fn the_provider_ships_the_version_of_the_kinds_it_serves() {
+        assert_eq!(env!("CARGO_PKG_VERSION"), super::PROVIDER_VERSION);
+    }
 }

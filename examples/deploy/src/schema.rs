@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use cpg_infra_schema::ConfigFile;
+use cpg_infra_config_schema::ConfigFile;
 
 /// A config file, as named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use cpg_infra::config::load_dir;
 use cpg_infra::graph::{Graph, Resource, Value as GraphValue};
-use cpg_infra_schemas::{Report, Schemas};
+use cpg_infra_provider_schemas::{Report, Schemas};
 use serde_json::Value;
 
 use super::support::{load, plan, reference, reference_dir};

@@ -8,7 +8,7 @@ use cpg_infra::config::validate;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::synthetic::{Features, synthetic_config_with};
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_schemas::Schemas;
+use cpg_infra_provider_schemas::Schemas;
 use proptest::prelude::*;
 
 fn features() -> impl Strategy<Value = Features> {

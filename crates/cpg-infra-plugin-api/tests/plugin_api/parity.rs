@@ -307,7 +307,7 @@ fn plugins_match_the_reference() {
     let with_payload = payload.is_some();
     let (graph, without, log) = plan_with_plugins(payload);
     // What the plugins declare exists in the pinned providers, like the rest.
-    let schemas = cpg_infra_schemas::Schemas::pinned().unwrap_or_else(|e| panic!("{e}"));
+    let schemas = cpg_infra_provider_schemas::Schemas::pinned().unwrap_or_else(|e| panic!("{e}"));
     let report = schemas.check(&graph);
     assert!(report.is_clean(), "small-plugins:\n{report}");
     let recorded = cpg_infra_reference::read("small-plugins");

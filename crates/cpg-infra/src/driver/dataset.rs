@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::config::CpgDatasetConfig;
-use crate::custom;
 use crate::graph::Resource;
+use cpg_infra_kinds as custom;
 
 use super::{BuildError, CpgDatasetCloudInfrastructure, State};
 

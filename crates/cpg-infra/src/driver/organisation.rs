@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::cloud::{BucketMembership, BucketSpec, Member, ResourceRef, SecretMembership};
 use crate::config::CloudName;
-use crate::custom;
 use crate::graph::{Function, Resource, ResourceId, Value, json_dumps_object};
+use cpg_infra_kinds as custom;
 
 use super::groups::{Group, GroupMember};
 use super::naming::{config_object, member_hash, prefixed_group, sort_members};

@@ -5,8 +5,8 @@ use crate::cloud::{
     BucketMembership, BucketSpec, LifecycleRule, Member, ResourceRef, SecretMembership, periods,
 };
 use crate::config::CloudName;
-use crate::custom;
 use crate::graph::{Resource, ResourceId, Value};
+use cpg_infra_kinds as custom;
 
 use super::super::groups::GroupMember;
 use super::{BuildError, CpgDatasetCloudInfrastructure};

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use cpg_infra::config::source::{Node, NodeValue, parse_toml, parse_yaml};
-use cpg_infra_schema::ConfigFile;
+use cpg_infra_config_schema::ConfigFile;
 use serde_json::Value as Json;
 
 pub use cpg_infra_reference::reference_dir;

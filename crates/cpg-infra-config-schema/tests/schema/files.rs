@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{Problem, load_dir};
 use cpg_infra::synthetic::{synthetic_config, write_config_dir};
-use cpg_infra_schema::ConfigFile;
+use cpg_infra_config_schema::ConfigFile;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 

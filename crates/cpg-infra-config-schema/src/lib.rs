@@ -3,7 +3,7 @@
 //! and check configs (taplo for TOML, yaml-language-server for YAML).
 //!
 //! ```
-//! use cpg_infra_schema::ConfigFile;
+//! use cpg_infra_config_schema::ConfigFile;
 //!
 //! let schema = ConfigFile::MembersYaml.schema();
 //! assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use cpg_infra::graph::{Graph, Resource};
-//! use cpg_infra_schemas::Schemas;
+//! use cpg_infra_provider_schemas::Schemas;
 //!
 //! let schemas = Schemas::pinned().expect("the committed schemas read");
 //! let mut graph = Graph::new();
