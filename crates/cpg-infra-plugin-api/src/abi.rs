@@ -4,8 +4,10 @@
 //!   [`EntryFn`]. It returns a pointer to a [`PluginHeader`] that lives as long as
 //!   the library: [`MAGIC`], the ABI version, the header's size, the plugin's name
 //!   and version, and its two lifecycle functions.
-//! - The host checks the header before it calls anything else, then calls
-//!   `main` and `on_group_finalisation` with a [`HostTable`]: the host's callbacks.
+//! - The host checks the magic, version and size before it calls anything else,
+//!   accepting any version in [`SUPPORTED_ABI_VERSIONS`], then calls `main` and
+//!   `on_group_finalisation` with a [`HostTable`]: the host's callbacks (`log`,
+//!   `configs`, `declare`, `export`, `resource`, `add_group_member`, `group`).
 //!   The table only grows at its end; its `size` field tells a plugin which
 //!   callbacks the host has, so a plugin built against a newer table can run on an
 //!   older host as long as it checks.
@@ -14,7 +16,9 @@
 //!   `write` with a borrowed [`Str`], and the caller copies it. Nobody frees memory
 //!   the other side allocated.
 //! - Every function on either side catches panics on its own side and returns a
-//!   [`Status`]; a failure's message goes to the sink.
+//!   [`Status`] (`0` ok, `1` error, `2` panic, `3` invalid request); a failure's
+//!   message goes to the sink.
+//! - The host never unloads a library, so nothing a library hands out dangles.
 //!
 //! The JSON forms are the plan document's (resources, values, `type::name` ids) and
 //! the config types' serde forms. The layouts below are checked at compile time.

@@ -11,8 +11,6 @@
 //! - [`loader`]: the host's side — opening the enabled plugins and checking them;
 //!   a loaded library is a [`Plugin`](sdk::Plugin) the driver runs.
 //!
-//! Every `unsafe` block of the plugin system is in this crate.
-//!
 //! ```no_run
 //! use std::path::Path;
 //!
@@ -22,6 +20,23 @@
 //!     Err(errors) => errors.iter().for_each(|e| eprintln!("error: {e}")),
 //! }
 //! ```
+//!
+//! # Who owns what
+//!
+//! This crate owns the ABI and every `unsafe` block of the plugin system, each with a
+//! `// SAFETY:` note; the rest of the workspace forbids `unsafe`. The core,
+//! `cpg-infra`, owns the lifecycle ([`cpg_infra::plugin`]: the `Plugin` and
+//! `PluginHost` traits, the plugins-directory and file-name rules) and runs plugins
+//! without knowing about libraries. This crate depends on the core: it implements
+//! `Plugin` for loaded libraries and `PluginHost` over the C callbacks, and the
+//! deploy binary wires the two together. The SDK's `Plugin` trait is the core's, so a
+//! plugin runs unchanged in-process (in its tests) and behind the ABI.
+//!
+//! # The ABI
+//!
+//! The [`abi`] module specifies it: the entry function and header, the host's
+//! callback table, how data crosses and who frees it, status codes and panics. The
+//! [`loader`] says what it checks before a library runs.
 
 pub mod abi;
 mod ffi;
