@@ -40,6 +40,12 @@ impl Env {
         value.filter(|v| !v.is_empty())
     }
 
+    /// The fixed variables, when this is not the process's environment (a child process
+    /// is given exactly these).
+    pub(crate) fn fixed_vars(&self) -> Option<&BTreeMap<String, String>> {
+        self.fixed.as_ref()
+    }
+
     /// The home directory (`HOME`).
     pub fn home(&self) -> Option<PathBuf> {
         self.var("HOME").map(PathBuf::from)
