@@ -31,6 +31,16 @@ impl Env {
         Self { fixed: Some(vars) }
     }
 
+    /// A fixed set of variables given as pairs (tests).
+    #[cfg(test)]
+    pub(crate) fn of(vars: &[(&str, &str)]) -> Self {
+        Self::fixed(
+            vars.iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        )
+    }
+
     /// A variable's value, when set and not empty.
     pub fn var(&self, key: &str) -> Option<String> {
         let value = match &self.fixed {

@@ -37,17 +37,9 @@ pub fn hail_token(env: &Env, category: &str) -> Result<String, Error> {
 mod tests {
     use super::*;
 
-    fn env(vars: &[(&str, &str)]) -> Env {
-        Env::fixed(
-            vars.iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn hail_token_prefers_the_environment() {
-        let e = env(&[("HAIL_TOKEN_GCP", "from-env"), ("HOME", "/nonexistent")]);
+        let e = Env::of(&[("HAIL_TOKEN_GCP", "from-env"), ("HOME", "/nonexistent")]);
         assert_eq!(hail_token(&e, "gcp").ok().as_deref(), Some("from-env"));
     }
 
@@ -56,7 +48,7 @@ mod tests {
         let home = std::env::temp_dir().join(format!("cpg-hail-home-{}", std::process::id()));
         let _ = std::fs::create_dir_all(home.join(".hail"));
         let _ = std::fs::write(home.join(".hail/tokens.json"), r#"{"azure": "from-file"}"#);
-        let e = env(&[("HOME", home.to_str().unwrap_or_default())]);
+        let e = Env::of(&[("HOME", home.to_str().unwrap_or_default())]);
         assert_eq!(hail_token(&e, "azure").ok().as_deref(), Some("from-file"));
         let missing = hail_token(&e, "gcp").err().map(|e| e.to_string());
         assert!(

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::error::{At, CredentialStep as Step, Failure};
 use super::file::Fields;
-use super::oauth::unix_now;
+use super::oauth::{token_field, unix_now};
 use super::{Source, Want};
 use crate::http::{Http, Request};
 
@@ -102,10 +102,7 @@ impl Impersonated {
             Want::Access(_) => "accessToken",
             Want::Identity(_) => "token",
         };
-        let token = answer[field]
-            .as_str()
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Failure::invalid(step.clone(), format!("the answer has no {field}")))?;
+        let token = token_field(&answer, field, &step)?;
         let expires = match want {
             Want::Access(_) => answer["expireTime"].as_str().and_then(rfc3339_seconds),
             Want::Identity(_) => jwt_expiry(token),

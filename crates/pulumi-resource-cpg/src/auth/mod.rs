@@ -255,17 +255,9 @@ fn metadata_host(env: &Env) -> String {
 mod tests {
     use super::*;
 
-    fn env(vars: &[(&str, &str)]) -> Env {
-        Env::fixed(
-            vars.iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn without_a_file_the_metadata_server_is_used() {
-        let e = env(&[
+        let e = Env::of(&[
             ("HOME", "/nonexistent"),
             ("GCE_METADATA_HOST", "127.0.0.1:1"),
         ]);
@@ -282,7 +274,7 @@ mod tests {
     fn a_bad_credentials_file_is_named() {
         let path = std::env::temp_dir().join(format!("cpg-bad-adc-{}.json", std::process::id()));
         let _ = std::fs::write(&path, r#"{"type": "external_account"}"#);
-        let e = env(&[(
+        let e = Env::of(&[(
             "GOOGLE_APPLICATION_CREDENTIALS",
             path.to_str().unwrap_or_default(),
         )]);

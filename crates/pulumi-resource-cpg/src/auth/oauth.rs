@@ -51,11 +51,11 @@ impl ServiceAccount {
             Want::Identity(aud) => claims["target_audience"] = json!(aud),
         }
         let assertion = sign_jwt(&self.key, self.key_id.as_deref(), &claims)?;
-        let step = Step::TokenEndpoint(self.token_uri.clone());
-        let req = Request::new(Method::POST, self.token_uri.clone())
-            .form(&[("grant_type", JWT_BEARER), ("assertion", &assertion)]);
-        let answer = http.send(&req, "").await.and_then(|r| r.json()).at(&step)?;
-        token_answer(&answer, want, &step)
+        let form = [
+            ("grant_type", JWT_BEARER),
+            ("assertion", assertion.as_str()),
+        ];
+        token_endpoint(http, &self.token_uri, &form, want).await
     }
 }
 
@@ -66,16 +66,27 @@ impl AuthorizedUser {
         http: &Http,
         want: &Want,
     ) -> Result<(String, Duration), Failure> {
-        let step = Step::TokenEndpoint(self.token_uri.clone());
-        let req = Request::new(Method::POST, self.token_uri.clone()).form(&[
+        let form = [
             ("grant_type", "refresh_token"),
-            ("client_id", &self.client_id),
-            ("client_secret", &self.client_secret),
-            ("refresh_token", &self.refresh_token),
-        ]);
-        let answer = http.send(&req, "").await.and_then(|r| r.json()).at(&step)?;
-        token_answer(&answer, want, &step)
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.as_str()),
+            ("refresh_token", self.refresh_token.as_str()),
+        ];
+        token_endpoint(http, &self.token_uri, &form, want).await
     }
+}
+
+/// The token for `want` that the OAuth endpoint `token_uri` gives for `form`.
+async fn token_endpoint(
+    http: &Http,
+    token_uri: &str,
+    form: &[(&str, &str)],
+    want: &Want,
+) -> Result<(String, Duration), Failure> {
+    let step = Step::TokenEndpoint(token_uri.into());
+    let req = Request::new(Method::POST, token_uri).form(form);
+    let answer = http.send(&req, "").await.and_then(|r| r.json()).at(&step)?;
+    token_answer(&answer, want, &step)
 }
 
 impl Metadata {
@@ -117,11 +128,20 @@ pub(crate) fn token_answer(
         Want::Access(_) => "access_token",
         Want::Identity(_) => "id_token",
     };
-    let token = answer[field]
+    let token = token_field(answer, field, step)?;
+    Ok((token.into(), lifetime(&answer["expires_in"])))
+}
+
+/// The non-empty string `field` of a token answer.
+pub(crate) fn token_field<'a>(
+    answer: &'a Value,
+    field: &str,
+    step: &Step,
+) -> Result<&'a str, Failure> {
+    answer[field]
         .as_str()
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| Failure::invalid(step.clone(), format!("the answer has no {field}")))?;
-    Ok((token.into(), lifetime(&answer["expires_in"])))
+        .ok_or_else(|| Failure::invalid(step.clone(), format!("the answer has no {field}")))
 }
 
 /// A lifetime in seconds, given as a number or a numeric string; an hour otherwise.

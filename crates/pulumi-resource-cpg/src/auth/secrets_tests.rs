@@ -43,15 +43,6 @@ fn http() -> Http {
     Http::new(retry, engine).expect("HTTP client")
 }
 
-fn env(vars: &[(&str, &str)]) -> Env {
-    let mut vars: std::collections::BTreeMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
-    vars.insert("HOME".into(), "/nonexistent".into());
-    Env::fixed(vars)
-}
-
 fn write(dir: &Path, name: &str, value: &Value) -> String {
     let path = dir.join(name);
     std::fs::write(&path, value.to_string()).expect("write");
@@ -61,9 +52,12 @@ fn write(dir: &Path, name: &str, value: &Value) -> String {
 /// The failure of asking the credentials file `config` for `want`.
 async fn failure(dir: &Path, config: &Value, want: &Want, extra: &[(&str, &str)]) -> Error {
     let path = write(dir, "adc.json", config);
-    let mut vars = vec![("GOOGLE_APPLICATION_CREDENTIALS", path.as_str())];
+    let mut vars = vec![
+        ("HOME", "/nonexistent"),
+        ("GOOGLE_APPLICATION_CREDENTIALS", path.as_str()),
+    ];
     vars.extend_from_slice(extra);
-    let auth = GoogleAuth::discover(None, &env(&vars));
+    let auth = GoogleAuth::discover(None, &Env::of(&vars));
     let outcome = match auth {
         Ok(auth) => auth.token(&http(), want).await.map(|_| ()),
         Err(e) => Err(e),
@@ -195,7 +189,7 @@ async fn no_failure_shows_a_secret() {
     std::fs::write(&path, not_json).expect("write");
     let broken = GoogleAuth::discover(
         None,
-        &env(&[(
+        &Env::of(&[(
             "GOOGLE_APPLICATION_CREDENTIALS",
             &path.display().to_string(),
         )]),

@@ -15,7 +15,8 @@ use pulumi_resource_cpg::fakes::{
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 
-use super::harness::{MockEngine, env, fast_retry, provider, st, urn};
+use super::auth::{create_member, create_project};
+use super::harness::{MockEngine, env, fast_retry, provider, st};
 
 const CI_SCOPE: &str = "https://www.googleapis.com/auth/cloud-identity.groups";
 const IAM_SCOPE: &str = "https://www.googleapis.com/auth/iam";
@@ -51,21 +52,6 @@ async fn configured(
         .await
         .expect("configure");
     client
-}
-
-async fn create_member(
-    client: &mut Client,
-    name: &str,
-    email: &str,
-) -> Result<String, tonic::Status> {
-    client
-        .create(rpc::CreateRequest {
-            urn: urn("cpg:google:GroupMembership", name),
-            properties: Some(st(json!({"group_key": "groups/g", "member_key": email}))),
-            ..Default::default()
-        })
-        .await
-        .map(|r| r.into_inner().id)
 }
 
 /// Writes `value` as JSON to `dir/name`; the path.
@@ -202,6 +188,18 @@ async fn a_url_token_with_headers_buys_an_impersonated_token() {
     assert_quota_project(&ci, "from-the-environment");
 }
 
+/// An external account whose subject token is in the file `dir/oidc-token`, which holds
+/// the token the fake STS accepts; the account's configuration file.
+fn file_sourced(sts: &FakeSts, dir: &Path) -> String {
+    let token_file = dir.join("oidc-token");
+    std::fs::write(&token_file, SUBJECT_TOKEN).expect("write");
+    write_json(
+        dir,
+        "adc.json",
+        &external_account(sts, json!({"file": token_file})),
+    )
+}
+
 /// A script that counts its runs in `dir/runs`, records the audience it was given, and
 /// prints (and keeps in its output file) a response with `subject_token`.
 fn token_script(dir: &Path, subject_token: &str) -> String {
@@ -267,15 +265,11 @@ async fn an_executable_runs_only_when_allowed_and_its_output_file_is_reused() {
     );
     assert_eq!(runs(dir.path()), 0);
 
-    let mut client = configured(
-        &[
-            ("GOOGLE_APPLICATION_CREDENTIALS", &adc),
-            ("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1"),
-        ],
-        &ci,
-        None,
-    )
-    .await;
+    let allowed = [
+        ("GOOGLE_APPLICATION_CREDENTIALS", adc.as_str()),
+        ("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1"),
+    ];
+    let mut client = configured(&allowed, &ci, None).await;
     create_member(&mut client, "a", "a@x.org")
         .await
         .expect("create with the executable's token");
@@ -291,15 +285,7 @@ async fn an_executable_runs_only_when_allowed_and_its_output_file_is_reused() {
     let fresh = FakeSts::token_for(2);
     let ci2 = FakeCloudIdentity::start(&fresh).await.expect("fake");
     ci2.add_group("g");
-    let mut client2 = configured(
-        &[
-            ("GOOGLE_APPLICATION_CREDENTIALS", &adc),
-            ("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1"),
-        ],
-        &ci2,
-        None,
-    )
-    .await;
+    let mut client2 = configured(&allowed, &ci2, None).await;
     create_member(&mut client2, "b", "b@x.org")
         .await
         .expect("create with a token from the kept answer");
@@ -312,13 +298,7 @@ async fn an_executable_runs_only_when_allowed_and_its_output_file_is_reused() {
 async fn a_token_near_its_expiry_is_exchanged_again() {
     let sts = FakeSts::start(AUDIENCE, SUBJECT_TOKEN).await.expect("fake");
     let dir = temp("cpg-wif-refresh-");
-    let token_file = dir.path().join("oidc-token");
-    std::fs::write(&token_file, SUBJECT_TOKEN).expect("write");
-    let adc = write_json(
-        dir.path(),
-        "adc.json",
-        &external_account(&sts, json!({"file": token_file})),
-    );
+    let adc = file_sourced(&sts, dir.path());
     // First a token that lives an hour: kept for the second call.
     let ci = FakeCloudIdentity::start(&FakeSts::token_for(1))
         .await
@@ -363,13 +343,7 @@ async fn concurrent_calls_wait_for_one_exchange() {
         .expect("fake");
     ci.add_group("g");
     let dir = temp("cpg-wif-race-");
-    let token_file = dir.path().join("oidc-token");
-    std::fs::write(&token_file, SUBJECT_TOKEN).expect("write");
-    let adc = write_json(
-        dir.path(),
-        "adc.json",
-        &external_account(&sts, json!({"file": token_file})),
-    );
+    let adc = file_sourced(&sts, dir.path());
     let client = configured(&[("GOOGLE_APPLICATION_CREDENTIALS", &adc)], &ci, None).await;
     let creates: Vec<_> = (0..6)
         .map(|i| {
@@ -425,12 +399,7 @@ async fn an_impersonated_service_account_from_gcloud_gives_access_and_identity_t
     create_member(&mut client, "a", "a@x.org")
         .await
         .expect("create with the impersonated token");
-    client
-        .create(rpc::CreateRequest {
-            urn: urn("cpg:metamist:Project", "p"),
-            properties: Some(st(json!({"project_name": "ds"}))),
-            ..Default::default()
-        })
+    create_project(&mut client, "ds")
         .await
         .expect("create with the impersonated identity token");
     assert!(metamist.projects().contains_key("ds"));
@@ -451,36 +420,6 @@ async fn an_impersonated_service_account_from_gcloud_gives_access_and_identity_t
             ),
         ]
     );
-    assert_quota_project(&ci, "org-billing");
-}
-
-#[tokio::test]
-async fn the_metadata_server_token_carries_the_environment_quota_project() {
-    let tokens = FakeTokenService::start("-", b"-", "-").await.expect("fake");
-    let host = tokens
-        .url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let ci = FakeCloudIdentity::start(&FakeTokenService::token_for(
-        &format!("metadata:{CI_SCOPE}"),
-        1,
-    ))
-    .await
-    .expect("fake");
-    ci.add_group("g");
-    let mut client = configured(
-        &[
-            ("GCE_METADATA_HOST", &host),
-            ("GOOGLE_CLOUD_QUOTA_PROJECT", "org-billing"),
-        ],
-        &ci,
-        None,
-    )
-    .await;
-    create_member(&mut client, "a", "a@x.org")
-        .await
-        .expect("create");
     assert_quota_project(&ci, "org-billing");
 }
 
