@@ -289,4 +289,50 @@ mod tests {
         );
         let _ = std::fs::remove_file(path);
     }
+
+    #[test]
+    fn the_named_file_comes_before_gcloud_s_and_gcloud_s_before_the_metadata_server() {
+        let temp = tempfile::Builder::new()
+            .prefix("cpg-adc-order-")
+            .tempdir()
+            .expect("temporary directory");
+        let dir = temp.path();
+        let user = r#"{"type": "authorized_user", "client_id": "i", "client_secret": "s",
+            "refresh_token": "r"}"#;
+        let gcloud = dir.join("application_default_credentials.json");
+        let named = dir.join("named.json");
+        std::fs::write(&gcloud, user).expect("write");
+        std::fs::write(&named, user).expect("write");
+        let (dir, named_str) = (
+            dir.to_str().unwrap_or_default(),
+            named.to_str().unwrap_or_default(),
+        );
+        let origin =
+            |vars: &[(&str, &str)]| GoogleAuth::discover(None, &Env::of(vars)).map(|a| a.origin);
+        let both = [
+            ("CLOUDSDK_CONFIG", dir),
+            ("GOOGLE_APPLICATION_CREDENTIALS", named_str),
+        ];
+        assert_eq!(
+            origin(&both).ok(),
+            Some(CredentialOrigin::NamedFile(named.clone()))
+        );
+        let gcloud_only = [("CLOUDSDK_CONFIG", dir)];
+        assert_eq!(
+            origin(&gcloud_only).ok(),
+            Some(CredentialOrigin::GcloudFile(gcloud.clone()))
+        );
+        std::fs::remove_file(&gcloud).expect("remove");
+        let metadata = origin(&gcloud_only).ok();
+        assert_eq!(
+            metadata,
+            Some(CredentialOrigin::Metadata {
+                host: "metadata.google.internal".into(),
+                gcloud_file: Some(gcloud),
+            })
+        );
+        // The static token wins over everything.
+        let token = GoogleAuth::discover(Some("t"), &Env::of(&both)).map(|a| a.origin);
+        assert_eq!(token.ok(), Some(CredentialOrigin::AccessToken));
+    }
 }

@@ -129,6 +129,71 @@ async fn a_ci_file_token_is_exchanged_and_writes_with_the_quota_project() {
 }
 
 #[tokio::test]
+async fn a_workforce_pool_sends_its_user_project_or_its_client() {
+    const WORKFORCE: &str =
+        "//iam.googleapis.com/locations/global/workforcePools/staff/providers/sso";
+    let sts = FakeSts::start(WORKFORCE, SUBJECT_TOKEN)
+        .await
+        .expect("fake");
+    sts.hand_out("workforce-token");
+    let ci = FakeCloudIdentity::start("workforce-token")
+        .await
+        .expect("fake");
+    ci.add_group("g");
+    let dir = temp("cpg-workforce-");
+    let adc = file_sourced(&sts, dir.path());
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(&adc).expect("read")).expect("JSON");
+    config["audience"] = json!(WORKFORCE);
+    config["workforce_pool_user_project"] = json!("org-users");
+    write_json(dir.path(), "adc.json", &config);
+    let mut client = configured(&[("GOOGLE_APPLICATION_CREDENTIALS", &adc)], &ci, None).await;
+    create_member(&mut client, "a", "a@x.org")
+        .await
+        .expect("user project");
+    // With an OAuth client, the exchange authenticates as the client instead.
+    sts.require_client("client-id", "client-secret");
+    config["client_id"] = json!("client-id");
+    config["client_secret"] = json!("client-secret");
+    write_json(dir.path(), "adc.json", &config);
+    let mut client = configured(&[("GOOGLE_APPLICATION_CREDENTIALS", &adc)], &ci, None).await;
+    create_member(&mut client, "b", "b@x.org")
+        .await
+        .expect("client");
+    let options: Vec<Option<String>> = sts
+        .exchanges()
+        .iter()
+        .map(|e| e.get("options").cloned())
+        .collect();
+    assert_eq!(
+        options,
+        [Some(r#"{"userProject":"org-users"}"#.to_string()), None]
+    );
+    // A user project outside a workforce pool is a mistake in the file.
+    config["audience"] = json!(AUDIENCE);
+    write_json(dir.path(), "adc.json", &config);
+    let options = pulumi_resource_cpg::Options {
+        env: env(&[("GOOGLE_APPLICATION_CREDENTIALS", &adc)]),
+        retry: fast_retry(),
+        ..Default::default()
+    };
+    let mut client = provider(options, &MockEngine::default()).await;
+    let err = client
+        .configure(rpc::ConfigureRequest {
+            args: Some(st(json!({"cloudIdentityEndpoint": ci.url}))),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a workload pool with a user project");
+    assert!(
+        err.message()
+            .contains("workforce_pool_user_project is only for workforce pools"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test]
 async fn a_url_token_with_headers_buys_an_impersonated_token() {
     let url = FakeSubjectTokenUrl::start(SUBJECT_TOKEN)
         .await
