@@ -31,6 +31,16 @@ impl Env {
         Self { fixed: Some(vars) }
     }
 
+    /// A fixed set of variables given as pairs (tests).
+    #[cfg(test)]
+    pub(crate) fn of(vars: &[(&str, &str)]) -> Self {
+        Self::fixed(
+            vars.iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        )
+    }
+
     /// A variable's value, when set and not empty.
     pub fn var(&self, key: &str) -> Option<String> {
         let value = match &self.fixed {
@@ -38,6 +48,12 @@ impl Env {
             None => std::env::var(key).ok(),
         };
         value.filter(|v| !v.is_empty())
+    }
+
+    /// The fixed variables, when this is not the process's environment (a child process
+    /// is given exactly these).
+    pub(crate) fn fixed_vars(&self) -> Option<&BTreeMap<String, String>> {
+        self.fixed.as_ref()
     }
 
     /// The home directory (`HOME`).

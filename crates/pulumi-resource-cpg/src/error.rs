@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::auth::{CredentialCause, CredentialOrigin, CredentialStep};
+
 /// What went wrong while serving a resource.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -45,10 +47,19 @@ pub enum Error {
         /// How many attempts were made.
         attempts: u32,
     },
-    /// No credentials could be found for a Google API.
-    #[error("no Google credentials: {0}")]
-    NoCredentials(String),
-    /// A credentials file could not be read or understood.
+    /// Google credentials could not give a token: where they came from and the step that
+    /// failed (the cause is the source; no token or secret is quoted).
+    #[error("Google credentials from {origin}: {step} failed")]
+    Credentials {
+        /// Where the credentials came from.
+        origin: CredentialOrigin,
+        /// The step that failed.
+        step: CredentialStep,
+        /// Why.
+        #[source]
+        cause: CredentialCause,
+    },
+    /// A Hail Batch tokens file could not be read or understood.
     #[error("{}: {what}", path.display())]
     CredentialsFile {
         /// The file.

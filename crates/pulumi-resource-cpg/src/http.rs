@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::Error;
+use crate::auth::GoogleToken;
 use crate::engine::Engine;
 
 /// How often and how patiently a request is repeated after a transient failure
@@ -51,7 +52,7 @@ pub struct Request {
     /// The full URL.
     pub url: String,
     /// Headers (the bearer token among them).
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     /// A JSON body.
     pub body: Option<Value>,
     /// A form body (`application/x-www-form-urlencoded`), for token endpoints.
@@ -63,7 +64,7 @@ pub struct Request {
 /// Header names only, and no form body: they carry credentials.
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        let headers: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("url", &self.url)
@@ -87,15 +88,23 @@ impl Request {
     }
 
     /// Adds `Authorization: Bearer <token>`.
-    pub fn bearer(mut self, token: &str) -> Self {
-        self.headers
-            .push(("authorization", format!("Bearer {token}")));
-        self
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", format!("Bearer {token}"))
+    }
+
+    /// Authorises a Google API call: the bearer token and, when there is one, the
+    /// project the call's quota is charged to (`x-goog-user-project`).
+    pub fn google(self, token: &GoogleToken) -> Self {
+        let req = self.bearer(&token.token);
+        match &token.quota_project {
+            Some(project) => req.header("x-goog-user-project", project.clone()),
+            None => req,
+        }
     }
 
     /// Adds a header.
-    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
@@ -266,7 +275,7 @@ impl Http {
     async fn send_once(&self, req: &Request) -> Result<Response, Error> {
         let mut builder = self.client.request(req.method.clone(), &req.url);
         for (name, value) in &req.headers {
-            builder = builder.header(*name, value);
+            builder = builder.header(name.as_str(), value);
         }
         if let Some(body) = &req.body {
             builder = builder.json(body);

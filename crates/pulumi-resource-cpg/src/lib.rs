@@ -41,6 +41,7 @@ use std::sync::Arc;
 
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_server::ResourceProviderServer;
 
+pub use auth::{CredentialCause, CredentialOrigin, CredentialStep};
 pub use config::{ConfigProblem, ProviderConfig};
 pub use engine::{Engine, gone};
 pub use env::Env;

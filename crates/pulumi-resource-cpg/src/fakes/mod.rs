@@ -1,4 +1,5 @@
-//! Fake Cloud Identity, Groups Settings, Hail Batch, metamist and Google token services,
+//! Fake Cloud Identity, Groups Settings, Hail Batch, metamist and Google token services
+//! (OAuth and metadata, Security Token Service, IAM Credentials, a subject-token URL),
 //! each a small HTTP server on 127.0.0.1 holding its state in memory, with fault
 //! injection: error statuses for the next matching requests (409 races, 5xx bursts, 429),
 //! slow answers, and changes made behind the provider's back. Every request is recorded
@@ -7,7 +8,10 @@
 mod cloud_identity;
 mod groups_settings;
 mod hail;
+mod iam_credentials;
 mod metamist;
+mod sts;
+mod subject_token;
 mod token;
 
 use std::collections::VecDeque;
@@ -21,7 +25,10 @@ use axum::response::{IntoResponse, Response};
 pub use cloud_identity::FakeCloudIdentity;
 pub use groups_settings::FakeGroupsSettings;
 pub use hail::FakeHail;
+pub use iam_credentials::FakeIamCredentials;
 pub use metamist::FakeMetamist;
+pub use sts::FakeSts;
+pub use subject_token::FakeSubjectTokenUrl;
 pub use token::FakeTokenService;
 
 /// One fake of each service, and the provider configuration and options that point a
@@ -106,6 +113,7 @@ struct Rule {
 #[derive(Debug, Default)]
 pub struct Recorder {
     requests: Mutex<Vec<String>>,
+    quota_projects: Mutex<Vec<Option<String>>>,
     rules: Mutex<Vec<Rule>>,
     lost: Mutex<Vec<Rule>>,
 }
@@ -158,6 +166,12 @@ impl Recorder {
     /// Every request so far, as `METHOD /path?query`.
     pub fn requests(&self) -> Vec<String> {
         lock(&self.requests).clone()
+    }
+
+    /// The `x-goog-user-project` header of every request so far, in order (`None` where
+    /// a request had none).
+    pub fn quota_projects(&self) -> Vec<Option<String>> {
+        lock(&self.quota_projects).clone()
     }
 
     /// How many requests so far had `method` and a path (with query) containing `part`.
@@ -220,7 +234,8 @@ fn authorised(headers: &HeaderMap, token: &str) -> bool {
         .is_some_and(|v| v == format!("Bearer {token}"))
 }
 
-/// Middleware that replaces the answer of a request whose answer is to be lost.
+/// Middleware that records the request's quota project and replaces the answer of a
+/// request whose answer is to be lost.
 async fn lose_answer<S: Send + 'static>(
     axum::extract::State(state): axum::extract::State<Shared<S>>,
     request: axum::extract::Request,
@@ -233,6 +248,12 @@ async fn lose_answer<S: Send + 'static>(
         .map(ToString::to_string)
         .unwrap_or_default();
     let lost = state.0.lost_answer(&method, &pq);
+    let quota_project = request
+        .headers()
+        .get("x-goog-user-project")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    lock(&state.0.quota_projects).push(quota_project);
     let answer = next.run(request).await;
     match lost {
         Some(status) => error(status, "injected fault: the answer was lost"),

@@ -76,7 +76,8 @@ impl FakeTokenService {
     }
 }
 
-fn decode_form(body: &str) -> BTreeMap<String, String> {
+/// The pairs of an `application/x-www-form-urlencoded` body.
+pub(super) fn decode_form(body: &str) -> BTreeMap<String, String> {
     body.split('&')
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (unescape(k), unescape(v)))

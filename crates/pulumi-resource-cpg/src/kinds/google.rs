@@ -90,7 +90,7 @@ async fn list(svc: &Services, urn: &str, group: &str) -> Result<Vec<Member>, Err
         }
         let resp = svc
             .http
-            .send(&Request::new(Method::GET, url).bearer(&token), urn)
+            .send(&Request::new(Method::GET, url).google(&token), urn)
             .await?;
         if resp.status == 404 {
             // The group is gone, and its memberships with it.
@@ -173,7 +173,7 @@ pub(super) async fn create_membership(
         let resp = svc
             .http
             .send(
-                &Request::new(Method::POST, url).bearer(&token).json(body),
+                &Request::new(Method::POST, url).google(&token).json(body),
                 urn,
             )
             .await?;
@@ -250,7 +250,7 @@ pub(super) async fn delete_membership(svc: &Services, urn: &str, id: &str) -> Re
     let url = format!("{}v1/{id}", svc.config.cloud_identity_endpoint);
     // Cloud Identity answers 409 when the operation was aborted: try again.
     let req = Request::new(Method::DELETE, url)
-        .bearer(&token)
+        .google(&token)
         .retry_on(&[409]);
     let resp = svc.http.send(&req, urn).await?;
     if resp.status != 404 {
@@ -303,7 +303,7 @@ pub(super) async fn apply_settings(
         })?;
     let token = svc.google_token(GROUPS_SETTINGS_SCOPE).await?;
     let req = Request::new(Method::PUT, settings_url(svc, email))
-        .bearer(&token)
+        .google(&token)
         .json(Value::Object(settings.clone()));
     let current = svc.http.send(&req, urn).await?.json()?;
     Ok(settings_outcome(email, settings, &current))
@@ -334,7 +334,7 @@ pub(super) async fn read_settings(
     let resp = svc
         .http
         .send(
-            &Request::new(Method::GET, settings_url(svc, &email)).bearer(&token),
+            &Request::new(Method::GET, settings_url(svc, &email)).google(&token),
             urn,
         )
         .await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::auth::{GoogleAuth, Want};
+use crate::auth::{GoogleAuth, GoogleToken};
 use crate::config::ProviderConfig;
 use crate::engine::Engine;
 use crate::env::Env;
@@ -87,8 +87,9 @@ impl Services {
         self.http.engine()
     }
 
-    pub(crate) async fn google_token(&self, scope: &'static str) -> Result<String, Error> {
-        self.google.token(&self.http, &Want::Access(scope)).await
+    /// An access token for a Google API call, with the quota project.
+    pub(crate) async fn google_token(&self, scope: &'static str) -> Result<GoogleToken, Error> {
+        self.google.access(&self.http, scope).await
     }
 
     /// Creates the resource (adopting what already exists).

@@ -23,7 +23,8 @@ fn public_key() -> Vec<u8> {
     key.public().as_ref().to_vec()
 }
 
-async fn create_member(
+/// Adds `email` to `groups/g` through the provider's `Create`; the membership's id.
+pub(super) async fn create_member(
     client: &mut rpc::resource_provider_client::ResourceProviderClient<tonic::transport::Channel>,
     name: &str,
     email: &str,
@@ -32,6 +33,21 @@ async fn create_member(
         .create(rpc::CreateRequest {
             urn: urn("cpg:google:GroupMembership", name),
             properties: Some(st(json!({"group_key": "groups/g", "member_key": email}))),
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner().id)
+}
+
+/// Creates the metamist project `name` through the provider's `Create`; its id.
+pub(super) async fn create_project(
+    client: &mut rpc::resource_provider_client::ResourceProviderClient<tonic::transport::Channel>,
+    name: &str,
+) -> Result<String, tonic::Status> {
+    client
+        .create(rpc::CreateRequest {
+            urn: urn("cpg:metamist:Project", "p"),
+            properties: Some(st(json!({"project_name": name}))),
             ..Default::default()
         })
         .await
@@ -97,7 +113,10 @@ async fn metadata_server_gives_access_and_identity_tokens() {
         .trim_end_matches('/')
         .to_string();
     let options = pulumi_resource_cpg::Options {
-        env: env(&[("GCE_METADATA_HOST", &host)]),
+        env: env(&[
+            ("GCE_METADATA_HOST", &host),
+            ("GOOGLE_CLOUD_QUOTA_PROJECT", "org-billing"),
+        ]),
         retry: fast_retry(),
         ..Default::default()
     };
@@ -128,12 +147,7 @@ async fn metadata_server_gives_access_and_identity_tokens() {
     create_member(&mut client, "a", "a@x.org")
         .await
         .expect("create with the metadata token");
-    client
-        .create(rpc::CreateRequest {
-            urn: urn("cpg:metamist:Project", "p"),
-            properties: Some(st(json!({"project_name": "ds"}))),
-            ..Default::default()
-        })
+    create_project(&mut client, "ds")
         .await
         .expect("create with the identity token");
     assert_eq!(
@@ -149,6 +163,21 @@ async fn metadata_server_gives_access_and_identity_tokens() {
         1
     );
     assert!(metamist.projects().contains_key("ds"));
+    // Google API calls name the environment's quota project; metamist is no Google API.
+    let quota = ci.recorder().quota_projects();
+    assert!(
+        !quota.is_empty() && quota.iter().all(|q| q.as_deref() == Some("org-billing")),
+        "{quota:?}"
+    );
+    assert_eq!(
+        metamist
+            .recorder()
+            .quota_projects()
+            .iter()
+            .flatten()
+            .count(),
+        0
+    );
 }
 
 #[tokio::test]
