@@ -9,7 +9,7 @@ use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::Graph;
 use cpg_infra_benches::{config_dir, cpu_times};
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::{MockEngine, MockOptions, answering_for};
+use cpg_infra_mock_engine::{MockEngine, MockOptions, answering_for};
 use cpg_infra_pulumi::{DeployOptions, Deployed, Session};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 

@@ -20,12 +20,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With the `mock-engine` feature, the module `mock` serves a resource monitor and an
-//! engine on 127.0.0.1 that answer like Pulumi's unit-test mocks, for tests.
+//! Tests run it against the mock engine of the `cpg-infra-mock-engine` crate (test
+//! support, not published), which serves a resource monitor and an engine on
+//! 127.0.0.1 through [`proto`], [`wire`] and [`EngineSettings`] of this crate.
 
 mod error;
-#[cfg(feature = "mock-engine")]
-pub mod mock;
 mod program;
 mod resolve;
 mod run;

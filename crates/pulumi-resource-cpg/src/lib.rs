@@ -33,9 +33,6 @@ mod props;
 mod provider;
 mod schema;
 
-#[cfg(feature = "fakes")]
-pub mod fakes;
-
 use std::future::Future;
 use std::sync::Arc;
 

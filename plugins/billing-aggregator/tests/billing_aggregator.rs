@@ -1,4 +1,8 @@
-//! The billing aggregator in-process against a mock host.
+//! The billing aggregator in-process against a mock host, and run by the driver
+//! against the reference (`parity`).
+
+#[path = "billing_aggregator/parity.rs"]
+mod parity;
 
 use billing_aggregator::BillingAggregator;
 use cpg_infra::config::{Config, load_dir};

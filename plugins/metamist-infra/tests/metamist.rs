@@ -1,4 +1,8 @@
-//! The metamist plugin in-process against a mock host.
+//! The metamist plugin in-process against a mock host, and run by the driver against
+//! the reference (`parity`).
+
+#[path = "metamist/parity.rs"]
+mod parity;
 
 use std::collections::BTreeMap;
 

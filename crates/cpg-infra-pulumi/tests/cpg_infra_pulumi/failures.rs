@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use cpg_infra::graph::{Graph, ResourceId};
-use cpg_infra_pulumi::mock::MockOptions;
+use cpg_infra_mock_engine::MockOptions;
 use cpg_infra_pulumi::proto::LogSeverity;
 use cpg_infra_pulumi::{DeployError, EngineSettings, Session};
 
@@ -149,8 +149,8 @@ fn a_failed_data_source_names_its_user_and_registers_nothing_that_needs_it() {
         )),
         ..MockOptions::default()
     };
-    let mock = cpg_infra_pulumi::mock::MockEngine::start(MockOptions {
-        outputs: Some(cpg_infra_pulumi::mock::computed_outputs(&graph)),
+    let mock = cpg_infra_mock_engine::MockEngine::start(MockOptions {
+        outputs: Some(cpg_infra_mock_engine::computed_outputs(&graph)),
         ..options
     })
     .expect("mock");
@@ -203,7 +203,7 @@ fn a_provider_the_mock_cannot_reach_fails_the_registrations_routed_to_it() {
     let mock = mock_for(
         &graph,
         MockOptions {
-            providers: vec![cpg_infra_pulumi::mock::ProviderRoute {
+            providers: vec![cpg_infra_mock_engine::ProviderRoute {
                 package: "cpg".into(),
                 address,
                 config: prost_types::Struct::default(),

@@ -13,7 +13,7 @@ use cpg_infra::graph::Graph;
 use cpg_infra::plugin::{Mode, PluginContext};
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::MockOptions;
+use cpg_infra_mock_engine::MockOptions;
 use cpg_infra_pulumi::wire;
 use prost_types::Value as Wire;
 use prost_types::value::Kind;

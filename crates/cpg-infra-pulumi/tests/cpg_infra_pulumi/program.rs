@@ -4,7 +4,7 @@ use cpg_infra::config::load_dir;
 use cpg_infra::driver::{BuildError, CpgInfrastructure};
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::MockOptions;
+use cpg_infra_mock_engine::MockOptions;
 use cpg_infra_pulumi::proto::LogSeverity;
 use cpg_infra_pulumi::{DeployOptions, MainError, PulumiMain};
 

@@ -1,6 +1,6 @@
 //! Complete and correct registration of whole plans, in updates and previews.
 
-use cpg_infra_pulumi::mock::{MockOptions, base64};
+use cpg_infra_mock_engine::{MockOptions, base64};
 use cpg_infra_pulumi::wire;
 
 use super::support::{
@@ -77,9 +77,9 @@ fn a_groups_id_flows_into_its_memberships() {
 #[test]
 fn an_id_the_outputs_hook_computes_is_the_resources_id() {
     let graph = plan(&example_dir());
-    let computed = cpg_infra_pulumi::mock::computed_outputs(&graph);
-    let options = cpg_infra_pulumi::mock::answering_for(&graph, ORG_ID, MockOptions::default());
-    let hook: cpg_infra_pulumi::mock::OutputsHook = std::sync::Arc::new(move |request| {
+    let computed = cpg_infra_mock_engine::computed_outputs(&graph);
+    let options = cpg_infra_mock_engine::answering_for(&graph, ORG_ID, MockOptions::default());
+    let hook: cpg_infra_mock_engine::OutputsHook = std::sync::Arc::new(move |request| {
         let mut added = computed(request);
         if request.r#type == "gcp:cloudidentity/group:Group" {
             added.insert(
@@ -89,7 +89,7 @@ fn an_id_the_outputs_hook_computes_is_the_resources_id() {
         }
         added
     });
-    let mock = cpg_infra_pulumi::mock::MockEngine::start(MockOptions {
+    let mock = cpg_infra_mock_engine::MockEngine::start(MockOptions {
         outputs: Some(hook),
         ..options
     })
@@ -122,7 +122,7 @@ fn an_id_the_outputs_hook_computes_is_the_resources_id() {
             .responses
             .iter()
             .filter(|(t, ..)| t != "gcp:cloudidentity/group:Group")
-            .all(|(_, n, r)| r.id.is_empty() || r.id == cpg_infra_pulumi::mock::answered_id(n))
+            .all(|(_, n, r)| r.id.is_empty() || r.id == cpg_infra_mock_engine::answered_id(n))
     );
 }
 

@@ -9,7 +9,7 @@ use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{EvaluateError, Graph, Invoke, OutputRef, Resolver, ResourceId, Value};
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::{MockEngine, MockOptions, Recorded, answering_for};
+use cpg_infra_mock_engine::{MockEngine, MockOptions, Recorded, answering_for};
 use cpg_infra_pulumi::proto::RegisterResourceRequest;
 use cpg_infra_pulumi::wire::{self, Lookup};
 use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, Session};

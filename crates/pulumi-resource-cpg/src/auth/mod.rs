@@ -29,7 +29,7 @@ mod file;
 mod hail;
 mod impersonate;
 mod oauth;
-#[cfg(all(test, feature = "fakes"))]
+#[cfg(test)]
 mod secrets_tests;
 
 use std::path::PathBuf;

@@ -11,7 +11,7 @@ use super::{GoogleAuth, Want};
 use crate::Error;
 use crate::engine::Engine;
 use crate::env::Env;
-use crate::fakes::{FakeIamCredentials, FakeSts, FakeSubjectTokenUrl, FakeTokenService};
+use cpg_infra_fakes::{FakeIamCredentials, FakeSts, FakeSubjectTokenUrl, FakeTokenService};
 use crate::http::{Http, RetryPolicy};
 
 const AUDIENCE: &str =

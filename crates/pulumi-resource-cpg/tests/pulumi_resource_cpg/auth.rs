@@ -2,8 +2,8 @@
 //! token endpoint, and the metadata server.
 
 use base64::Engine as _;
+use cpg_infra_fakes::{FakeCloudIdentity, FakeMetamist, FakeTokenService};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
-use pulumi_resource_cpg::fakes::{FakeCloudIdentity, FakeMetamist, FakeTokenService};
 use serde_json::json;
 
 use super::harness::{MockEngine, env, fast_retry, provider, st, urn};

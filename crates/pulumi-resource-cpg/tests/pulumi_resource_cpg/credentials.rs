@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
-use pulumi_resource_cpg::fakes::{
+use cpg_infra_fakes::{
     FakeCloudIdentity, FakeIamCredentials, FakeMetamist, FakeSts, FakeSubjectTokenUrl,
     FakeTokenService, Fault,
 };

@@ -13,14 +13,14 @@ use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
 use cpg_infra_azure::AzureProvider;
+use cpg_infra_fakes::{Fakes, Fault};
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::{
+use cpg_infra_mock_engine::{
     ForwardedResource, MockEngine, MockOptions, ProviderRoute, Recorded, answering_for,
 };
 use cpg_infra_pulumi::proto::RegisterResourceRequest;
 use cpg_infra_pulumi::wire::{self, Lookup};
 use cpg_infra_pulumi::{DeployOptions, Deployed, Session};
-use pulumi_resource_cpg::fakes::{Fakes, Fault};
 use pulumi_resource_cpg::{Engine, HailUserWait, Options, serve};
 use serde_json::{Map, Value};
 

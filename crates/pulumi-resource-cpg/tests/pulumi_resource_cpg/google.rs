@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pulumi_resource_cpg::fakes::Fault;
+use cpg_infra_fakes::Fault;
 use serde_json::json;
 
 use super::harness::{Harness, detailed};

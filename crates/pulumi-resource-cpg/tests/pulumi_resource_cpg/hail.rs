@@ -1,6 +1,6 @@
 //! `cpg:hail:User`, `cpg:hail:BillingProject`, `cpg:hail:BillingProjectMembership`.
 
-use pulumi_resource_cpg::fakes::Fault;
+use cpg_infra_fakes::Fault;
 use serde_json::json;
 
 use super::harness::{Harness, detailed};

@@ -4,14 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cpg_infra_fakes::{FakeCloudIdentity, FakeGroupsSettings, FakeHail, FakeMetamist, Fakes};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use pulumi_gestalt_proto::pulumi::pulumirpc::engine_server::{
     Engine as EngineService, EngineServer,
 };
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
-use pulumi_resource_cpg::fakes::{
-    FakeCloudIdentity, FakeGroupsSettings, FakeHail, FakeMetamist, Fakes,
-};
 use pulumi_resource_cpg::{Engine, Env, HailUserWait, Options, RetryPolicy, serve};
 use serde_json::{Map, Value, json};
 use tonic::transport::Channel;

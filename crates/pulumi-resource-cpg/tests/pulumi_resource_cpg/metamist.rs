@@ -1,6 +1,6 @@
 //! `cpg:metamist:Project` and `cpg:metamist:ProjectMembers`.
 
-use pulumi_resource_cpg::fakes::Fault;
+use cpg_infra_fakes::Fault;
 use serde_json::json;
 
 use super::harness::{Harness, detailed};

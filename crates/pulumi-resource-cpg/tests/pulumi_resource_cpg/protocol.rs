@@ -261,7 +261,7 @@ async fn a_configuration_change_never_replaces() {
 
 #[tokio::test]
 async fn the_fakes_bundle_configures_a_provider() {
-    use pulumi_resource_cpg::fakes::Fakes;
+    use cpg_infra_fakes::Fakes;
     let fakes = Fakes::start("g", "h").await.expect("fakes");
     let mut client = provider(fakes.options(&["gcp"]), &MockEngine::default()).await;
     client
@@ -334,7 +334,7 @@ async fn import_reads_a_resource_by_its_id_alone() {
 #[tokio::test]
 async fn the_handshake_says_where_the_engine_is() {
     use std::sync::Arc;
-    let fakes = pulumi_resource_cpg::fakes::Fakes::start("g", "h")
+    let fakes = cpg_infra_fakes::Fakes::start("g", "h")
         .await
         .expect("fakes");
     let engine = MockEngine::default();
@@ -375,7 +375,7 @@ async fn the_handshake_says_where_the_engine_is() {
     fakes.cloud_identity.recorder().inject(
         "GET",
         "/memberships",
-        [pulumi_resource_cpg::fakes::Fault::Status(503)],
+        [cpg_infra_fakes::Fault::Status(503)],
     );
     client
         .create(rpc::CreateRequest {

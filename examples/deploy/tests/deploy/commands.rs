@@ -1,7 +1,8 @@
 //! `validate`, `plan`, `plugins` and `generate`: exit codes and output.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use cpg_infra::plugin::library_file_name;
 
 use super::support::{TempDir, deploy, example_config, text};
 
@@ -244,45 +245,15 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
     assert_eq!(deploy(&["plugins"]).status.code(), Some(2));
 }
 
-/// Builds the workspace's plugins with cargo and returns the directory cargo put
-/// them in (asked from cargo, not assumed).
+/// A plugins directory holding the workspace's plugins. Their crates are this
+/// package's dev-dependencies, so cargo built their libraries with this test (see
+/// `cpg_infra_test_support::cdylib`).
 fn built_plugins_dir() -> TempDir {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .args([
-            "build",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-            "-p",
-            "cpg-infra-billing-aggregator",
-            "-p",
-            "cpg-infra-metamist",
-        ])
-        .output()
-        .expect("run cargo build");
-    assert!(output.status.success(), "{}", text(&output.stderr));
     let dir = empty_plugins_dir("built");
-    let mut copied = 0;
-    for line in text(&output.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let is_cdylib = message["target"]["kind"]
-            .as_array()
-            .is_some_and(|kinds| kinds.iter().any(|k| k == "cdylib"));
-        if message["reason"] != "compiler-artifact" || !is_cdylib {
-            continue;
-        }
-        for file in message["filenames"].as_array().into_iter().flatten() {
-            let path = PathBuf::from(file.as_str().expect("file name"));
-            if path.extension().and_then(|e| e.to_str()) == std::env::consts::DLL_EXTENSION.into() {
-                std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
-                copied += 1;
-            }
-        }
+    for name in ["billing_aggregator", "metamist"] {
+        let library = cpg_infra_test_support::cdylib(name);
+        std::fs::copy(&library, dir.join(library_file_name(name))).expect("copy");
     }
-    assert_eq!(copied, 2, "both plugin libraries");
     dir
 }
 

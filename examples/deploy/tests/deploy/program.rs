@@ -10,7 +10,7 @@ use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::Graph;
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_pulumi::mock::{MockEngine, MockOptions, answering_for};
+use cpg_infra_mock_engine::{MockEngine, MockOptions, answering_for};
 use cpg_infra_pulumi::proto::LogSeverity;
 
 use super::support::{TempDir, text};

@@ -11,14 +11,14 @@ use tokio::sync::OnceCell;
 use tonic::Status;
 use tonic::transport::Channel;
 
-use super::{ForwardedResource, ProviderCall, ProviderRoute, Shared};
-use crate::proto::diff_response::DiffChanges;
-use crate::proto::resource_provider_client::ResourceProviderClient;
-use crate::proto::{
+use crate::{ForwardedResource, ProviderCall, ProviderRoute, Shared};
+use cpg_infra_pulumi::proto::diff_response::DiffChanges;
+use cpg_infra_pulumi::proto::resource_provider_client::ResourceProviderClient;
+use cpg_infra_pulumi::proto::{
     CheckRequest, ConfigureRequest, ConfigureResponse, CreateRequest, DeleteRequest, DiffRequest,
     RegisterResourceRequest, UpdateRequest,
 };
-use crate::wire;
+use cpg_infra_pulumi::wire;
 
 /// The id the mock gives every default provider.
 const PROVIDER_ID: &str = "default-provider";
@@ -308,7 +308,7 @@ fn failed(method: &str, status: &Status) -> Status {
 }
 
 /// The URN of the default provider of `package`.
-fn provider_urn(options: &super::MockOptions, package: &str) -> String {
+fn provider_urn(options: &crate::MockOptions, package: &str) -> String {
     format!(
         "urn:pulumi:{}::{}::pulumi:providers:{package}::default",
         options.stack, options.project

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use cpg_infra::graph::{Graph, Value};
 
-use super::{InvokeHook, MockOptions, OutputsHook};
-use crate::proto::{RegisterResourceRequest, ResourceInvokeRequest};
-use crate::wire;
+use crate::{InvokeHook, MockOptions, OutputsHook};
+use cpg_infra_pulumi::proto::{RegisterResourceRequest, ResourceInvokeRequest};
+use cpg_infra_pulumi::wire;
 
 /// Standard base64 of `text` (for outputs that providers return encoded).
 pub fn base64(text: &str) -> String {

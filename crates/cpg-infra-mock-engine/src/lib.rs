@@ -1,6 +1,8 @@
-//! A resource monitor and an engine served on 127.0.0.1 that answer like
-//! Pulumi's unit-test mocks: a resource's outputs are its inputs (plus what a
-//! test adds) and it gets an id; everything sent is recorded for the test to read.
+//! Test support for `cpg-infra-pulumi` and the crates built on it (not published;
+//! a dev-dependency only): a resource monitor and an engine served on 127.0.0.1
+//! that answer like Pulumi's unit-test mocks: a resource's outputs are its inputs
+//! (plus what a test adds) and it gets an id; everything sent is recorded for the
+//! test to read.
 //! Faults can be injected: one registration fails, or the engine stops serving
 //! (its connections close, as when the CLI's process ends).
 //!
@@ -10,7 +12,7 @@
 //! the state of an earlier run ([`MockOptions::state`], [`Recorded::state`]).
 //!
 //! ```
-//! use cpg_infra_pulumi::mock::{MockEngine, MockOptions};
+//! use cpg_infra_mock_engine::{MockEngine, MockOptions};
 //!
 //! let engine = MockEngine::start(MockOptions::default()).expect("listens");
 //! let env = engine.environment(4);
@@ -30,7 +32,7 @@ use std::time::Duration;
 use prost_types::Struct;
 use tonic::transport::server::TcpIncoming;
 
-use crate::proto::{
+use cpg_infra_pulumi::proto::{
     LogRequest, RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse,
     ResourceInvokeRequest, engine_server::EngineServer,
     resource_monitor_server::ResourceMonitorServer,
@@ -337,9 +339,9 @@ impl MockEngine {
     }
 
     /// The settings a program reads from [`MockEngine::environment`].
-    pub fn settings(&self, parallel: usize) -> crate::EngineSettings {
+    pub fn settings(&self, parallel: usize) -> cpg_infra_pulumi::EngineSettings {
         let env: BTreeMap<String, String> = self.environment(parallel).into_iter().collect();
-        match crate::EngineSettings::from_lookup(|name| env.get(name).cloned()) {
+        match cpg_infra_pulumi::EngineSettings::from_lookup(|name| env.get(name).cloned()) {
             Ok(settings) => settings,
             // The environment above holds every required variable.
             Err(error) => unreachable!("mock environment: {error}"),

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use prost_types::Struct;
 use tonic::{Request, Response, Status};
 
-use super::{MockOptions, Shared};
-use crate::proto::{
+use crate::{MockOptions, Shared};
+use cpg_infra_pulumi::proto::{
     CallResponse, Callback, GetRootResourceRequest, GetRootResourceResponse, InvokeResponse,
     LogRequest, ReadResourceRequest, ReadResourceResponse, RegisterErrorHookRequest,
     RegisterPackageRequest, RegisterPackageResponse, RegisterResourceHookRequest,
@@ -17,11 +17,14 @@ use crate::proto::{
     SupportsFeatureRequest, SupportsFeatureResponse, engine_server::Engine,
     resource_monitor_server::ResourceMonitor,
 };
-use crate::wire;
+use cpg_infra_pulumi::wire;
 
 /// The URN the engine gives `name` of `type_token` under the parent `parent`.
 fn urn(options: &MockOptions, type_token: &str, name: &str, parent: &str) -> String {
-    let parent_type = parent.split("::").nth(2).filter(|t| *t != crate::ROOT_TYPE);
+    let parent_type = parent
+        .split("::")
+        .nth(2)
+        .filter(|t| *t != cpg_infra_pulumi::ROOT_TYPE);
     let qualified = match parent_type {
         Some(p) if !parent.is_empty() => format!("{p}${type_token}"),
         _ => type_token.to_owned(),
@@ -33,14 +36,14 @@ fn urn(options: &MockOptions, type_token: &str, name: &str, parent: &str) -> Str
 }
 
 /// The mock's own answer to a registration: an id (none for a component or in
-/// a preview; [`super::answered_id`] unless the outputs hook computes an `id`)
+/// a preview; [`crate::answered_id`] unless the outputs hook computes an `id`)
 /// and the inputs plus what the outputs hook adds.
 fn answer(options: &MockOptions, request: &RegisterResourceRequest) -> (String, Struct) {
     let mut object = request.object.clone().unwrap_or_default();
     if !request.custom || options.dry_run {
         return (String::new(), object);
     }
-    let mut id = super::answered_id(&request.name);
+    let mut id = crate::answered_id(&request.name);
     if let Some(hook) = &options.outputs {
         let mut added = hook(request);
         // An `id` the hook computes is the resource's id, as a provider chooses it.

@@ -73,7 +73,7 @@ impl Fakes {
     }
 
     /// Provider options whose environment holds the Hail token for `categories`.
-    pub fn options(&self, categories: &[&str]) -> crate::Options {
+    pub fn options(&self, categories: &[&str]) -> pulumi_resource_cpg::Options {
         let vars = categories
             .iter()
             .map(|c| {
@@ -83,9 +83,9 @@ impl Fakes {
                 )
             })
             .collect();
-        crate::Options {
-            env: crate::Env::fixed(vars),
-            ..crate::Options::default()
+        pulumi_resource_cpg::Options {
+            env: pulumi_resource_cpg::Env::fixed(vars),
+            ..pulumi_resource_cpg::Options::default()
         }
     }
 }

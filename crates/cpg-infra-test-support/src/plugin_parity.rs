@@ -1,51 +1,200 @@
-//! The plugins, built by cargo and opened through the real loader, plan
-//! `small-plugins` as the reference did: every resource the plugins add is the
-//! reference's, with the same inputs, explicit `dependsOn` and inputs from the same
+//! A plugin, run in-process by the driver on `small-plugins`, held against the
+//! reference's recording: every resource the plugin adds is the reference's, with
+//! the same inputs, options, explicit `dependsOn` and inputs from the same
 //! resources' outputs.
 //!
 //! The resources the driver declares are compared by the GCP crate's parity tests
-//! (`small-plugins` is `small` plus the plugins); here the plan with the plugins
-//! must hold exactly the plan without them plus the plugins' resources.
+//! (`small-plugins` is `small` plus the plugins); here the plan with the plugin must
+//! hold exactly the plan without it plus the plugin's resources. Each plugin's own
+//! crate runs [`compare`] for its plugin (one plugin per test executable: every
+//! plugin library exports the same entry symbol) and checks what is its own.
 //!
 //! Function sources are payload that this repository does not hold. The plugins read
-//! them from the config directory; `CPG_INFRA_PLUGIN_PAYLOAD` names a directory to
-//! use instead, holding `functions/billing_aggregator/…` (the reference's
+//! them from the config directory; [`PAYLOAD_ENV`] names a directory to use instead,
+//! holding `functions/billing_aggregator/…` (the reference's
 //! `cpg_infra/billing_aggregator`) and `functions/metamist/…` (metamist's `etl/`).
 //! With the payload, every archive is compared file by file with the reference's
 //! recorded SHA-256s and the tables' schemas byte for byte; without it, each archive
 //! is compared by path (the directory its function group names), the schemas are
-//! reported absent, and the
-//! test says which comparisons it could not make.
+//! reported absent ([`Unchecked`]), and the test says which comparisons it could not
+//! make.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use cpg_infra::driver::CpgInfrastructure;
-use cpg_infra::graph::{Archive, Graph, Value as GraphValue};
-use cpg_infra::plugin::{LogLevel, Mode, PluginContext};
+use cpg_infra::graph::{Archive, Graph, Resource, Value as GraphValue};
+use cpg_infra::plugin::{LogLevel, Mode, Plugin, PluginContext};
 use cpg_infra_gcp::GcpProvider;
-use cpg_infra_plugin_api::loader::load_enabled;
-use cpg_infra_reference::{Reference, same};
+use cpg_infra_reference::{Reference, reference_dir, same};
 use serde_json::Value;
 
-use super::support::{build_cdylibs, load, plugins_dir, reference_dir};
+/// The sample config with the plugins, and its recording.
+pub const CONFIG: &str = "small-plugins";
 
-/// The plugin packages and their libraries, in `small-plugins`' order.
-const PLUGINS: [(&str, &str); 2] = [
-    ("cpg-infra-billing-aggregator", "billing_aggregator"),
-    ("cpg-infra-metamist", "metamist"),
-];
+/// The plugins [`CONFIG`] enables, in its order.
+pub const ENABLED: [&str; 2] = ["billing_aggregator", "metamist"];
 
-/// The ETL accessor configuration, a secret: a new version is written whenever its
-/// bytes change, so they must equal the reference's.
-const ACCESSOR_CONFIGURATION: &str =
-    "gcp:secretmanager/secretVersion:SecretVersion::metamist-etl-accessor-configuration";
+/// How many resources the reference's plugins declare for [`CONFIG`]: 25 of the
+/// billing aggregator and 47 of metamist.
+pub const REFERENCE_PLUGIN_RESOURCES: usize = 72;
 
-/// What the comparison of archives could not check, without the payload.
+/// The environment variable naming a directory that holds the function sources.
+pub const PAYLOAD_ENV: &str = "CPG_INFRA_PLUGIN_PAYLOAD";
+
+/// What the comparison could not check, without the payload.
 #[derive(Debug, Default)]
-struct Unchecked {
-    archives_by_path: Vec<String>,
-    absent_inputs: Vec<String>,
+pub struct Unchecked {
+    /// Archives compared by the directory they name, with the number of files the
+    /// reference recorded for each.
+    pub archives_by_path: Vec<String>,
+    /// Inputs the reference recorded that the plan leaves out (the tables' schemas,
+    /// read from the sources), as `<resource id>: input <name>`, sorted.
+    pub absent_inputs: Vec<String>,
+}
+
+/// A plugin's plan of [`CONFIG`], already found equal to the reference's where it
+/// overlaps: what each plugin's test checks further.
+#[derive(Debug)]
+pub struct Comparison {
+    /// The plan with the plugin.
+    pub graph: Graph,
+    /// The resources the plugin added: those not in the plan without it.
+    pub added: Vec<Resource>,
+    /// The recording of [`CONFIG`].
+    pub recorded: Value,
+    /// The recording as a resolver of the plan's deploy-time values.
+    pub reference: Reference,
+    /// What could not be compared (empty with the payload).
+    pub unchecked: Unchecked,
+    /// The plugin's log lines.
+    pub log: Vec<(LogLevel, String)>,
+    /// Whether [`PAYLOAD_ENV`] named the function sources.
+    pub with_payload: bool,
+}
+
+/// Plans [`CONFIG`] with `plugin` (and only it) enabled, run in-process by the
+/// driver, and compares what it adds with the reference's recording.
+///
+/// # Panics
+///
+/// When the plan is not deterministic, breaks a provider schema, loses a driver
+/// resource, or differs from the reference in any resource the plugin adds; with
+/// the payload, when anything was left uncompared.
+pub fn compare(plugin: Box<dyn Plugin>) -> Comparison {
+    let payload = std::env::var_os(PAYLOAD_ENV).map(PathBuf::from);
+    let with_payload = payload.is_some();
+    let (graph, without, log) = plan_with(plugin, payload);
+    // What the plugin declares exists in the pinned providers, like the rest.
+    let schemas = cpg_infra_provider_schemas::Schemas::pinned().unwrap_or_else(|e| panic!("{e}"));
+    let report = schemas.check(&graph);
+    assert!(report.is_clean(), "{CONFIG}:\n{report}");
+    let recorded = cpg_infra_reference::read(CONFIG);
+    let reference = Reference::new(&recorded);
+
+    // The driver's resources are the same with and without the plugin.
+    let driver: BTreeSet<String> = without
+        .resources()
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    let added: Vec<Resource> = graph
+        .resources()
+        .iter()
+        .filter(|r| !driver.contains(&r.id.to_string()))
+        .cloned()
+        .collect();
+    assert_eq!(
+        graph.len() - added.len(),
+        without.len(),
+        "every driver resource is still there"
+    );
+
+    let mut unchecked = Unchecked::default();
+    let found = differences(&added, &reference, &mut unchecked);
+    unchecked.archives_by_path.sort();
+    unchecked.absent_inputs.sort();
+    assert!(
+        found.is_empty(),
+        "{} differences:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+
+    // The reference's dynamic resources carry this project's tokens, so the
+    // driver's plan holds them too.
+    let reference_added = reference
+        .resources()
+        .keys()
+        .filter(|id| !driver.contains(*id))
+        .count();
+    assert_eq!(
+        reference_added, REFERENCE_PLUGIN_RESOURCES,
+        "the reference's plugin resources"
+    );
+
+    if with_payload {
+        assert!(
+            unchecked.archives_by_path.is_empty() && unchecked.absent_inputs.is_empty(),
+            "with the payload everything is compared by content: {unchecked:#?}"
+        );
+    } else {
+        eprintln!("compared by path only (set {PAYLOAD_ENV} to compare contents): {unchecked:#?}");
+    }
+    Comparison {
+        graph,
+        added,
+        recorded,
+        reference,
+        unchecked,
+        log,
+        with_payload,
+    }
+}
+
+/// Plans [`CONFIG`] with `plugin`, twice (the plans must be byte-identical), and
+/// without it; returns both plans and the plugin's log.
+fn plan_with(
+    plugin: Box<dyn Plugin>,
+    payload: Option<PathBuf>,
+) -> (Graph, Graph, Vec<(LogLevel, String)>) {
+    let mut config = cpg_infra_reference::load(&reference_dir().join(CONFIG));
+    assert_eq!(config.infrastructure.plugins_enabled, ENABLED);
+    assert!(
+        ENABLED.contains(&plugin.name()),
+        "{CONFIG} does not enable {:?}",
+        plugin.name()
+    );
+    let mut with_plugin = config.clone();
+    with_plugin.infrastructure.plugins_enabled = vec![plugin.name().to_owned()];
+    let context = PluginContext {
+        config_dir: Some(payload.unwrap_or_else(|| reference_dir().join(CONFIG))),
+        mode: Mode::Plan,
+    };
+    let infra = CpgInfrastructure::from_validated(with_plugin)
+        .with_cloud(GcpProvider)
+        .with_plugin_context(context)
+        .with_plugin(plugin);
+    let built = infra.build_with_log().unwrap_or_else(|e| panic!("{e:?}"));
+    // The same configs and plugin give a byte-identical plan, build after build.
+    let again = infra.build().unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        serde_json::to_string(&again.plan()).expect("plan"),
+        serde_json::to_string(&built.graph.plan()).expect("plan"),
+        "plans are deterministic"
+    );
+
+    config.infrastructure.plugins_enabled.clear();
+    let without = CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .build()
+        .expect("plan without plugins");
+    let log = built
+        .plugin_log
+        .iter()
+        .map(|l| (l.level, l.message.clone()))
+        .collect();
+    (built.graph, without, log)
 }
 
 /// Compares an archive with the reference's `{"$archive": {name: {"$asset":
@@ -112,9 +261,9 @@ fn compare_archive(
     }
 }
 
-/// Every difference between the plugins' resources and the reference's.
+/// Every difference between the plugin's resources and the reference's.
 fn differences(
-    plugin_resources: &[&cpg_infra::graph::Resource],
+    plugin_resources: &[Resource],
     reference: &Reference,
     unchecked: &mut Unchecked,
 ) -> Vec<String> {
@@ -253,172 +402,4 @@ fn plugin_options(recorded: &Value) -> Value {
         options.insert("aliases".into(), Value::Array(aliases));
     }
     Value::Object(options)
-}
-
-/// Plans `small-plugins` with the plugins loaded from the libraries cargo built.
-fn plan_with_plugins(payload: Option<PathBuf>) -> (Graph, Graph, Vec<(LogLevel, String)>) {
-    let packages: Vec<&str> = PLUGINS.iter().map(|(p, _)| *p).collect();
-    let libraries = build_cdylibs(&packages);
-    let installed: Vec<(&str, &std::path::Path)> = PLUGINS
-        .iter()
-        .map(|(_, lib)| (*lib, libraries[*lib].as_path()))
-        .collect();
-    let dir = plugins_dir("parity", &installed);
-
-    let mut config = load("small-plugins");
-    let enabled: Vec<String> = PLUGINS.iter().map(|(_, lib)| (*lib).to_owned()).collect();
-    assert_eq!(config.infrastructure.plugins_enabled, enabled);
-    let plugins = load_enabled(dir.path(), &enabled).unwrap_or_else(|errors| panic!("{errors:#?}"));
-    let context = PluginContext {
-        config_dir: Some(payload.unwrap_or_else(|| reference_dir().join("small-plugins"))),
-        mode: Mode::Plan,
-    };
-    let mut infra = CpgInfrastructure::from_validated(config.clone())
-        .with_cloud(GcpProvider)
-        .with_plugin_context(context);
-    for plugin in plugins {
-        infra = infra.with_plugin(Box::new(plugin));
-    }
-    let built = infra.build_with_log().unwrap_or_else(|e| panic!("{e:?}"));
-    // The same configs and libraries give a byte-identical plan, build after build.
-    let again = infra.build().unwrap_or_else(|e| panic!("{e:?}"));
-    assert_eq!(
-        serde_json::to_string(&again.plan()).expect("plan"),
-        serde_json::to_string(&built.graph.plan()).expect("plan"),
-        "plans are deterministic"
-    );
-
-    config.infrastructure.plugins_enabled.clear();
-    let without = CpgInfrastructure::from_validated(config)
-        .with_cloud(GcpProvider)
-        .build()
-        .expect("plan without plugins");
-    let log = built
-        .plugin_log
-        .iter()
-        .map(|l| (l.level, l.message.clone()))
-        .collect();
-    (built.graph, without, log)
-}
-
-#[test]
-fn plugins_match_the_reference() {
-    let payload = std::env::var_os("CPG_INFRA_PLUGIN_PAYLOAD").map(PathBuf::from);
-    let with_payload = payload.is_some();
-    let (graph, without, log) = plan_with_plugins(payload);
-    // What the plugins declare exists in the pinned providers, like the rest.
-    let schemas = cpg_infra_provider_schemas::Schemas::pinned().unwrap_or_else(|e| panic!("{e}"));
-    let report = schemas.check(&graph);
-    assert!(report.is_clean(), "small-plugins:\n{report}");
-    let recorded = cpg_infra_reference::read("small-plugins");
-    let reference = Reference::new(&recorded);
-
-    // The driver's resources are the same with and without plugins.
-    let driver: BTreeSet<String> = without
-        .resources()
-        .iter()
-        .map(|r| r.id.to_string())
-        .collect();
-    let added: Vec<&cpg_infra::graph::Resource> = graph
-        .resources()
-        .iter()
-        .filter(|r| !driver.contains(&r.id.to_string()))
-        .collect();
-    assert_eq!(
-        graph.len() - added.len(),
-        without.len(),
-        "every driver resource is still there"
-    );
-
-    let mut unchecked = Unchecked::default();
-    let found = differences(&added, &reference, &mut unchecked);
-    unchecked.archives_by_path.sort();
-    unchecked.absent_inputs.sort();
-    assert!(
-        found.is_empty(),
-        "{} differences:\n{}",
-        found.len(),
-        found.join("\n")
-    );
-    // Compared above with the rest; here explicitly, byte for byte, so that a
-    // switch-over writes no new secret version.
-    let accessor_configuration = added
-        .iter()
-        .find(|r| r.id.to_string() == ACCESSOR_CONFIGURATION)
-        .expect("the accessor configuration");
-    let mine = accessor_configuration.inputs["secretData"]
-        .evaluate(&reference)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_json();
-    let theirs = &reference.resources()[ACCESSOR_CONFIGURATION]["inputs"]["secretData"];
-    assert_eq!(mine["$secret"].as_str(), theirs["$secret"].as_str());
-    assert!(theirs["$secret"].as_str().is_some_and(|text| {
-        text.contains(r#""users": ["alice.smith@populationgenomics.org.au", "alice.smith@"#)
-    }));
-
-    assert_eq!(
-        added.len(),
-        72,
-        "the plugins' 72 resources (25 billing aggregator, 47 metamist)"
-    );
-    // The reference's dynamic resources carry this project's tokens, so the
-    // driver's plan holds them too.
-    let reference_added = reference
-        .resources()
-        .keys()
-        .filter(|id| !driver.contains(*id))
-        .count();
-    assert_eq!(reference_added, 72, "the reference's plugin resources");
-
-    // The exports of whole resources name the reference's resources.
-    for name in [
-        "gcp_cost_control_cloud_function",
-        "gcp_cost_reporting_cloud_function",
-        "gcp_cost_reporting_cloud_scheduler_job",
-    ] {
-        let urn = recorded["exports"][name]["urn"].as_str().expect("urn");
-        let mine = graph
-            .exports()
-            .get(name)
-            .unwrap_or_else(|| panic!("export {name}"));
-        let GraphValue::Output(output) = mine else {
-            panic!("{name}: {mine:?}")
-        };
-        assert_eq!(output.property, "", "{name} exports the whole resource");
-        assert!(
-            urn.ends_with(&format!("::{}", output.resource)),
-            "{name}: {urn} vs {}",
-            output.resource
-        );
-    }
-
-    if with_payload {
-        assert!(
-            unchecked.archives_by_path.is_empty() && unchecked.absent_inputs.is_empty(),
-            "with the payload everything is compared by content: {unchecked:#?}"
-        );
-    } else {
-        // Without the payload: six archives by path, three tables' schemas
-        // absent, and a warning from each plugin that says so.
-        assert_eq!(unchecked.archives_by_path.len(), 6, "{unchecked:#?}");
-        assert_eq!(
-            unchecked.absent_inputs,
-            [
-                "gcp:bigquery/table:Table::billing-aggregate-table: input schema",
-                "gcp:bigquery/table:Table::metamist-etl-bigquery-table-logs: input schema",
-                "gcp:bigquery/table:Table::metamist-etl-bigquery-table: input schema",
-            ]
-        );
-        for prefix in ["function sources not found: ", "ETL sources not found: "] {
-            assert!(
-                log.iter()
-                    .any(|(level, message)| *level == LogLevel::Warning
-                        && message.starts_with(prefix)),
-                "{log:#?}"
-            );
-        }
-        eprintln!(
-            "compared by path only (set CPG_INFRA_PLUGIN_PAYLOAD to compare contents): {unchecked:#?}"
-        );
-    }
 }
