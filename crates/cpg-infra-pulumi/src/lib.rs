@@ -7,18 +7,25 @@
 //! outputs it uses are known, with every resource option, secrets as secrets and,
 //! in a preview, unknowns as unknowns; then the stack exports on the root.
 //!
+//! The whole program is one call: [`PulumiMain::main`] opens the plugins the config
+//! enables, adds the GCP and Azure clouds, builds, and registers what it built,
+//! with warnings and plugin log lines in the engine's log. An organisation's
+//! private deploy binary can be this short:
+//!
 //! ```no_run
+//! use cpg_infra::config::load_dir;
 //! use cpg_infra::driver::CpgInfrastructure;
 //! use cpg_infra_pulumi::PulumiMain;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = cpg_infra::config::load_dir("config")
-//!     .map_err(|invalid| invalid.to_string())?;
-//! CpgInfrastructure::from_validated(config)
-//!     .with_cloud(cpg_infra_gcp::GcpProvider)
-//!     .main()?;
+//! let config = load_dir("config")?;
+//! CpgInfrastructure::new(config.infrastructure, config.datasets)?.main()?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`ProgramOptions`] names the plugins directory or the config directory
+//! explicitly, or other provider versions; [`main_from_config_dir`] also finds and
+//! loads the config directory, reporting an invalid config to the engine.
 //!
 //! With the `mock-engine` feature, the module `mock` serves a resource monitor and an
 //! engine on 127.0.0.1 that answer like Pulumi's unit-test mocks, for tests.
@@ -26,6 +33,7 @@
 mod error;
 #[cfg(feature = "mock-engine")]
 pub mod mock;
+mod plugins;
 mod program;
 mod resolve;
 mod run;
@@ -36,7 +44,11 @@ mod versions;
 pub mod wire;
 
 pub use error::{DeployError, chain};
-pub use program::{MainError, PulumiMain};
+pub use plugins::{PluginsError, find_plugins_dir, open_enabled_plugins};
+pub use program::{
+    CONFIG_DIR_ENV, CONFIG_DIR_KEY, MainError, ProgramOptions, PulumiMain, main_from_config_dir,
+    prepare,
+};
 pub use session::{DeployOptions, Deployed, Features, ROOT_TYPE, Session, Severity};
 pub use settings::{EngineSettings, SettingsError};
 pub use versions::{AZURE_NATIVE_VERSION, AZUREAD_VERSION, GCP_VERSION, ProviderVersions, package};
