@@ -75,7 +75,7 @@ pub struct ProgramOptions {
     /// The plugins directory. `None`: `CPG_INFRA_PLUGINS_DIR`, else the Pulumi
     /// config `<project>:plugins-dir`, else `plugins/` beside the running binary
     /// (see [`find_plugins_dir`](crate::find_plugins_dir)).
-    #[builder(default, setter(strip_option, into))]
+    #[builder(default, setter(strip_option(fallback = plugins_dir_opt), into))]
     pub plugins_dir: Option<PathBuf>,
     /// The config directory: relative paths the plan names (plugins' function
     /// sources, `$asset` and `$archive` paths) are relative to it, and
@@ -83,7 +83,7 @@ pub struct ProgramOptions {
     /// [`load_dir`] recorded on the config, else the working directory
     /// ([`main_from_config_dir`]: `CPG_INFRA_CONFIG_DIR`, else
     /// `<project>:config-dir`).
-    #[builder(default, setter(strip_option, into))]
+    #[builder(default, setter(strip_option(fallback = config_dir_opt), into))]
     pub config_dir: Option<PathBuf>,
     /// Provider plugin versions per package: by default the pinned `gcp`,
     /// `azure-native` and `azuread` versions, and `cpg` at this release's provider
