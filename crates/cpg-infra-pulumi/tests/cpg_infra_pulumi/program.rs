@@ -6,9 +6,9 @@ use billing_aggregator::BillingAggregator;
 use cpg_infra::config::load_dir;
 use cpg_infra::driver::{BuildError, CpgInfrastructure};
 use cpg_infra::plugin::{Plugin, PluginError, PluginHost};
-use cpg_infra_pulumi::mock::{MockEngine, MockOptions};
+use cpg_infra_pulumi::mock::{MockEngine, MockOptions, Recorded};
 use cpg_infra_pulumi::proto::LogSeverity;
-use cpg_infra_pulumi::{MainError, PluginsError, ProgramOptions, PulumiMain};
+use cpg_infra_pulumi::{MainError, PluginsError, ProgramOptions, PulumiMain, wire};
 
 use super::plugins::plan_with_aggregator;
 use super::support::{example_dir, mock_for, plan, reference_dir};
@@ -16,6 +16,18 @@ use super::support::{example_dir, mock_for, plan, reference_dir};
 /// A plugins directory that does not exist: opening any plugin from it fails.
 fn no_plugins_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/no-such-plugins-dir")
+}
+
+/// The paths of the archives sent as bucket objects' sources.
+fn archive_paths(recorded: &Recorded) -> Vec<String> {
+    recorded.registrations[1..]
+        .iter()
+        .filter(|r| r.r#type == "gcp:storage/bucketObject:BucketObject")
+        .filter_map(|r| {
+            let source = r.object.as_ref()?.fields.get("source")?;
+            Some(wire::to_json(source)["path"].as_str()?.to_owned())
+        })
+        .collect()
 }
 
 /// The messages the engine's log received with `severity`.
@@ -149,19 +161,7 @@ fn plugins_plan_in_a_preview_from_the_config_dir_and_log_to_the_engine() {
     assert_eq!(deployed.resources, graph.len());
     // Function sources are archives under the config directory the config was
     // loaded from.
-    let recorded = preview.recorded();
-    let sources: Vec<String> = recorded.registrations[1..]
-        .iter()
-        .filter(|r| r.r#type == "gcp:storage/bucketObject:BucketObject")
-        .filter_map(|r| {
-            let source = r.object.as_ref()?.fields.get("source")?;
-            Some(
-                cpg_infra_pulumi::wire::to_json(source)["path"]
-                    .as_str()?
-                    .to_owned(),
-            )
-        })
-        .collect();
+    let sources = archive_paths(&preview.recorded());
     assert_eq!(sources.len(), 3, "{sources:?}");
     assert!(
         sources.iter().all(|path| Path::new(path).starts_with(&dir)),
@@ -174,6 +174,31 @@ fn plugins_plan_in_a_preview_from_the_config_dir_and_log_to_the_engine() {
             |m| m.starts_with("warning: plugin billing_aggregator: function sources not found")
         ),
         "{warnings:?}"
+    );
+
+    // The option names another config directory.
+    let elsewhere = dir.join("elsewhere");
+    let moved = mock_for(
+        &graph,
+        MockOptions {
+            dry_run: true,
+            ..MockOptions::default()
+        },
+    );
+    let options_elsewhere = ProgramOptions::builder()
+        .plugins_dir(no_plugins_dir())
+        .config_dir(&elsewhere)
+        .build();
+    infra()
+        .deploy_to(moved.settings(8), &options_elsewhere)
+        .expect("a preview plans");
+    let sources = archive_paths(&moved.recorded());
+    assert_eq!(sources.len(), 3, "{sources:?}");
+    assert!(
+        sources
+            .iter()
+            .all(|path| Path::new(path).starts_with(&elsewhere)),
+        "{sources:?}"
     );
 
     // An update deploys: missing sources stop the build.
