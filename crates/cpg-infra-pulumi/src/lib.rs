@@ -7,24 +7,32 @@
 //! outputs it uses are known, with every resource option, secrets as secrets and,
 //! in a preview, unknowns as unknowns; then the stack exports on the root.
 //!
+//! The whole program is one call: [`PulumiMain::main`] opens the plugins the config
+//! enables, adds the GCP and Azure clouds, builds, and registers what it built,
+//! with warnings and plugin log lines in the engine's log. An organisation's
+//! private deploy binary can be this short:
+//!
 //! ```no_run
+//! use cpg_infra::config::load_dir;
 //! use cpg_infra::driver::CpgInfrastructure;
 //! use cpg_infra_pulumi::PulumiMain;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = cpg_infra::config::load_dir("config")
-//!     .map_err(|invalid| invalid.to_string())?;
-//! CpgInfrastructure::from_validated(config)
-//!     .with_cloud(cpg_infra_gcp::GcpProvider)
-//!     .main()?;
+//! let config = load_dir("config")?;
+//! CpgInfrastructure::new(config.infrastructure, config.datasets)?.main()?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`ProgramOptions`] names the plugins directory or the config directory
+//! explicitly, or other provider versions; [`main_from_config_dir`] also finds and
+//! loads the config directory, reporting an invalid config to the engine.
 //!
 //! Tests run it against the mock engine of the `cpg-infra-mock-engine` crate (test
 //! support, not published), which serves a resource monitor and an engine on
 //! 127.0.0.1 through [`proto`], [`wire`] and [`EngineSettings`] of this crate.
 
 mod error;
+mod plugins;
 mod program;
 mod resolve;
 mod run;
@@ -35,7 +43,11 @@ mod versions;
 pub mod wire;
 
 pub use error::{DeployError, chain};
-pub use program::{MainError, PulumiMain};
+pub use plugins::{PluginsError, find_plugins_dir, open_enabled_plugins};
+pub use program::{
+    CONFIG_DIR_ENV, CONFIG_DIR_KEY, MainError, ProgramOptions, PulumiMain, main_from_config_dir,
+    prepare,
+};
 pub use session::{DeployOptions, Deployed, Features, ROOT_TYPE, Session, Severity};
 pub use settings::{EngineSettings, SettingsError};
 pub use versions::{AZURE_NATIVE_VERSION, AZUREAD_VERSION, GCP_VERSION, ProviderVersions, package};

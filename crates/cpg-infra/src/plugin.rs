@@ -44,6 +44,10 @@ pub const PLUGINS_DIR_ENV: &str = "CPG_INFRA_PLUGINS_DIR";
 /// The Pulumi config key (`<project>:plugins-dir`) naming the plugins directory.
 pub const PLUGINS_DIR_CONFIG_KEY: &str = "plugins-dir";
 
+/// The plugins directory's name beside the running executable, where it is looked
+/// for when nothing names one.
+pub const PLUGINS_DIR_NAME: &str = "plugins";
+
 /// A plugin the driver runs.
 pub trait Plugin: Send {
     /// The plugin's name, as `plugins_enabled` lists it.
@@ -290,14 +294,13 @@ pub fn library_file_name(name: &str) -> String {
 /// Where the plugins directory was named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PluginsDirSource {
-    /// The `--plugins-dir` option.
+    /// Given explicitly: the program's option, or `deploy --plugins-dir`.
     CommandLine,
     /// The `CPG_INFRA_PLUGINS_DIR` environment variable.
     Environment,
     /// The Pulumi config key `<project>:plugins-dir`.
     PulumiConfig,
-    /// The directory of the running executable (where `cargo build` puts the
-    /// plugins of this workspace).
+    /// The `plugins/` directory beside the running executable.
     Executable,
 }
 
@@ -307,14 +310,24 @@ impl std::fmt::Display for PluginsDirSource {
             PluginsDirSource::CommandLine => "--plugins-dir",
             PluginsDirSource::Environment => PLUGINS_DIR_ENV,
             PluginsDirSource::PulumiConfig => "Pulumi config plugins-dir",
-            PluginsDirSource::Executable => "the executable's directory",
+            PluginsDirSource::Executable => "plugins/ beside the executable",
         })
     }
 }
 
-/// The plugins directory, first of: the option, the environment variable, the
-/// Pulumi config (`PULUMI_CONFIG`, a JSON object of `<project>:<key>` entries, as
-/// the Pulumi language host passes it), the executable's directory.
+/// The plugins directory, first of:
+///
+/// 1. `option`, given explicitly;
+/// 2. `environment`, the value of [`PLUGINS_DIR_ENV`] (`CPG_INFRA_PLUGINS_DIR`),
+///    unless empty;
+/// 3. the Pulumi config key [`PLUGINS_DIR_CONFIG_KEY`] of any project
+///    (`<project>:plugins-dir` in `pulumi_config`, a JSON object of
+///    `<project>:<key>` entries, as the Pulumi language host passes it in
+///    `PULUMI_CONFIG`);
+/// 4. the directory [`PLUGINS_DIR_NAME`] (`plugins/`) beside `executable`, the
+///    running binary.
+///
+/// `None` only when none of them is given.
 pub fn plugins_dir(
     option: Option<&Path>,
     environment: Option<&OsStr>,
@@ -344,7 +357,7 @@ pub fn plugins_dir(
     }
     executable
         .and_then(Path::parent)
-        .map(|dir| (dir.to_owned(), PluginsDirSource::Executable))
+        .map(|dir| (dir.join(PLUGINS_DIR_NAME), PluginsDirSource::Executable))
 }
 
 #[cfg(test)]
@@ -365,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn plugins_dir_prefers_option_then_environment_then_pulumi_config() {
+    fn plugins_dir_prefers_option_then_environment_then_pulumi_config_then_beside_the_binary() {
         let exe = Path::new("/opt/deploy/bin/deploy");
         let config = r#"{"cpg:plugins-dir": "/from/pulumi", "cpg:other": "x"}"#;
         assert_eq!(
@@ -391,10 +404,25 @@ mod tests {
         assert_eq!(
             plugins_dir(None, None, Some("{}"), Some(exe)),
             Some((
-                PathBuf::from("/opt/deploy/bin"),
+                PathBuf::from("/opt/deploy/bin/plugins"),
                 PluginsDirSource::Executable
             ))
         );
+        // Another key, or a value that is not text, names no directory.
+        for unnamed in [
+            r#"{"cpg:other": "x"}"#,
+            r#"{"cpg:plugins-dir": 3}"#,
+            "not json",
+        ] {
+            assert_eq!(
+                plugins_dir(None, None, Some(unnamed), Some(exe)),
+                Some((
+                    PathBuf::from("/opt/deploy/bin/plugins"),
+                    PluginsDirSource::Executable
+                )),
+                "{unnamed}"
+            );
+        }
         assert_eq!(plugins_dir(None, None, None, None), None);
     }
 

@@ -543,6 +543,9 @@ mod tests {
         let loaded = crate::config::load_dir(&dir);
         let _ = std::fs::remove_dir_all(&dir);
         let loaded = loaded.unwrap_or_else(|e| panic!("{:#?}", e.diagnostics));
-        assert_eq!(loaded, config);
+        // The loaded config records the directory it came from.
+        let mut expected = config;
+        expected.infrastructure.config_dir = Some(dir);
+        assert_eq!(loaded, expected);
     }
 }

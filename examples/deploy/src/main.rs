@@ -116,7 +116,7 @@ Examples:
 Validates first: an invalid config prints its problems and exits 1. Plans with the GCP
 and Azure clouds and the plugins the config enables (`plugins_enabled` in cpg.toml),
 opened from the plugins directory: --plugins-dir, else CPG_INFRA_PLUGINS_DIR, else the
-Pulumi config `<project>:plugins-dir`, else the directory of this executable.
+Pulumi config `<project>:plugins-dir`, else plugins/ beside this executable.
 
 Examples:
   deploy plan config/
@@ -478,7 +478,7 @@ fn plan(dir: &Path, json: bool, plugins_dir: Option<&Path>, deny_warnings: bool)
 /// `deny_warnings`, when validation warned).
 fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<(Config, Graph)> {
     let config = diagnostics::load_checked(dir, deny_warnings)?;
-    let infrastructure = plugins::prepare(config.clone(), dir, plugins_dir, Mode::Plan).ok()?;
+    let infrastructure = plugins::prepare(config.clone(), plugins_dir, Mode::Plan).ok()?;
     match plugins::build(&infrastructure) {
         Ok(built) => Some((config, built.graph)),
         Err(error) => {

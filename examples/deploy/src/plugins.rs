@@ -1,71 +1,35 @@
-//! Plugins for `deploy plan`, `access`, `diff` and `plugins`: where the plugins directory is,
-//! opening the enabled plugins, and listing what would load.
+//! Plugins for `deploy plan`, `access`, `diff` and `plugins`: opening the enabled
+//! plugins as the Pulumi program does, and listing what would load.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use cpg_infra::config::Config;
 use cpg_infra::driver::{BuildError, Built, CpgInfrastructure};
-use cpg_infra::plugin::{Mode, PLUGINS_DIR_ENV, PluginContext, PluginsDirSource, plugins_dir};
-use cpg_infra_azure::AzureProvider;
-use cpg_infra_gcp::GcpProvider;
-use cpg_infra_plugin_api::loader::{Inspection, inspect, load_enabled};
+use cpg_infra::plugin::{Mode, PLUGINS_DIR_ENV};
+use cpg_infra_plugin_api::loader::{Inspection, inspect};
+use cpg_infra_pulumi::{ProgramOptions, find_plugins_dir};
 
-/// The plugins directory: `--plugins-dir`, `CPG_INFRA_PLUGINS_DIR`, the Pulumi config
-/// `<project>:plugins-dir`, or the directory of this executable.
-pub fn resolve_plugins_dir(option: Option<&Path>) -> Option<(PathBuf, PluginsDirSource)> {
-    let environment = std::env::var_os(PLUGINS_DIR_ENV);
-    let pulumi_config = std::env::var("PULUMI_CONFIG").ok();
-    let executable = std::env::current_exe().ok();
-    plugins_dir(
-        option,
-        environment.as_deref(),
-        pulumi_config.as_deref(),
-        executable.as_deref(),
-    )
-}
-
-/// The infrastructure of a validated config with the GCP and Azure clouds and the enabled
-/// plugins, opened from the plugins directory. Every plugin that cannot be opened
+/// The infrastructure of a validated config as the Pulumi program builds it: the
+/// GCP and Azure clouds and the enabled plugins, opened from the plugins directory
+/// (`--plugins-dir`, else the library's rule). Every plugin that cannot be opened
 /// is reported on standard error, and nothing is built (exit code 1).
 pub fn prepare(
     config: Config,
-    config_dir: &Path,
     plugins_dir_option: Option<&Path>,
     mode: Mode,
 ) -> Result<CpgInfrastructure, ExitCode> {
-    let enabled = config.infrastructure.plugins_enabled.clone();
-    let mut infrastructure = CpgInfrastructure::from_validated(config)
-        .with_cloud(GcpProvider)
-        .with_cloud(AzureProvider)
-        .with_plugin_context(PluginContext {
-            config_dir: Some(config_dir.to_owned()),
-            mode,
-        });
-    if enabled.is_empty() {
-        return Ok(infrastructure);
-    }
-    let Some((dir, _)) = resolve_plugins_dir(plugins_dir_option) else {
-        eprintln!(
-            "error: plugins are enabled ({}) but no plugins directory is known: pass --plugins-dir or set {PLUGINS_DIR_ENV}",
-            enabled.join(", ")
-        );
-        return Err(ExitCode::from(1));
-    };
-    match load_enabled(&dir, &enabled) {
-        Ok(plugins) => {
-            for plugin in plugins {
-                infrastructure = infrastructure.with_plugin(Box::new(plugin));
+    let options = ProgramOptions::builder()
+        .plugins_dir_opt(plugins_dir_option.map(Path::to_path_buf))
+        .build();
+    cpg_infra_pulumi::prepare(CpgInfrastructure::from_validated(config), &options, mode).map_err(
+        |error| {
+            for line in error.lines() {
+                eprintln!("error: {line}");
             }
-            Ok(infrastructure)
-        }
-        Err(errors) => {
-            for error in &errors {
-                eprintln!("error: {}", super::chain(error));
-            }
-            Err(ExitCode::from(1))
-        }
-    }
+            ExitCode::from(1)
+        },
+    )
 }
 
 /// Builds the plan, writing what plugins logged to standard error.
@@ -82,7 +46,7 @@ pub fn build(infrastructure: &CpgInfrastructure) -> Result<Built, BuildError> {
 /// when an enabled plugin would not load.
 pub fn list(config: &Config, plugins_dir_option: Option<&Path>) -> ExitCode {
     let enabled = &config.infrastructure.plugins_enabled;
-    let Some((dir, source)) = resolve_plugins_dir(plugins_dir_option) else {
+    let Some((dir, source)) = find_plugins_dir(plugins_dir_option) else {
         println!("no plugins directory: pass --plugins-dir or set {PLUGINS_DIR_ENV}");
         return if enabled.is_empty() {
             ExitCode::SUCCESS

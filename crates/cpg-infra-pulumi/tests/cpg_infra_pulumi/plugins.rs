@@ -22,7 +22,7 @@ use super::support::{deploy_with, mock_for, reference_dir};
 
 /// `small-plugins` planned with the billing aggregator in-process, as the loader
 /// would run it.
-fn plan_with_aggregator(dir: &Path) -> Graph {
+pub fn plan_with_aggregator(dir: &Path) -> Graph {
     let mut config = load_dir(dir).unwrap_or_else(|invalid| panic!("{}: {invalid}", dir.display()));
     config.infrastructure.plugins_enabled = vec!["billing_aggregator".to_owned()];
     CpgInfrastructure::from_validated(config)

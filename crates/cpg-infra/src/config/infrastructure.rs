@@ -4,6 +4,7 @@
 //! for deserialisation and for the builders.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use typed_builder::TypedBuilder;
@@ -89,6 +90,13 @@ pub struct CpgInfrastructureConfig {
     #[serde(default = "default_budget_notification_thresholds")]
     #[builder(default = default_budget_notification_thresholds())]
     pub budget_notification_thresholds: Vec<f64>,
+    /// The directory the config was loaded from, which
+    /// [`load_dir`](super::load_dir) records; not part of any config file. Relative
+    /// paths the plan names (plugins' function sources, `$asset`/`$archive` paths)
+    /// are relative to it. `None` for a config built in code.
+    #[serde(skip)]
+    #[builder(default, setter(strip_option, into))]
+    pub config_dir: Option<PathBuf>,
 }
 
 /// The reference's default budget notification thresholds: 50%, 90% and 100%.

@@ -42,7 +42,9 @@ pub const DATASET_FILES: [(&str, &str); 3] = [
 
 /// Loads and validates the config directory `dir`, reporting every problem at once:
 /// the config with its warnings when nothing is an error, otherwise every error and
-/// warning.
+/// warning. The config records `dir` as given
+/// ([`CpgInfrastructureConfig::config_dir`]), so that what is built from it knows
+/// what relative paths are relative to.
 pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
     let mut loader = Loader {
         dir: dir.as_ref().to_path_buf(),
@@ -54,7 +56,8 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
     let schema = loader.diagnostics;
     let mut diagnostics = schema.clone();
     let mut validated = None;
-    if let Some((config, sources)) = loaded {
+    if let Some((mut config, sources)) = loaded {
+        config.infrastructure.config_dir = Some(loader.dir.clone());
         for diagnostic in validate_with(&config.infrastructure, &config.datasets, &sources) {
             // Where a value could not be read, a stand-in took its place: do not
             // report what follows from the stand-in.

@@ -181,6 +181,26 @@ impl CpgInfrastructure {
         &self.warnings
     }
 
+    /// The organisation's config.
+    pub fn config(&self) -> &CpgInfrastructureConfig {
+        &self.config
+    }
+
+    /// Whether a provider for `cloud` was given (the dry-run cloud always is).
+    pub fn has_cloud(&self, cloud: CloudName) -> bool {
+        self.providers.contains_key(&cloud)
+    }
+
+    /// The names of the plugins given so far, in the order they were given.
+    pub fn plugin_names(&self) -> Vec<String> {
+        self.plugins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|plugin| plugin.name().to_owned())
+            .collect()
+    }
+
     /// Adds a plugin; every plugin `plugins_enabled` names must be added, and no
     /// other.
     #[must_use]

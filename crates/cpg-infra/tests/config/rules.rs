@@ -590,3 +590,28 @@ fn default_autoclass_on_an_azure_only_dataset_is_not_reported() {
         ]
     );
 }
+
+/// The directory a config was loaded from travels with it, so that relative paths
+/// (function sources, `$asset`/`$archive` paths) resolve against it; no config file
+/// can set it.
+#[test]
+fn load_dir_records_the_config_dir_and_no_file_sets_it() {
+    let dir = ConfigDir::valid();
+    let config = dir.load().expect("valid");
+    assert_eq!(
+        config.infrastructure.config_dir.as_deref(),
+        Some(dir.path())
+    );
+    dir.replace(
+        "cpg.toml",
+        "plugins_enabled = []\n",
+        "plugins_enabled = []\nconfig_dir = \"/elsewhere\"\n",
+    );
+    let found = dir.diagnostics();
+    assert!(
+        found.iter().any(|d| d.starts_with(
+            "error: cpg.toml: infrastructure.config_dir (line 7): unknown key \"config_dir\""
+        )),
+        "{found:#?}"
+    );
+}
