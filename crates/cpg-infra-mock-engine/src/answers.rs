@@ -45,8 +45,8 @@ fn read_properties(
     value: &Value,
     read: &mut std::collections::HashMap<(String, String), BTreeSet<String>>,
 ) {
-    match value {
-        Value::Output(o) => {
+    for value in value.walk() {
+        if let Value::Output(o) = value {
             read.entry((
                 o.resource.type_token.to_string(),
                 o.resource.name.to_string(),
@@ -54,21 +54,6 @@ fn read_properties(
             .or_default()
             .insert(o.property.clone());
         }
-        Value::List(items) => items.iter().for_each(|v| read_properties(v, read)),
-        Value::Map(entries) => entries.values().for_each(|v| read_properties(v, read)),
-        Value::Secret(inner) => read_properties(inner, read),
-        Value::Invoke(invoke) => invoke.args.values().for_each(|v| read_properties(v, read)),
-        Value::Function(f) => f
-            .arguments()
-            .into_iter()
-            .for_each(|v| read_properties(v, read)),
-        Value::Null
-        | Value::Bool(_)
-        | Value::Int(_)
-        | Value::Float(_)
-        | Value::String(_)
-        | Value::Asset(_)
-        | Value::Archive(_) => {}
     }
 }
 

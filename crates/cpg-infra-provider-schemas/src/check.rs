@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use cpg_infra::config::suggest::Suggestion;
-use cpg_infra::graph::{Function, Graph, ResourceId, Value};
+use cpg_infra::graph::{Graph, Invoke, ResourceId, Value};
 
 use crate::Schemas;
 use crate::schema::{Properties, ProviderSchema};
@@ -280,130 +280,78 @@ impl Schemas {
         }
     }
 
+    /// Every invoke in `value` (`within` a resource or export) calls a data source
+    /// the schemas have, with arguments it takes.
     fn check_invokes(&self, value: &Value, within: &str, report: &mut Report) {
-        match value {
-            Value::Invoke(invoke) => {
-                report.invokes_checked += 1;
-                let subject = Subject::Invoke {
-                    token: invoke.token.clone(),
-                    within: within.to_owned(),
-                };
-                let package = package(&invoke.token);
-                if self.unchecked().contains_key(package) {
-                    return;
-                }
-                let Some(schema) = self.provider(package) else {
-                    report.problems.push(SchemaProblem::UnknownPackage {
-                        subject,
-                        package: package.to_owned(),
-                    });
-                    return;
-                };
-                let Some(properties) = schema.invokes.get(&invoke.token) else {
-                    report.problems.push(unknown_token(
-                        subject,
-                        "invoke",
-                        &invoke.token,
-                        schema,
-                        schema.invokes.keys(),
-                    ));
-                    return;
-                };
-                let args: BTreeMap<&str, &Value> =
-                    invoke.args.iter().map(|(k, v)| (k.as_str(), v)).collect();
-                check_properties(
-                    schema,
-                    &subject,
-                    "",
-                    &invoke.token,
-                    properties,
-                    &args,
-                    report,
-                );
-                for arg in invoke.args.values() {
-                    self.check_invokes(arg, within, report);
-                }
-            }
-            Value::List(items) => {
-                for item in items {
-                    self.check_invokes(item, within, report);
-                }
-            }
-            Value::Map(entries) => {
-                for item in entries.values() {
-                    self.check_invokes(item, within, report);
-                }
-            }
-            Value::Secret(inner) => self.check_invokes(inner, within, report),
-            Value::Function(function) => match function {
-                Function::Concat(items)
-                | Function::SortedMembers(items)
-                | Function::Sorted(items) => {
-                    for item in items {
-                        self.check_invokes(item, within, report);
-                    }
-                }
-                Function::Json(inner) | Function::Base64Decode(inner) | Function::Lines(inner) => {
-                    self.check_invokes(inner, within, report);
-                }
-                Function::Toml { value, merge } => {
-                    self.check_invokes(value, within, report);
-                    for item in merge {
-                        self.check_invokes(item, within, report);
-                    }
-                }
-            },
-            Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::Float(_)
-            | Value::String(_)
-            | Value::Output(_)
-            | Value::Asset(_)
-            | Value::Archive(_) => {}
+        if let Value::Invoke(invoke) = value
+            && !self.check_invoke(invoke, within, report)
+        {
+            return;
         }
+        for child in value.children() {
+            self.check_invokes(child, within, report);
+        }
+    }
+
+    /// Checks one invoke; whether its arguments are to be checked in turn (not
+    /// when its package is unchecked or unknown, or its token unknown).
+    fn check_invoke(&self, invoke: &Invoke, within: &str, report: &mut Report) -> bool {
+        report.invokes_checked += 1;
+        let subject = Subject::Invoke {
+            token: invoke.token.clone(),
+            within: within.to_owned(),
+        };
+        let package = package(&invoke.token);
+        if self.unchecked().contains_key(package) {
+            return false;
+        }
+        let Some(schema) = self.provider(package) else {
+            report.problems.push(SchemaProblem::UnknownPackage {
+                subject,
+                package: package.to_owned(),
+            });
+            return false;
+        };
+        let Some(properties) = schema.invokes.get(&invoke.token) else {
+            report.problems.push(unknown_token(
+                subject,
+                "invoke",
+                &invoke.token,
+                schema,
+                schema.invokes.keys(),
+            ));
+            return false;
+        };
+        let args: BTreeMap<&str, &Value> =
+            invoke.args.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        check_properties(
+            schema,
+            &subject,
+            "",
+            &invoke.token,
+            properties,
+            &args,
+            report,
+        );
+        true
     }
 }
 
 /// Every output reference in `value`: (target as text, the invoke's token for an
 /// invoke result, property).
 fn references(value: &Value, found: &mut Vec<(String, Option<String>, String)>) {
-    match value {
-        Value::Output(output) => {
-            found.push((output.resource.to_string(), None, output.property.clone()))
-        }
-        Value::Invoke(invoke) => {
-            found.push((
+    for value in value.walk() {
+        match value {
+            Value::Output(output) => {
+                found.push((output.resource.to_string(), None, output.property.clone()));
+            }
+            Value::Invoke(invoke) => found.push((
                 invoke.token.clone(),
                 Some(invoke.token.clone()),
                 invoke.property.clone(),
-            ));
-            for arg in invoke.args.values() {
-                references(arg, found);
-            }
+            )),
+            _ => {}
         }
-        Value::List(items) => items.iter().for_each(|i| references(i, found)),
-        Value::Map(entries) => entries.values().for_each(|i| references(i, found)),
-        Value::Secret(inner) => references(inner, found),
-        Value::Function(function) => match function {
-            Function::Concat(items) | Function::SortedMembers(items) | Function::Sorted(items) => {
-                items.iter().for_each(|i| references(i, found));
-            }
-            Function::Json(inner) | Function::Base64Decode(inner) | Function::Lines(inner) => {
-                references(inner, found);
-            }
-            Function::Toml { value, merge } => {
-                references(value, found);
-                merge.iter().for_each(|i| references(i, found));
-            }
-        },
-        Value::Null
-        | Value::Bool(_)
-        | Value::Int(_)
-        | Value::Float(_)
-        | Value::String(_)
-        | Value::Asset(_)
-        | Value::Archive(_) => {}
     }
 }
 

@@ -119,26 +119,15 @@ impl Outputs<'_> {
             Lookup::Unknown { secret } => (true, secret),
             Lookup::Absent => (false, false),
         };
-        let fold = |values: &mut dyn Iterator<Item = &Value>| {
-            values.fold((false, false), |(u, s), v| {
-                let (vu, vs) = self.scan(v);
-                (u || vu, s || vs)
-            })
-        };
         match value {
-            Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::Float(_)
-            | Value::String(_)
-            | Value::Asset(_)
-            | Value::Archive(_) => (false, false),
-            Value::List(items) => fold(&mut items.iter()),
-            Value::Map(entries) => fold(&mut entries.values()),
             Value::Secret(inner) => (self.scan(inner).0, true),
             Value::Output(output) => from_lookup(self.output(output)),
+            // A data source's result as looked up; its arguments are its own.
             Value::Invoke(invoke) => from_lookup(self.invoke(invoke)),
-            Value::Function(function) => fold(&mut function.arguments().into_iter()),
+            _ => value.children().fold((false, false), |(u, s), v| {
+                let (vu, vs) = self.scan(v);
+                (u || vu, s || vs)
+            }),
         }
     }
 

@@ -27,31 +27,12 @@ pub(crate) struct Schedule<'g> {
     pub(crate) first_user: Vec<ResourceId>,
 }
 
-/// Every data-source call inside `value`.
+/// Every data-source call inside `value`, each before those in its arguments.
 fn invokes_in<'v>(value: &'v Value, found: &mut Vec<&'v Invoke>) {
-    match value {
-        Value::Invoke(invoke) => {
-            found.push(invoke);
-            for arg in invoke.args.values() {
-                invokes_in(arg, found);
-            }
-        }
-        Value::List(items) => items.iter().for_each(|v| invokes_in(v, found)),
-        Value::Map(entries) => entries.values().for_each(|v| invokes_in(v, found)),
-        Value::Secret(inner) => invokes_in(inner, found),
-        Value::Function(function) => function
-            .arguments()
-            .into_iter()
-            .for_each(|v| invokes_in(v, found)),
-        Value::Null
-        | Value::Bool(_)
-        | Value::Int(_)
-        | Value::Float(_)
-        | Value::String(_)
-        | Value::Output(_)
-        | Value::Asset(_)
-        | Value::Archive(_) => {}
-    }
+    found.extend(value.walk().filter_map(|v| match v {
+        Value::Invoke(invoke) => Some(invoke),
+        _ => None,
+    }));
 }
 
 impl<'g> Schedule<'g> {

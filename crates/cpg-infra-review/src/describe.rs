@@ -66,7 +66,7 @@ fn write(value: &Value, out: &mut String) {
             };
             out.push_str(name);
             out.push('(');
-            list(function.arguments().into_iter(), out);
+            list(function.arguments(), out);
             out.push(')');
         }
         Value::Asset(asset) => write_asset(asset, out),

@@ -354,45 +354,16 @@ fn in_order(items: &[Value], dedup: bool) -> Vec<Value> {
 /// de-duplicated by their JSON text.
 fn normalised(value: &Value) -> Value {
     match value {
-        Value::List(items) => Value::List(items.iter().map(normalised).collect()),
-        Value::Map(entries) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, v)| (k.clone(), normalised(v)))
-                .collect(),
-        ),
-        Value::Secret(inner) => Value::Secret(Box::new(normalised(inner))),
-        Value::Invoke(invoke) => {
-            let mut invoke = invoke.clone();
-            invoke.args = invoke
-                .args
-                .iter()
-                .map(|(k, v)| (k.clone(), normalised(v)))
-                .collect();
-            Value::Invoke(invoke)
+        Value::Function(Function::SortedMembers(items)) => {
+            Value::Function(Function::SortedMembers(in_order(items, true)))
         }
-        Value::Function(function) => Value::Function(match function {
-            Function::SortedMembers(items) => Function::SortedMembers(in_order(items, true)),
-            // Sorted when deploying: the order given does not matter, repeats do.
-            Function::Sorted(items) => Function::Sorted(in_order(items, false)),
-            Function::Concat(parts) => Function::Concat(parts.iter().map(normalised).collect()),
-            Function::Json(inner) => Function::Json(Box::new(normalised(inner))),
-            Function::Toml { value, merge } => Function::Toml {
-                value: Box::new(normalised(value)),
-                merge: merge.iter().map(normalised).collect(),
-            },
-            Function::Base64Decode(inner) => Function::Base64Decode(Box::new(normalised(inner))),
-            Function::Lines(inner) => Function::Lines(Box::new(normalised(inner))),
-        }),
-        Value::Null
-        | Value::Bool(_)
-        | Value::Int(_)
-        | Value::Float(_)
-        | Value::String(_)
-        | Value::Output(_)
-        // An asset or archive compares by its contents' digests and paths.
-        | Value::Asset(_)
-        | Value::Archive(_) => value.clone(),
+        // Sorted when deploying: the order given does not matter, repeats do.
+        Value::Function(Function::Sorted(items)) => {
+            Value::Function(Function::Sorted(in_order(items, false)))
+        }
+        // Anything else with its values normalised; an asset or archive compares
+        // by its contents' digests and paths, as it is.
+        _ => value.map_children(normalised),
     }
 }
 

@@ -5,6 +5,16 @@
 //! resource through a [`Cloud`](cloud::Cloud) into a [`Graph`](graph::Graph): the
 //! plan, which an engine deploys.
 //!
+//! The modules are layers, each using only those before it:
+//! python → config → synthetic → graph → cloud → dry_run → plugin → driver.
+//! `python` (crate-private) holds the renderings the reference owes to Python
+//! (`repr`, `json.dumps`, its TOML, `base64`); [`config`] the configuration and
+//! its validation; [`synthetic`] realistic generated configs; [`graph`] the plan and
+//! its values; [`cloud`] the trait every cloud implements and [`dry_run`] the cloud
+//! that deploys nothing; [`plugin`] the host side of plugins; [`driver`] the
+//! builders that put them together. A test reads every `crate::` and `super::` path
+//! and fails on one that reaches up.
+//!
 //! ```no_run
 //! match cpg_infra::config::load_dir("examples/deploy/config") {
 //!     Ok(config) => println!("{} datasets", config.datasets.len()),
@@ -22,7 +32,11 @@ pub mod driver;
 pub mod dry_run;
 pub mod graph;
 pub mod plugin;
+mod python;
 pub mod synthetic;
+
+#[cfg(test)]
+mod layers;
 
 /// An error and its causes, outermost first, joined by `: ` — one line for a
 /// terminal or a log, since each layer's `Display` names only its own part.

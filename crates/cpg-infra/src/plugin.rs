@@ -273,13 +273,7 @@ impl PluginError {
     }
 }
 
-/// Whether `name` is usable as a plugin name: lowercase ASCII letters, digits and
-/// `_`, starting with a letter (the library's file name is derived from it).
-pub fn is_plugin_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
+pub use crate::config::names::is_plugin_name;
 
 /// The library file of plugin `name`: `lib<name>.so` on Linux, `lib<name>.dylib`
 /// on macOS, `<name>.dll` on Windows.

@@ -1,9 +1,18 @@
 //! The closed sets of names the configuration uses: clouds, dataset components and
-//! the access groups that `members` may list people in.
+//! the access groups that `members` may list people in; and the form of a plugin's
+//! name.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+/// Whether `name` is usable as a plugin name: lowercase ASCII letters, digits and
+/// `_`, starting with a letter (the library's file name is derived from it).
+pub fn is_plugin_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
 
 macro_rules! named_enum {
     (

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::graph::{Value, python_json_dumps};
+use crate::python::json::{NULL, write_bool, write_dict, write_float, write_list, write_str};
 
 /// A JSON value whose objects keep their keys in the order they were given.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,37 +108,33 @@ impl JsonObject {
     /// The object as Python's `json.dumps` writes a dict with these keys in this
     /// order.
     pub fn to_python_json(&self) -> String {
-        let entries: Vec<String> = self
-            .iter()
-            .map(|(key, value)| {
-                format!(
-                    "{}: {}",
-                    python_json_dumps(&Value::from(key)),
-                    value.to_python_json()
-                )
-            })
-            .collect();
-        format!("{{{}}}", entries.join(", "))
+        let mut out = String::new();
+        write_dict(self.iter(), &mut out, OrderedJson::write_python_json);
+        out
     }
 }
 
 impl OrderedJson {
     /// The value as Python's `json.dumps` writes it, objects in their key order.
     pub fn to_python_json(&self) -> String {
+        let mut out = String::new();
+        self.write_python_json(&mut out);
+        out
+    }
+
+    /// Appends the value as Python's `json.dumps` writes it.
+    fn write_python_json(&self, out: &mut String) {
         match self {
-            OrderedJson::Object(object) => object.to_python_json(),
-            OrderedJson::Array(items) => {
-                let items: Vec<String> = items.iter().map(OrderedJson::to_python_json).collect();
-                format!("[{}]", items.join(", "))
-            }
+            OrderedJson::Object(object) => write_dict(object.iter(), out, Self::write_python_json),
+            OrderedJson::Array(items) => write_list(items, out, Self::write_python_json),
             OrderedJson::Number(number) if number.is_f64() => {
-                python_json_dumps(&Value::Float(number.as_f64().unwrap_or(f64::NAN)))
+                write_float(number.as_f64().unwrap_or(f64::NAN), out);
             }
             // Integers beyond i64 are written as digits, as Python writes them.
-            OrderedJson::Number(number) => number.to_string(),
-            OrderedJson::Null => "null".into(),
-            OrderedJson::Bool(b) => python_json_dumps(&Value::Bool(*b)),
-            OrderedJson::String(s) => python_json_dumps(&Value::from(s.as_str())),
+            OrderedJson::Number(number) => out.push_str(&number.to_string()),
+            OrderedJson::Null => out.push_str(NULL),
+            OrderedJson::Bool(b) => write_bool(*b, out),
+            OrderedJson::String(s) => write_str(s, out),
         }
     }
 

@@ -10,6 +10,11 @@ use crate::graph::ResourceId;
 
 use super::BuildError;
 
+/// `name` with the organisation's group prefix, as the cloud group is named.
+pub(crate) fn prefixed_name(prefix: Option<&str>, name: &str) -> String {
+    format!("{}{name}", prefix.unwrap_or_default())
+}
+
 /// A direct member of a group.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupMember {

@@ -2,10 +2,11 @@
 //! per dataset × cloud [`CpgDatasetInfrastructure`] and [`CpgDatasetCloudInfrastructure`]. They declare
 //! every resource, in the reference's order, into one [`Graph`].
 
+mod config_destination;
 mod dataset;
 mod dataset_cloud;
 mod groups;
-pub mod naming;
+mod member_hash;
 mod organisation;
 mod plugins;
 

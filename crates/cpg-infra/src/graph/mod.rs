@@ -16,11 +16,11 @@ use serde_json::json;
 
 pub use asset::{Archive, ArchiveError, Asset, Digest256};
 pub(crate) use evaluate::json_dumps_object;
-pub use evaluate::{EvaluateError, Resolver, python_json_dumps};
+pub use evaluate::{EvaluateError, Resolver, python_json_dumps, sort_members};
 pub use plan::Plan;
 pub use read::ReadError;
 pub use resource::{Alias, Resource, ResourceId, ResourceOptions};
-pub use value::{Function, Invoke, OutputRef, Value};
+pub use value::{Children, Function, Invoke, OutputRef, Value, Walk};
 
 /// The version of the plan's JSON format.
 pub const PLAN_FORMAT_VERSION: u64 = 1;

@@ -2,7 +2,7 @@
 //! at deploy time (other resources' outputs, data-source results, and functions of
 //! those), all as data so the graph serialises.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map};
 use std::fmt;
 
 use serde_json::Value as Json;
@@ -132,53 +132,103 @@ impl Value {
     /// Whether the value is known before deploying (no outputs, invokes or functions
     /// of them inside).
     pub fn is_known(&self) -> bool {
-        match self {
-            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::String(_) => {
-                true
-            }
-            Value::List(items) => items.iter().all(Value::is_known),
-            Value::Map(entries) => entries.values().all(Value::is_known),
-            Value::Secret(inner) => inner.is_known(),
-            Value::Asset(_) | Value::Archive(_) => true,
-            Value::Output(_) | Value::Invoke(_) | Value::Function(_) => false,
-        }
+        self.walk()
+            .all(|v| !matches!(v, Value::Output(_) | Value::Invoke(_) | Value::Function(_)))
     }
 
     /// Every resource whose outputs this value uses, in order of first use.
     pub fn dependencies(&self) -> Vec<ResourceId> {
-        let mut found = Vec::new();
-        self.collect_dependencies(&mut found);
+        let mut found: Vec<ResourceId> = Vec::new();
+        for value in self.walk() {
+            if let Value::Output(output) = value
+                && !found.contains(&output.resource)
+            {
+                found.push(output.resource.clone());
+            }
+        }
         found
     }
 
-    fn collect_dependencies(&self, found: &mut Vec<ResourceId>) {
-        let mut push = |id: &ResourceId| {
-            if !found.contains(id) {
-                found.push(id.clone());
-            }
-        };
-        match self {
-            Value::Output(output) => push(&output.resource),
-            Value::List(items) => items.iter().for_each(|v| v.collect_dependencies(found)),
-            Value::Map(entries) => entries.values().for_each(|v| v.collect_dependencies(found)),
-            Value::Secret(inner) => inner.collect_dependencies(found),
-            Value::Invoke(invoke) => invoke
-                .args
-                .values()
-                .for_each(|v| v.collect_dependencies(found)),
-            Value::Function(function) => {
-                for v in function.arguments() {
-                    v.collect_dependencies(found);
-                }
-            }
+    /// The values directly inside this one, in order: a list's items, a map's
+    /// values (by key), a secret's value, a data source's arguments (by name), a
+    /// function's arguments. Nothing for any other value.
+    ///
+    /// The one place that knows where values hold values: every walk over a value
+    /// tree goes through it (or [`Value::walk`], [`Value::map_children`]).
+    pub fn children(&self) -> Children<'_> {
+        let (first, rest, map) = match self {
+            Value::List(items) => (None, items.as_slice(), None),
+            Value::Map(entries) => (None, [].as_slice(), Some(entries.values())),
+            Value::Secret(inner) => (Some(inner.as_ref()), [].as_slice(), None),
+            Value::Invoke(invoke) => (None, [].as_slice(), Some(invoke.args.values())),
+            Value::Function(function) => return function.arguments(),
             Value::Null
             | Value::Bool(_)
             | Value::Int(_)
             | Value::Float(_)
             | Value::String(_)
+            | Value::Output(_)
             | Value::Asset(_)
-            | Value::Archive(_) => {}
+            | Value::Archive(_) => (None, [].as_slice(), None),
+        };
+        Children {
+            first,
+            rest: rest.iter(),
+            map,
         }
+    }
+
+    /// This value and every value inside it, depth first, each before the values
+    /// it holds (children in [`Value::children`] order).
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            next: Some(self),
+            stack: Vec::new(),
+        }
+    }
+
+    /// This value with each of its [children](Value::children) replaced by `f` of
+    /// it: the same kind of value, the same keys, the same function; a value
+    /// without children as it is.
+    pub fn map_children(&self, mut f: impl FnMut(&Value) -> Value) -> Value {
+        let never: Result<Value, std::convert::Infallible> = self.try_map_children(|v| Ok(f(v)));
+        match never {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Value::map_children`] with a fallible `f`: the first error stops it.
+    pub fn try_map_children<E>(
+        &self,
+        mut f: impl FnMut(&Value) -> Result<Value, E>,
+    ) -> Result<Value, E> {
+        Ok(match self {
+            Value::List(items) => Value::List(map_items(items, &mut f)?),
+            Value::Map(entries) => Value::Map(map_values(entries, &mut f)?),
+            Value::Secret(inner) => Value::Secret(Box::new(f(inner)?)),
+            Value::Invoke(invoke) => Value::Invoke(Invoke {
+                token: invoke.token.clone(),
+                args: map_values(&invoke.args, &mut f)?,
+                property: invoke.property.clone(),
+            }),
+            Value::Function(function) => Value::Function(match function {
+                Function::Concat(parts) => Function::Concat(map_items(parts, &mut f)?),
+                Function::SortedMembers(items) => {
+                    Function::SortedMembers(map_items(items, &mut f)?)
+                }
+                Function::Sorted(items) => Function::Sorted(map_items(items, &mut f)?),
+                Function::Json(inner) => Function::Json(Box::new(f(inner)?)),
+                Function::Base64Decode(inner) => Function::Base64Decode(Box::new(f(inner)?)),
+                Function::Lines(inner) => Function::Lines(Box::new(f(inner)?)),
+                Function::Toml { value, merge } => Function::Toml {
+                    value: Box::new(f(value)?),
+                    merge: map_items(merge, &mut f)?,
+                },
+            }),
+            // The values without children in [`Value::children`].
+            _ => self.clone(),
+        })
     }
 
     /// The plan's JSON form; unknown values are objects with one `$` key.
@@ -188,19 +238,92 @@ impl Value {
 }
 
 impl Function {
-    /// The values the function is applied to.
-    pub fn arguments(&self) -> Vec<&Value> {
-        match self {
+    /// The values the function is applied to, in order.
+    pub fn arguments(&self) -> Children<'_> {
+        let (first, rest): (Option<&Value>, &[Value]) = match self {
             Function::Concat(parts) | Function::SortedMembers(parts) | Function::Sorted(parts) => {
-                parts.iter().collect()
+                (None, parts)
             }
             Function::Json(value) | Function::Base64Decode(value) | Function::Lines(value) => {
-                vec![value]
+                (Some(value), &[])
             }
-            Function::Toml { value, merge } => {
-                std::iter::once(value.as_ref()).chain(merge).collect()
-            }
+            Function::Toml { value, merge } => (Some(value), merge),
+        };
+        Children {
+            first,
+            rest: rest.iter(),
+            map: None,
         }
+    }
+}
+
+/// `items` each replaced by `f` of it.
+fn map_items<E>(
+    items: &[Value],
+    f: &mut impl FnMut(&Value) -> Result<Value, E>,
+) -> Result<Vec<Value>, E> {
+    items.iter().map(f).collect()
+}
+
+/// `entries` with each value replaced by `f` of it.
+fn map_values<E>(
+    entries: &BTreeMap<String, Value>,
+    f: &mut impl FnMut(&Value) -> Result<Value, E>,
+) -> Result<BTreeMap<String, Value>, E> {
+    entries
+        .iter()
+        .map(|(key, value)| Ok((key.clone(), f(value)?)))
+        .collect()
+}
+
+/// The values directly inside a value: [`Value::children`],
+/// [`Function::arguments`].
+#[derive(Debug, Clone)]
+pub struct Children<'v> {
+    first: Option<&'v Value>,
+    rest: std::slice::Iter<'v, Value>,
+    map: Option<btree_map::Values<'v, String, Value>>,
+}
+
+impl<'v> Iterator for Children<'v> {
+    type Item = &'v Value;
+
+    fn next(&mut self) -> Option<&'v Value> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        match &mut self.map {
+            Some(values) => values.next(),
+            None => self.rest.next(),
+        }
+    }
+}
+
+/// A value and every value inside it, depth first: [`Value::walk`].
+#[derive(Debug, Clone)]
+pub struct Walk<'v> {
+    next: Option<&'v Value>,
+    stack: Vec<Children<'v>>,
+}
+
+impl<'v> Iterator for Walk<'v> {
+    type Item = &'v Value;
+
+    fn next(&mut self) -> Option<&'v Value> {
+        let value = match self.next.take() {
+            Some(value) => value,
+            None => loop {
+                let children = self.stack.last_mut()?;
+                match children.next() {
+                    Some(child) => break child,
+                    None => {
+                        self.stack.pop();
+                    }
+                }
+            },
+        };
+        self.stack.push(value.children());
+        Some(value)
     }
 }
 

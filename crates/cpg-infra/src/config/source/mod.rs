@@ -7,7 +7,6 @@ mod yaml;
 
 use std::fmt;
 
-pub(crate) use self::toml::first_position as toml_first_position;
 pub use self::toml::parse_toml;
 pub use self::yaml::parse_yaml;
 

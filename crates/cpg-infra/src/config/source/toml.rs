@@ -1,10 +1,11 @@
 //! Reads TOML into a [`Node`] tree.
 
 use toml::Spanned;
-use toml::de::{DeString, DeTable, DeValue};
+use toml::de::{DeTable, DeValue};
 
 use super::yaml::MAX_DEPTH;
 use super::{Key, Node, NodeValue, SyntaxError};
+use crate::python::toml::first_position;
 
 /// Turns byte offsets into 1-based line numbers.
 pub(super) struct LineIndex {
@@ -64,19 +65,6 @@ fn table_value(table: &DeTable<'_>, lines: &LineIndex, depth: usize) -> Result<N
             .map(|(_, key, value)| (key, value))
             .collect(),
     ))
-}
-
-/// Where a key first appears in the text: its own span, or an earlier line of a
-/// table beneath it (`[a.b]` before `[a]`).
-pub(crate) fn first_position(key: &Spanned<DeString<'_>>, value: &Spanned<DeValue<'_>>) -> usize {
-    let own = key.span().start.min(value.span().start);
-    match value.get_ref() {
-        DeValue::Table(table) => table
-            .iter()
-            .map(|(k, v)| first_position(k, v))
-            .fold(own, usize::min),
-        _ => own,
-    }
 }
 
 fn node(value: &Spanned<DeValue<'_>>, lines: &LineIndex, depth: usize) -> Result<Node, u32> {

@@ -139,7 +139,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     }
     let mut seen = BTreeSet::new();
     for (i, plugin) in cx.infra.plugins_enabled.iter().enumerate() {
-        if !crate::plugin::is_plugin_name(plugin) {
+        if !crate::config::names::is_plugin_name(plugin) {
             findings.infra(
                 path(&["plugins_enabled"]).index(i),
                 Problem::Rule {

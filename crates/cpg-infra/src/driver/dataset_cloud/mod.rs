@@ -24,8 +24,8 @@ use crate::cloud::{Cloud, CloudResult, Member};
 use crate::config::{CloudName, Component, CpgDatasetConfig};
 use crate::graph::{Graph, ResourceId, Value};
 
-use super::groups::GroupMember;
-use super::naming::member_hash;
+use super::groups::{GroupMember, prefixed_name};
+use super::member_hash::member_hash;
 use super::{BuildError, State};
 
 /// What a dataset on a cloud created, kept so it is created once.
@@ -59,10 +59,7 @@ pub(crate) fn ensure_group(
 ) -> Result<String, BuildError> {
     let name = format!("{dataset}-{suffix}");
     if state.groups.get(cloud, &name).is_none() {
-        let prefixed = format!(
-            "{}{name}",
-            state.config.group_prefix.as_deref().unwrap_or_default()
-        );
+        let prefixed = prefixed_name(state.config.group_prefix.as_deref(), &name);
         let resource = state.with_cloud(dataset, cloud, |instance, graph| {
             instance.create_group(graph, &prefixed, None)
         })?;

@@ -5,7 +5,8 @@ use crate::cloud::{BucketMembership, BucketSpec, LifecycleRule, Member, Resource
 use crate::config::CloudName;
 use crate::graph::{Function, ResourceId, Value};
 
-use super::super::naming::member_hash;
+use super::super::config_destination::config_object;
+use super::super::member_hash::member_hash;
 use super::{BuildError, CpgDatasetCloudInfrastructure};
 
 use BucketMembership::{Append, List, Mutate, Read};
@@ -545,7 +546,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
         let resource_name = format!("storage-config-{cloud}-{}-{namespace}", self.name());
         let name = format!("storage/{cloud}/{}-{namespace}.toml", self.name());
         let Some((bucket, output_name)) =
-            super::super::naming::config_object(&self.state.config.config_destination, &name)
+            config_object(&self.state.config.config_destination, &name)
         else {
             return Err(self.not_yet("a config_destination other than gs://<bucket>/<path>"));
         };

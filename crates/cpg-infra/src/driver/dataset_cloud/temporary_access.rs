@@ -6,7 +6,7 @@ use crate::config::GroupName;
 use crate::graph::Value;
 
 use super::super::groups::GroupMember;
-use super::super::naming::member_hash;
+use super::super::member_hash::member_hash;
 use super::{BuildError, CpgDatasetCloudInfrastructure};
 
 /// The longest a temporary grant lasts: seven days.

@@ -1,7 +1,8 @@
-//! The `json` function: Python's `json.dumps` with its default arguments.
+//! The `json` function: Python's `json.dumps` of a [`Value`] with its default
+//! arguments, written with [`python::json`](crate::python::json)'s pieces.
 
-use super::python::float_repr;
 use crate::graph::Value;
+use crate::python::json::{NULL, write_bool, write_dict, write_float, write_list, write_str};
 
 /// `json.dumps(value)`: `", "` and `": "` separators, non-ASCII escaped.
 pub(crate) fn dumps(value: &Value) -> String {
@@ -13,53 +14,29 @@ pub(crate) fn dumps(value: &Value) -> String {
 /// `json.dumps` of a dict whose keys keep the given order (Python dicts keep insertion
 /// order; the graph's maps are sorted). Values are rendered as [`dumps`] renders them.
 pub(crate) fn dumps_object(entries: &[(&str, Value)]) -> String {
-    let mut out = String::from("{");
-    for (i, (key, item)) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        string(key, &mut out);
-        out.push_str(": ");
-        write(item, &mut out);
-    }
-    out.push('}');
+    let mut out = String::new();
+    write_dict(
+        entries.iter().map(|(key, item)| (*key, item)),
+        &mut out,
+        write,
+    );
     out
 }
 
 /// Appends `value` as `json.dumps` writes it.
 fn write(value: &Value, out: &mut String) {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str(NULL),
+        Value::Bool(b) => write_bool(*b, out),
         Value::Int(n) => out.push_str(&n.to_string()),
-        Value::Float(x) if x.is_nan() => out.push_str("NaN"),
-        Value::Float(x) if x.is_infinite() => {
-            out.push_str(if *x > 0.0 { "Infinity" } else { "-Infinity" });
-        }
-        Value::Float(x) => out.push_str(&float_repr(*x)),
-        Value::String(s) => string(s, out),
-        Value::List(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write(item, out);
-            }
-            out.push(']');
-        }
-        Value::Map(entries) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                string(key, out);
-                out.push_str(": ");
-                write(item, out);
-            }
-            out.push('}');
-        }
+        Value::Float(x) => write_float(*x, out),
+        Value::String(s) => write_str(s, out),
+        Value::List(items) => write_list(items, out, write),
+        Value::Map(entries) => write_dict(
+            entries.iter().map(|(key, item)| (key.as_str(), item)),
+            out,
+            write,
+        ),
         Value::Secret(inner) => write(inner, out),
         // Evaluation leaves no outputs, invokes or functions; these and assets are
         // rendered as their plan form.
@@ -71,30 +48,6 @@ fn write(value: &Value, out: &mut String) {
             out.push_str(&value.to_json().to_string());
         }
     }
-}
-
-/// A string with `ensure_ascii`: everything outside space..`~` escaped.
-fn string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -9,15 +9,22 @@
 //! evaluated value, and a function applied to anything secret gives a secret result
 //! (as Pulumi's `apply` does).
 //!
-//! Each rendering the functions share with the reference has a module of its own:
-//! [`python`] (Python's `repr` of floats and strings), [`json`] (`json.dumps`),
-//! [`toml`] (`dict_to_toml` after `update_dict`) and [`base64`]
-//! (`base64.b64decode`). This module resolves values and dispatches over the
-//! functions.
+//! The renderings the functions share with the reference are Python's, and live
+//! in [`python`](crate::python); [`json`] and [`toml`] take a [`Value`] to them.
+//! This module resolves values and dispatches over the functions.
 
-mod base64;
 mod json;
+mod members;
+#[cfg(test)]
+mod testing;
+mod toml;
+
 pub(crate) use json::dumps_object as json_dumps_object;
+pub use members::sort_members;
+
+use super::resource::ResourceId;
+use super::value::{Function, Invoke, OutputRef, Value};
+use crate::python::base64::{self, Base64Error};
 
 /// `value` as Python's `json.dumps` writes it with its default arguments (what a
 /// `$json` of a known value evaluates to): `", "` and `": "` separators, non-ASCII
@@ -25,14 +32,6 @@ pub(crate) use json::dumps_object as json_dumps_object;
 pub fn python_json_dumps(value: &Value) -> String {
     json::dumps(value)
 }
-mod python;
-#[cfg(test)]
-mod testing;
-mod toml;
-
-use super::resource::ResourceId;
-use super::value::{Function, Invoke, OutputRef, Value};
-use crate::driver::naming::sort_members;
 
 /// Supplies the values known only at deploy time.
 pub trait Resolver {
@@ -107,6 +106,15 @@ pub enum EvaluateError {
     },
 }
 
+impl From<Base64Error> for EvaluateError {
+    fn from(error: Base64Error) -> Self {
+        match error {
+            Base64Error::Invalid(reason) => EvaluateError::InvalidBase64 { reason },
+            Base64Error::NotUtf8 { valid_up_to } => EvaluateError::NotUtf8 { valid_up_to },
+        }
+    }
+}
+
 impl Value {
     /// This value with every output and invoke replaced by the resolver's value and
     /// every function computed: a known value (see [`Value::is_known`]).
@@ -136,25 +144,6 @@ impl Value {
     /// - `lines`: a list of strings joined by newlines; `"\n"` when that is empty.
     pub fn evaluate(&self, resolver: &dyn Resolver) -> Result<Value, EvaluateError> {
         Ok(match self {
-            Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::Float(_)
-            | Value::String(_)
-            | Value::Asset(_)
-            | Value::Archive(_) => self.clone(),
-            Value::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(|item| item.evaluate(resolver))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Map(entries) => Value::Map(
-                entries
-                    .iter()
-                    .map(|(key, item)| Ok((key.clone(), item.evaluate(resolver)?)))
-                    .collect::<Result<_, EvaluateError>>()?,
-            ),
             Value::Secret(inner) => match inner.evaluate(resolver)? {
                 secret @ Value::Secret(_) => secret,
                 plain => plain.secret(),
@@ -176,6 +165,8 @@ impl Value {
                     })?
             }
             Value::Function(function) => function.evaluate(resolver)?,
+            // Plain data as it is; lists and maps with their values evaluated.
+            _ => self.try_map_children(|child| child.evaluate(resolver))?,
         })
     }
 }
@@ -185,7 +176,7 @@ impl Function {
     fn evaluate(&self, resolver: &dyn Resolver) -> Result<Value, EvaluateError> {
         let mut secret = false;
         let mut known = |value: &Value| -> Result<Value, EvaluateError> {
-            Ok(reveal(value.evaluate(resolver)?, &mut secret))
+            Ok(reveal(&value.evaluate(resolver)?, &mut secret))
         };
         let result =
             match self {
@@ -250,20 +241,14 @@ impl Function {
 }
 
 /// `value` with its secrets unwrapped; sets `secret` when there was one.
-fn reveal(value: Value, secret: &mut bool) -> Value {
+fn reveal(value: &Value, secret: &mut bool) -> Value {
     match value {
         Value::Secret(inner) => {
             *secret = true;
-            reveal(*inner, secret)
+            reveal(inner, secret)
         }
-        Value::List(items) => Value::List(items.into_iter().map(|v| reveal(v, secret)).collect()),
-        Value::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k, reveal(v, secret)))
-                .collect(),
-        ),
-        other => other,
+        Value::List(_) | Value::Map(_) => value.map_children(|child| reveal(child, secret)),
+        other => other.clone(),
     }
 }
 
@@ -493,5 +478,24 @@ mod tests {
             .evaluate(&Known::default())
             .expect_err("not a string");
         assert_eq!(error.to_string(), "concat expects strings, got an integer");
+    }
+
+    #[test]
+    fn base64decode_decodes_and_keeps_pythons_reasons() {
+        let decode = |s: &str| {
+            Value::Function(Function::Base64Decode(Box::new(Value::from(s).secret())))
+                .evaluate(&Known::default())
+        };
+        assert_eq!(decode("w6k="), Ok(Value::from("é").secret()));
+        assert_eq!(
+            decode("aGVsbG8"),
+            Err(EvaluateError::InvalidBase64 {
+                reason: "Incorrect padding".into()
+            })
+        );
+        assert_eq!(
+            decode("//4=").map_err(|e| e.to_string()),
+            Err("base64decode: the decoded bytes are not UTF-8 (valid up to byte 0)".into())
+        );
     }
 }

@@ -1,71 +1,22 @@
-//! The `toml` function: the reference's `dict_to_toml` after its `update_dict` merges:
-//! `TomlSort(toml.dumps(d)).sorted()` with toml 0.10.2 and toml-sort 0.25.0.
-//!
-//! `toml.dumps` writes a table's values under its header, and tables breadth-first
-//! (every table one level deep, then every table two levels deep, …), leaving out
-//! the headers of tables with nothing but sub-tables. toml-sort re-reads that text
-//! and sorts each table, children before parents: values by key, then sub-tables
-//! by key. A table already in order is left where it is; one that is not is
-//! gathered: its header, its sorted values, then each sub-table with everything
-//! beneath it, at the place of its first line, pushing whatever else lay between
-//! its lines after it. So the layout depends on the dicts' insertion order, which
-//! is why the emulation keeps it.
-//!
-//! This module holds the Python values, the merge ([`Dict::update`]) and the steps
-//! in order ([`render`]); [`parse`](mod@parse) reads the merge texts, [`dump`] writes
-//! `toml.dumps`' lines, [`string`] its strings and keys, and [`sort`] is
-//! toml-sort's pass.
+//! The `toml` function over [`Value`]s: a known map taken as the Python dict the
+//! reference would have held, merged over the texts and rendered by
+//! [`python::toml`](crate::python::toml).
 
-mod dump;
-mod parse;
-mod sort;
-mod string;
+#[cfg(test)]
+mod layout;
 
 use std::collections::BTreeMap;
 
-use self::dump::dumps;
-use self::parse::parse;
-use self::sort::{sort_document, write};
 use crate::graph::{EvaluateError, Value};
+use crate::python::toml::{TomlError, dict_to_toml, merged};
+use crate::python::{Dict, Py};
 
-/// A Python value as `toml.dumps` sees it; dicts keep their insertion order.
-#[derive(Debug, Clone, PartialEq)]
-enum Py {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    List(Vec<Py>),
-    Dict(Dict),
-}
-
-/// A Python dict: its entries in insertion order.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Dict(Vec<(String, Py)>);
-
-impl Dict {
-    /// `cpg_utils.config.update_dict(self, other)`: dicts under the same key
-    /// merge recursively, anything else replaces the value in place; new keys
-    /// are appended.
-    fn update(&mut self, other: Dict) {
-        for (key, new) in other.0 {
-            match self.0.iter().position(|(k, _)| *k == key) {
-                Some(i) => match (&mut self.0[i].1, new) {
-                    (Py::Dict(existing), Py::Dict(new)) => existing.update(new),
-                    (slot, new) => *slot = new,
-                },
-                None => self.0.push((key, new)),
-            }
+impl From<TomlError> for EvaluateError {
+    fn from(error: TomlError) -> Self {
+        match error {
+            TomlError::Invalid { index, message } => EvaluateError::InvalidToml { index, message },
+            TomlError::Unsupported(reason) => EvaluateError::UnsupportedToml { reason },
         }
-    }
-}
-
-/// The error for something the reference cannot render, or this emulation does
-/// not cover.
-fn unsupported(reason: impl Into<String>) -> EvaluateError {
-    EvaluateError::UnsupportedToml {
-        reason: reason.into(),
     }
 }
 
@@ -74,14 +25,9 @@ pub(super) fn render(
     value: &BTreeMap<String, Value>,
     merge: &[String],
 ) -> Result<String, EvaluateError> {
-    let mut config = Dict::default();
-    for (index, text) in merge.iter().enumerate() {
-        config.update(parse(index, text)?);
-    }
+    let mut config = merged(merge)?;
     config.update(dict_from_map(value)?);
-    let mut slots = dumps(&config)?;
-    sort_document(&mut slots);
-    Ok(write(&slots))
+    Ok(dict_to_toml(&config)?)
 }
 
 /// A map's keys in descending order: a [`Value::Map`] does not keep the order
@@ -97,6 +43,9 @@ fn dict_from_map(map: &BTreeMap<String, Value>) -> Result<Dict, EvaluateError> {
 
 /// A known value as Python gets it; a secret as its value.
 fn py_from_value(value: &Value) -> Result<Py, EvaluateError> {
+    let unsupported = |reason: &str| EvaluateError::UnsupportedToml {
+        reason: reason.to_owned(),
+    };
     Ok(match value {
         Value::Null => Py::None,
         Value::Bool(b) => Py::Bool(*b),
@@ -113,55 +62,12 @@ fn py_from_value(value: &Value) -> Result<Py, EvaluateError> {
     })
 }
 
-/// A line of the document: a table header or a `key = value` line. `path` is
-/// the table's path, or the value's key path, as a TOML reader names them.
-#[derive(Debug, Clone)]
-struct Slot {
-    path: Vec<String>,
-    header: bool,
-    text: String,
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::super::testing::{Known, bucket, text, text_error, toml};
-    use super::*;
-    use crate::graph::{Function, OutputRef};
-
-    #[test]
-    fn update_merges_tables_and_appends_new_keys() {
-        let mut d1 = Dict(vec![
-            ("a".into(), Py::Int(1)),
-            ("b".into(), Py::Dict(Dict(vec![("c".into(), Py::Int(1))]))),
-        ]);
-        d1.update(Dict(vec![
-            (
-                "b".into(),
-                Py::Dict(Dict(vec![
-                    ("d".into(), Py::Int(2)),
-                    ("c".into(), Py::Int(2)),
-                ])),
-            ),
-            ("a".into(), Py::Str("x".into())),
-            ("e".into(), Py::None),
-        ]));
-        assert_eq!(
-            d1,
-            Dict(vec![
-                ("a".into(), Py::Str("x".into())),
-                (
-                    "b".into(),
-                    Py::Dict(Dict(vec![
-                        ("c".into(), Py::Int(2)),
-                        ("d".into(), Py::Int(2))
-                    ]))
-                ),
-                ("e".into(), Py::None),
-            ])
-        );
-    }
+    use crate::graph::{EvaluateError, Function, OutputRef, Value};
 
     // --- Against strings from Python 3.11 with toml 0.10.2, toml-sort 0.25.0 and
     // cpg-utils 5.8.1.

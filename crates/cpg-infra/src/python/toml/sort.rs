@@ -104,24 +104,3 @@ pub(super) fn write(slots: &[Slot]) -> String {
     }
     format!("{}\n", out.trim())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::super::testing::{text, toml};
-    use crate::graph::Value;
-
-    // --- Against a string from Python 3.11 with toml 0.10.2, toml-sort 0.25.0 and
-    // cpg-utils 5.8.1.
-
-    #[test]
-    fn toml_gathers_tables_merged_out_of_order() {
-        // A merge input in `toml.dumps`' own, unsorted layout: tables out of order
-        // are gathered, and lines of other tables between theirs move after them.
-        let unsorted = "z = 1\nb = 2\n\n[y]\nk = 1\n\n[x]\nk = 2\n\n[y.q]\nv = 1\n\n[y.p]\nv = 2\n\n\
-[x.r]\nv = 3\n\n[x.r.s]\nv = 4\n\n[y.q.t]\nv = 5\n";
-        let value = Value::map([("w", Value::map([("k", Value::Int(9))]))]);
-        let expected = "b = 2\nz = 1\n\n[w]\nk = 9\n\n[x]\nk = 2\n\n[x.r]\nv = 3\n\n[x.r.s]\n\
-v = 4\n\n[y]\nk = 1\n\n[y.p]\nv = 2\n\n[y.q]\nv = 1\n\n[y.q.t]\nv = 5\n";
-        assert_eq!(text(toml(value, &[unsorted])), expected);
-    }
-}

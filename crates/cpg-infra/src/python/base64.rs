@@ -1,6 +1,16 @@
-//! The `base64decode` function: Python's `base64.b64decode(s).decode('utf-8')`.
+//! Python's `base64.b64decode(s).decode('utf-8')`.
 
-use super::EvaluateError;
+/// Why Python's `base64.b64decode(s).decode('utf-8')` raises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Base64Error {
+    /// The text is not base64, as `binascii` judges it; Python's message.
+    Invalid(String),
+    /// The decoded bytes are not UTF-8; the length of their valid UTF-8 prefix.
+    NotUtf8 {
+        /// The length of the valid UTF-8 prefix.
+        valid_up_to: usize,
+    },
+}
 
 /// The value of a character of the base64 alphabet; `None` outside it.
 fn sextet(byte: u8) -> Option<u8> {
@@ -17,8 +27,8 @@ fn sextet(byte: u8) -> Option<u8> {
 /// Decodes like CPython's non-strict `binascii.a2b_base64`: characters outside
 /// the alphabet are skipped, a complete padding ends the input, leftover bits
 /// are dropped; then the bytes must be UTF-8.
-pub(super) fn decode_utf8(text: &str) -> Result<String, EvaluateError> {
-    let invalid = |reason: String| EvaluateError::InvalidBase64 { reason };
+pub(crate) fn decode_utf8(text: &str) -> Result<String, Base64Error> {
+    let invalid = Base64Error::Invalid;
     if !text.is_ascii() {
         return Err(invalid(
             "string argument should contain only ASCII characters".into(),
@@ -73,57 +83,48 @@ pub(super) fn decode_utf8(text: &str) -> Result<String, EvaluateError> {
     if !complete && quad != 0 {
         return Err(invalid("Incorrect padding".into()));
     }
-    String::from_utf8(bytes).map_err(|e| EvaluateError::NotUtf8 {
+    String::from_utf8(bytes).map_err(|e| Base64Error::NotUtf8 {
         valid_up_to: e.utf8_error().valid_up_to(),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::Known;
-    use crate::graph::{EvaluateError, Function, Value};
+    use super::*;
 
     #[test]
     fn base64_decodes_like_python() {
-        let decode = |s: &str| {
-            Value::Function(Function::Base64Decode(Box::new(Value::from(s))))
-                .evaluate(&Known::default())
-        };
-        assert_eq!(decode("aGVsbG8gd29ybGQ="), Ok(Value::from("hello world")));
-        assert_eq!(decode("w6k="), Ok(Value::from("é")));
+        assert_eq!(decode_utf8("aGVsbG8gd29ybGQ="), Ok("hello world".into()));
+        assert_eq!(decode_utf8("w6k="), Ok("é".into()));
         // Python skips characters outside the alphabet and stops at the padding.
-        assert_eq!(decode("aGVs\nbG8=ignored"), Ok(Value::from("hello")));
-        assert_eq!(decode(""), Ok(Value::from("")));
+        assert_eq!(decode_utf8("aGVs\nbG8=ignored"), Ok("hello".into()));
+        assert_eq!(decode_utf8(""), Ok(String::new()));
     }
 
     #[test]
     fn invalid_base64_and_non_utf8() {
-        let decode = |s: &str| {
-            Value::Function(Function::Base64Decode(Box::new(Value::from(s))))
-                .evaluate(&Known::default())
-                .expect_err("invalid")
-        };
         assert_eq!(
-            decode("aGVsbG8"),
-            EvaluateError::InvalidBase64 {
-                reason: "Incorrect padding".into()
-            }
+            decode_utf8("aGVsbG8"),
+            Err(Base64Error::Invalid("Incorrect padding".into()))
         );
         assert_eq!(
-            decode("aGVsb"),
-            EvaluateError::InvalidBase64 {
-                reason: "Invalid base64-encoded string: number of data characters (5) cannot \
-                         be 1 more than a multiple of 4"
+            decode_utf8("aGVsb"),
+            Err(Base64Error::Invalid(
+                "Invalid base64-encoded string: number of data characters (5) cannot \
+                 be 1 more than a multiple of 4"
                     .into()
-            }
+            ))
         );
         assert_eq!(
-            decode("é"),
-            EvaluateError::InvalidBase64 {
-                reason: "string argument should contain only ASCII characters".into()
-            }
+            decode_utf8("é"),
+            Err(Base64Error::Invalid(
+                "string argument should contain only ASCII characters".into()
+            ))
         );
         // 0xff 0xfe: not UTF-8.
-        assert_eq!(decode("//4="), EvaluateError::NotUtf8 { valid_up_to: 0 });
+        assert_eq!(
+            decode_utf8("//4="),
+            Err(Base64Error::NotUtf8 { valid_up_to: 0 })
+        );
     }
 }

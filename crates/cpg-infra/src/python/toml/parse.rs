@@ -1,15 +1,15 @@
 //! The merge inputs: TOML texts read as `toml.loads` reads them, each table's keys
 //! in the order they first appear in the text.
 
-use ::toml::de::{DeTable, DeValue};
+use ::toml::Spanned;
+use ::toml::de::{DeString, DeTable, DeValue};
 
-use super::{Dict, Py, unsupported};
-use crate::config::source::toml_first_position as first_position;
-use crate::graph::EvaluateError;
+use super::{TomlError, unsupported};
+use crate::python::{Dict, Py};
 
 /// `toml.loads(text)`: tables keep the order their keys first appear in.
-pub(super) fn parse(index: usize, text: &str) -> Result<Dict, EvaluateError> {
-    let table = DeTable::parse(text).map_err(|e| EvaluateError::InvalidToml {
+pub(super) fn parse(index: usize, text: &str) -> Result<Dict, TomlError> {
+    let table = DeTable::parse(text).map_err(|e| TomlError::Invalid {
         index,
         message: e.message().to_owned(),
     })?;
@@ -17,7 +17,7 @@ pub(super) fn parse(index: usize, text: &str) -> Result<Dict, EvaluateError> {
 }
 
 /// A table's entries, ordered by where each key first appears in the text.
-fn dict_from_table(table: &DeTable<'_>) -> Result<Dict, EvaluateError> {
+fn dict_from_table(table: &DeTable<'_>) -> Result<Dict, TomlError> {
     let mut entries = table
         .iter()
         .map(|(key, value)| {
@@ -27,7 +27,7 @@ fn dict_from_table(table: &DeTable<'_>) -> Result<Dict, EvaluateError> {
                 py_from_toml(value.get_ref())?,
             ))
         })
-        .collect::<Result<Vec<_>, EvaluateError>>()?;
+        .collect::<Result<Vec<_>, TomlError>>()?;
     entries.sort_by_key(|(position, _, _)| *position);
     Ok(Dict(
         entries
@@ -38,7 +38,7 @@ fn dict_from_table(table: &DeTable<'_>) -> Result<Dict, EvaluateError> {
 }
 
 /// A TOML value as `toml.loads` reads it.
-fn py_from_toml(value: &DeValue<'_>) -> Result<Py, EvaluateError> {
+fn py_from_toml(value: &DeValue<'_>) -> Result<Py, TomlError> {
     Ok(match value {
         DeValue::String(s) => Py::Str(s.to_string()),
         DeValue::Integer(n) => Py::Int(
@@ -66,11 +66,23 @@ fn py_from_toml(value: &DeValue<'_>) -> Result<Py, EvaluateError> {
     })
 }
 
+/// Where a key first appears in the text: its own span, or an earlier line of a
+/// table beneath it (`[a.b]` before `[a]`). The parser sorts a table's keys;
+/// ordering them by this gives the order of the text, as `toml.loads` keeps it.
+pub(crate) fn first_position(key: &Spanned<DeString<'_>>, value: &Spanned<DeValue<'_>>) -> usize {
+    let own = key.span().start.min(value.span().start);
+    match value.get_ref() {
+        DeValue::Table(table) => table
+            .iter()
+            .map(|(k, v)| first_position(k, v))
+            .fold(own, usize::min),
+        _ => own,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::super::testing::{text_error, toml};
     use super::*;
-    use crate::graph::Value;
 
     #[test]
     fn parsing_keeps_the_texts_order() {
@@ -78,14 +90,5 @@ mod tests {
             parse(0, "z = 1\na = 2\n[y.q]\nk = 1\n[b]\nk = 2\n[y]\nk = 3\n").expect("parses");
         let keys: Vec<&str> = dict.0.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["z", "a", "y", "b"]);
-    }
-
-    #[test]
-    fn unparsable_merge_input() {
-        let error = text_error(toml(Value::map::<&str>([]), &["a = 1\n", "[broken\n"]));
-        assert!(
-            matches!(error, EvaluateError::InvalidToml { index: 1, .. }),
-            "{error:?}"
-        );
     }
 }

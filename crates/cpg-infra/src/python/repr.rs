@@ -1,10 +1,10 @@
-//! Python's `repr` of floats and strings, which both the `json` and the `toml`
-//! renderings build on.
+//! Python's `repr` of floats and strings, which both the [`json`](super::json) and
+//! the [`toml`](super::toml) renderings build on.
 
 /// `float.__repr__`: the shortest digits that round-trip, positional for decimal
 /// exponents from -4 to 15 (`0.0001`, `1000000000000000.0`), scientific outside
 /// (`1e-05`, `1e+16`); `nan`, `inf`, `-inf`.
-pub(super) fn float_repr(x: f64) -> String {
+pub(crate) fn float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }
@@ -90,7 +90,7 @@ fn printable(c: char) -> bool {
 /// `str.__repr__`: single quotes unless the text has a single quote and no
 /// double quote; backslash, that quote, `\t`, `\n`, `\r` escaped; other control
 /// and unprintable characters as `\xhh`, `\uhhhh` or `\Uhhhhhhhh`.
-pub(super) fn str_repr(s: &str) -> String {
+pub(crate) fn str_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -128,7 +128,7 @@ pub(super) fn str_repr(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::graph::evaluate::python;
+    use super::float_repr;
 
     #[test]
     fn floats_print_like_python() {
@@ -150,7 +150,7 @@ mod tests {
             (5e-324, "5e-324"),
         ];
         for (x, expected) in cases {
-            assert_eq!(python::float_repr(x), expected);
+            assert_eq!(float_repr(x), expected);
         }
     }
 }

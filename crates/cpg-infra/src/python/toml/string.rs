@@ -1,14 +1,13 @@
 //! Strings and keys as toml 0.10.2 writes them (its `_dump_str`, built on Python's
 //! `repr`), and as toml-sort reads them back (TOML 1.1 basic strings).
 
-use super::unsupported;
-use crate::graph::EvaluateError;
-use crate::graph::evaluate::python::str_repr;
+use super::{TomlError, unsupported};
+use crate::python::repr::str_repr;
 
 /// A key as `toml.dumps` writes it: bare when Python's
 /// `re.match(r'^[A-Za-z0-9_-]+$', key)` matches (its `$` also matches before a
 /// final newline, which then makes the text unreadable), quoted otherwise.
-pub(super) fn quote_key(key: &str) -> Result<String, EvaluateError> {
+pub(super) fn quote_key(key: &str) -> Result<String, TomlError> {
     let body = key.strip_suffix('\n').unwrap_or(key);
     let bare = !body.is_empty()
         && body
@@ -27,7 +26,7 @@ pub(super) fn quote_key(key: &str) -> Result<String, EvaluateError> {
 }
 
 /// The key a TOML reader sees in a key `toml.dumps` wrote.
-pub(super) fn read_key(quoted: &str) -> Result<String, EvaluateError> {
+pub(super) fn read_key(quoted: &str) -> Result<String, TomlError> {
     if quoted.starts_with('"') {
         read_basic_string(quoted)
             .ok_or_else(|| unsupported(format!("a key the reference writes as {quoted}, not TOML")))
@@ -40,7 +39,7 @@ pub(super) fn read_key(quoted: &str) -> Result<String, EvaluateError> {
 /// string, with its `\x` escapes rewritten by the package's own (lossy) rule:
 /// doubled backslashes before one are collapsed, and it becomes `x` or `\u00`
 /// depending on how many backslashes precede it. Fails where Python raises.
-pub(super) fn dump_str(s: &str) -> Result<String, EvaluateError> {
+pub(super) fn dump_str(s: &str) -> Result<String, TomlError> {
     let repr: Vec<char> = str_repr(s).chars().collect();
     let single = repr.first() == Some(&'\'');
     let mut body: Vec<char> = repr[1..repr.len() - 1].to_vec();
