@@ -2,8 +2,21 @@
 //! dynamic providers, which this project's provider `pulumi-resource-cpg` serves.
 //!
 //! Everything that plans, reviews, checks or migrates these resources reads its facts
-//! here; the provider binary serves them. The crate has no HTTP or TLS dependency, so
-//! a deploy binary can know the kinds without linking the provider's network stack.
+//! here: the type tokens, the provider version, each kind's properties and the package
+//! schema built from them ([`schema`]), and the rewriting of a stack's state from the
+//! reference's dynamic providers to this provider ([`migrate`]). The provider binary
+//! serves them. The crate has no HTTP or TLS dependency, so a deploy binary can know
+//! the kinds without linking the provider's network stack.
+//!
+//! ```
+//! use cpg_infra_kinds::schema::Kind;
+//!
+//! let kind = Kind::from_reference_class("HailBatchUserProvider");
+//! assert_eq!(kind.map(|k| k.spec().token), Some(cpg_infra_kinds::HAIL_USER));
+//! ```
+
+pub mod migrate;
+pub mod schema;
 
 /// The version of the provider that serves these kinds: the plugin version the
 /// engine is asked for and the name of the default provider
@@ -27,28 +40,3 @@ pub const HAIL_USER: &str = "cpg:hail:User";
 pub const HAIL_BILLING_PROJECT: &str = "cpg:hail:BillingProject";
 /// A Hail Batch billing project membership (`HailBatchBillingProjectMembershipProvider`).
 pub const HAIL_BILLING_PROJECT_MEMBERSHIP: &str = "cpg:hail:BillingProjectMembership";
-
-/// Every `cpg:` type token, in the order the provider's schema lists them.
-pub const TOKENS: [&str; 7] = [
-    GROUP_MEMBERSHIP,
-    GROUP_SETTINGS,
-    HAIL_USER,
-    HAIL_BILLING_PROJECT,
-    HAIL_BILLING_PROJECT_MEMBERSHIP,
-    METAMIST_PROJECT,
-    METAMIST_PROJECT_MEMBERS,
-];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_token_is_in_the_cpg_package_once() {
-        for (i, token) in TOKENS.iter().enumerate() {
-            assert_eq!(token.split(':').next(), Some(PACKAGE), "{token}");
-            assert_eq!(token.split(':').count(), 3, "{token}");
-            assert!(!TOKENS[..i].contains(token), "{token} listed twice");
-        }
-    }
-}

@@ -13,7 +13,12 @@ use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra_kinds::schema::Kind;
 use serde_json::{Value, json};
+
+mod export;
+
+pub use export::{pickle, stack_export};
 
 /// The recorded reference outputs: `CPG_INFRA_REFERENCE` if set, else
 /// `../shared/reference` beside the workspace.
@@ -60,26 +65,6 @@ pub fn load(dir: &Path) -> Config {
     })
 }
 
-/// The reference's Python dynamic providers and this project's tokens for them.
-pub const DYNAMIC: [(&str, &str); 7] = [
-    (
-        "GoogleGroupMembershipProvider",
-        "cpg:google:GroupMembership",
-    ),
-    ("GoogleGroupSettingsProvider", "cpg:google:GroupSettings"),
-    ("HailBatchUserProvider", "cpg:hail:User"),
-    ("HailBatchBillingProjectProvider", "cpg:hail:BillingProject"),
-    (
-        "HailBatchBillingProjectMembershipProvider",
-        "cpg:hail:BillingProjectMembership",
-    ),
-    ("MetamistProjectProvider", "cpg:metamist:Project"),
-    (
-        "MetamistProjectMembersProvider",
-        "cpg:metamist:ProjectMembers",
-    ),
-];
-
 /// This project's type token for a recorded resource: the recorded type, or for a
 /// Python dynamic resource the `cpg:` token of its provider class.
 ///
@@ -94,10 +79,8 @@ pub fn type_token(resource: &Value) -> &str {
     match resource["dynamic_provider"].as_str() {
         Some(provider) => {
             let class = provider.rsplit('.').next().unwrap_or(provider);
-            DYNAMIC
-                .iter()
-                .find(|(c, _)| *c == class)
-                .map(|(_, t)| *t)
+            Kind::from_reference_class(class)
+                .map(|kind| kind.spec().token)
                 .unwrap_or_else(|| panic!("unknown dynamic provider {provider}"))
         }
         None => recorded_type,

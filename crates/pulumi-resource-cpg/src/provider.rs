@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cpg_infra_kinds::schema::{Kind, OnChange, schema_text};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_server::ResourceProvider;
 use serde_json::{Map, Value};
@@ -13,9 +14,9 @@ use crate::config::ProviderConfig;
 use crate::engine::Engine;
 use crate::env::Env;
 use crate::http::RetryPolicy;
+use crate::inputs;
 use crate::kinds::{HailUserWait, Services};
 use crate::props::{UNKNOWN, to_json, to_struct};
-use crate::schema::{Kind, OnChange, schema_text};
 
 /// How the provider runs: what it reads from its environment and how patient it is.
 #[derive(Debug, Clone, Default)]
@@ -280,9 +281,7 @@ impl ResourceProvider for CpgProvider {
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
         let kind = kind_of(&req.urn)?;
-        let failures = kind
-            .spec()
-            .check(&to_json(req.news.as_ref()))
+        let failures = inputs::check(kind.spec(), &to_json(req.news.as_ref()))
             .into_iter()
             .map(|f| rpc::CheckFailure {
                 property: f.property,
@@ -312,7 +311,7 @@ impl ResourceProvider for CpgProvider {
                 None => news.remove(ignored),
             };
         }
-        let diff = kind.spec().diff(&olds, &news);
+        let diff = inputs::diff(kind.spec(), &olds, &news);
         let mut detailed_diff = HashMap::new();
         let mut replaces = Vec::new();
         for (name, change) in &diff.changes {

@@ -108,7 +108,7 @@ pub fn run(config_dir: Option<&Path>) -> ExitCode {
     // `deploy migrate-state` records it.
     let options = DeployOptions {
         asset_root: Some(dir.clone()),
-        versions: ProviderVersions::default().with("cpg", pulumi_resource_cpg::PROVIDER_VERSION),
+        versions: ProviderVersions::default().with("cpg", cpg_infra_kinds::PROVIDER_VERSION),
     };
     match session.deploy(&graph, &options) {
         Ok(deployed) => {

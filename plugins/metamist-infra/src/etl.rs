@@ -161,7 +161,7 @@ impl Accounts {
     ) -> Result<Self, PluginError> {
         let mut account = |name: &str, account_id: &str| {
             host.declare(
-                resource(tokens::ACCOUNT, name)
+                resource(tokens::SERVICE_ACCOUNT, name)
                     .input("accountId", account_id)
                     .input("project", settings.project())
                     .depends_on([services.iam.clone()]),
@@ -441,7 +441,7 @@ pub(crate) fn setup(host: &mut dyn PluginHost, settings: &Settings<'_>) -> Resul
         )?;
         host.declare(
             resource(
-                tokens::RUN_IAM_MEMBER,
+                tokens::CLOUDRUN_IAM_MEMBER,
                 &format!("metamist-etl-run-accessor-{name}"),
             )
             .input("location", Value::output(&extract, "location"))
@@ -589,7 +589,7 @@ fn load_archive(
         return Ok(archive);
     };
     let registry = host
-        .resource(&id(tokens::REGISTRY, PYTHON_REGISTRY))
+        .resource(&id(tokens::REPOSITORY, PYTHON_REGISTRY))
         .ok_or_else(|| {
             PluginError::failed(format!(
                 "the Python registry {PYTHON_REGISTRY} is not declared"

@@ -74,7 +74,7 @@ pub(crate) fn setup(
     let object = host.declare(object)?;
 
     let token = Value::Invoke(Invoke {
-        token: tokens::SECRET_ACCESS.to_owned(),
+        token: tokens::GET_SECRET_VERSION_ACCESS.to_owned(),
         args: BTreeMap::from([
             ("project".to_owned(), Value::from(token_project)),
             ("secret".to_owned(), Value::from(token_secret)),

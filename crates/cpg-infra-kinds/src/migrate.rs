@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::schema::{Kind, SPECS};
 
@@ -117,7 +118,7 @@ fn kind_from_provider(provider: &Value) -> Option<Kind> {
     }
     let mut found = BTreeSet::new();
     for spec in &SPECS {
-        let class = spec.reference_provider.rsplit('.').next()?.as_bytes();
+        let class = spec.reference_class().as_bytes();
         if haystacks
             .iter()
             .any(|h| h.windows(class.len()).any(|w| w == class))
@@ -168,11 +169,8 @@ fn kind_from_inputs(inputs: &Map<String, Value>) -> Option<Kind> {
 
 /// A stable provider id from the provider's URN (UUID-shaped, as Pulumi's are).
 fn provider_id(urn: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, urn.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = Sha256::digest(urn.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
