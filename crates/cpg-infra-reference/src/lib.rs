@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra_gcp::tokens;
 use cpg_infra_kinds::schema::Kind;
 use serde_json::{Value, json};
 
@@ -192,20 +193,16 @@ impl Resolver for Reference {
     /// asked for, compact JSON with sorted keys.
     fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
         match (invoke.token.as_str(), invoke.property.as_str()) {
-            ("gcp:organizations/getOrganization:getOrganization", property) => {
-                self.organization.get(property).map(from_json)
-            }
-            ("gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess", "secretData") => {
+            (tokens::GET_ORGANIZATION, property) => self.organization.get(property).map(from_json),
+            (tokens::GET_SECRET_VERSION_ACCESS, "secretData") => {
                 let project = invoke.args.get("project")?.as_str()?;
                 let secret = invoke.args.get("secret")?.as_str()?;
                 Some(GraphValue::from(format!(
                     "mock-secret-value:{project}/{secret}"
                 )))
             }
-            ("gcp:organizations/getProject:getProject", "number") => {
-                Some(GraphValue::from("824648759774"))
-            }
-            ("gcp:organizations/getIAMPolicy:getIAMPolicy", "policyData") => {
+            (tokens::GET_PROJECT, "number") => Some(GraphValue::from("824648759774")),
+            (tokens::GET_IAM_POLICY, "policyData") => {
                 let bindings = invoke.args.get("bindings")?.evaluate(self).ok()?;
                 let text = json!({ "bindings": bindings.to_json() }).to_string();
                 Some(GraphValue::from(text))

@@ -50,7 +50,7 @@ fn service(
     let id = host.declare(
         resource(
             tokens::SERVICE,
-            &format!("billing-aggregator-{short}-service"),
+            format!("billing-aggregator-{short}-service"),
         )
         .input("service", format!("{short}.googleapis.com"))
         .input("project", project(settings))
@@ -385,7 +385,7 @@ pub(crate) fn aggregator_functions(
         host.declare(
             resource(
                 tokens::SCHEDULER_JOB,
-                &format!("billing-aggregator-scheduler-job-{function}"),
+                format!("billing-aggregator-scheduler-job-{function}"),
             )
             .input("httpTarget", http_target(&created, coordinator))
             .input(
@@ -421,7 +421,7 @@ pub(crate) fn aggregate_table(
         )));
     }
     let schema = settings.source_text(AGGREGATE, "aggregate_schema.json")?;
-    let table = resource(tokens::TABLE, &format!("billing-{table_id}-table"))
+    let table = resource(tokens::TABLE, format!("billing-{table_id}-table"))
         .input("datasetId", *dataset_id)
         .input("tableId", *table_id)
         .input("schema", schema.map_or(Value::Null, Value::from))
