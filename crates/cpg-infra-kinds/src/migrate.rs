@@ -142,18 +142,8 @@ fn kind_from_inputs(inputs: &Map<String, Value>) -> Option<Kind> {
     let matching: Vec<Kind> = SPECS
         .iter()
         .filter(|spec| {
-            let wanted: BTreeSet<&str> = spec
-                .props
-                .iter()
-                .filter(|p| p.input)
-                .map(|p| p.name)
-                .collect();
-            let outputs: BTreeSet<&str> = spec
-                .props
-                .iter()
-                .filter(|p| !p.input)
-                .map(|p| p.name)
-                .collect();
+            let wanted: BTreeSet<&str> = spec.inputs().map(|p| p.name).collect();
+            let outputs: BTreeSet<&str> = spec.outputs().map(|p| p.name).collect();
             wanted.is_subset(&given)
                 && given
                     .iter()

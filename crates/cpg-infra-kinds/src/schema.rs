@@ -345,6 +345,16 @@ impl Kind {
 }
 
 impl Spec {
+    /// The kind's input properties, in order.
+    pub fn inputs(&self) -> impl Iterator<Item = &'static Prop> + use<> {
+        self.props.iter().filter(|p| p.input)
+    }
+
+    /// The kind's output-only properties, in order.
+    pub fn outputs(&self) -> impl Iterator<Item = &'static Prop> + use<> {
+        self.props.iter().filter(|p| !p.input)
+    }
+
     /// The bare name of the reference's dynamic provider class, such as
     /// `HailBatchUserProvider`.
     pub fn reference_class(&self) -> &'static str {
@@ -402,19 +412,12 @@ pub fn schema() -> Value {
             .map(|p| (p.name.to_string(), prop_schema(p)))
             .collect();
         let inputs: Map<String, Value> = spec
-            .props
-            .iter()
-            .filter(|p| p.input)
+            .inputs()
             .map(|p| (p.name.to_string(), prop_schema(p)))
             .collect();
         let mut required: Vec<&str> = spec.props.iter().map(|p| p.name).collect();
         required.sort_unstable();
-        let mut required_inputs: Vec<&str> = spec
-            .props
-            .iter()
-            .filter(|p| p.input)
-            .map(|p| p.name)
-            .collect();
+        let mut required_inputs: Vec<&str> = spec.inputs().map(|p| p.name).collect();
         required_inputs.sort_unstable();
         resources.insert(
             spec.token.into(),

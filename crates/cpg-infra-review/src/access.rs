@@ -148,7 +148,7 @@ const MEMBERSHIP_KINDS: &[(&str, &str, &str)] = &[
 
 /// The inputs that name the resource of an IAM member or binding, most specific first,
 /// with the type of a resource named by value.
-const TARGET_KEYS: &[(&str, &str)] = &[
+pub const TARGET_KEYS: &[(&str, &str)] = &[
     ("bucket", gcp::BUCKET),
     ("secretId", gcp::SECRET),
     ("repository", gcp::REPOSITORY),

@@ -25,7 +25,7 @@ pub fn check(spec: &Spec, news: &Map<String, Value>) -> Vec<Failure> {
             reason,
         });
     };
-    for prop in spec.props.iter().filter(|p| p.input) {
+    for prop in spec.inputs() {
         let value = news.get(prop.name).unwrap_or(&Value::Null);
         if is_unknown(value) {
             continue;
@@ -47,13 +47,8 @@ pub fn check(spec: &Spec, news: &Map<String, Value>) -> Vec<Failure> {
         }
     }
     for key in news.keys() {
-        if !spec.props.iter().any(|p| p.input && p.name == key) {
-            let known: Vec<&str> = spec
-                .props
-                .iter()
-                .filter(|p| p.input)
-                .map(|p| p.name)
-                .collect();
+        if !spec.inputs().any(|p| p.name == key) {
+            let known: Vec<&str> = spec.inputs().map(|p| p.name).collect();
             fail(
                 key,
                 format!("unknown input; the inputs are {}", known.join(", ")),
@@ -67,7 +62,7 @@ pub fn check(spec: &Spec, news: &Map<String, Value>) -> Vec<Failure> {
 /// means.
 pub fn diff(spec: &Spec, olds: &Map<String, Value>, news: &Map<String, Value>) -> Diff {
     let mut changes = Vec::new();
-    for prop in spec.props.iter().filter(|p| p.input) {
+    for prop in spec.inputs() {
         let old = olds.get(prop.name).unwrap_or(&Value::Null);
         let new = news.get(prop.name).unwrap_or(&Value::Null);
         if is_unknown(new) || !same(prop.compare, old, new) {

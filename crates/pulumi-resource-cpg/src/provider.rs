@@ -83,7 +83,7 @@ fn merged(
 /// The inputs as outputs, with every output-only property unknown (a preview).
 fn preview_outputs(kind: Kind, inputs: &Map<String, Value>) -> Map<String, Value> {
     let mut out = inputs.clone();
-    for p in kind.spec().props.iter().filter(|p| !p.input) {
+    for p in kind.spec().outputs() {
         out.insert(p.name.into(), Value::String(UNKNOWN.into()));
     }
     out
@@ -92,9 +92,7 @@ fn preview_outputs(kind: Kind, inputs: &Map<String, Value>) -> Map<String, Value
 /// The inputs of a resource read back: its input properties among `outputs`.
 fn inputs_of(kind: Kind, outputs: &Map<String, Value>) -> Map<String, Value> {
     kind.spec()
-        .props
-        .iter()
-        .filter(|p| p.input)
+        .inputs()
         .filter_map(|p| outputs.get(p.name).map(|v| (p.name.to_string(), v.clone())))
         .collect()
 }
@@ -410,7 +408,7 @@ impl ResourceProvider for CpgProvider {
         let outputs = if req.preview {
             let mut out = preview_outputs(kind, &news);
             // Outputs that do not depend on the changed inputs stay as they are.
-            for p in kind.spec().props.iter().filter(|p| !p.input) {
+            for p in kind.spec().outputs() {
                 if let Some(v) = olds.get(p.name) {
                     out.insert(p.name.into(), v.clone());
                 }

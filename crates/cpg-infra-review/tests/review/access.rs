@@ -9,7 +9,7 @@ use cpg_infra::synthetic::synthetic_config;
 use cpg_infra_azure::tokens as azure;
 use cpg_infra_gcp::tokens as gcp;
 use cpg_infra_kinds as kinds;
-use cpg_infra_review::access::AccessGraph;
+use cpg_infra_review::access::{AccessGraph, TARGET_KEYS};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
@@ -180,15 +180,7 @@ fn read(plan: &Json) -> Edges {
                 resource,
             ));
         } else if token.ends_with("IAMMember") || token.ends_with("IamMember") {
-            let keys = [
-                ("bucket", gcp::BUCKET),
-                ("secretId", gcp::SECRET),
-                ("repository", gcp::REPOSITORY),
-                ("serviceAccountId", gcp::SERVICE_ACCOUNT),
-                ("service", gcp::CLOUDRUN_SERVICE),
-                ("project", gcp::PROJECT),
-            ];
-            let (key, kind) = keys
+            let (key, kind) = TARGET_KEYS
                 .iter()
                 .find(|(k, _)| inputs.get(*k).is_some())
                 .expect("an IAM member names its resource");
