@@ -40,3 +40,28 @@ pub const HAIL_USER: &str = "cpg:hail:User";
 pub const HAIL_BILLING_PROJECT: &str = "cpg:hail:BillingProject";
 /// A Hail Batch billing project membership (`HailBatchBillingProjectMembershipProvider`).
 pub const HAIL_BILLING_PROJECT_MEMBERSHIP: &str = "cpg:hail:BillingProjectMembership";
+
+#[cfg(test)]
+mod tests {
+    /// What the crate may depend on: JSON, errors, and the two pure encodings the
+    /// state migration needs. Anything that speaks HTTP or TLS, or runs an async
+    /// runtime, belongs to the provider.
+    const ALLOWED: [&str; 4] = ["base64", "serde_json", "sha2", "thiserror"];
+
+    #[test]
+    fn the_crate_depends_on_nothing_that_speaks_http_or_tls() {
+        let manifest = include_str!("../Cargo.toml");
+        let mut section = "";
+        let mut found = Vec::new();
+        for line in manifest.lines().map(str::trim) {
+            if line.starts_with('[') {
+                section = line;
+            } else if section == "[dependencies]" && !line.is_empty() && !line.starts_with('#') {
+                let name = line.split(['=', '.', ' ']).next().unwrap_or(line);
+                found.push(name);
+            }
+        }
+        found.sort_unstable();
+        assert_eq!(found, ALLOWED);
+    }
+}
