@@ -4,8 +4,8 @@
 //! Everything that plans, reviews, checks or migrates these resources reads its facts
 //! here: the type tokens, the provider version, each kind's properties and the package
 //! schema built from them ([`schema`]), and the rewriting of a stack's state from the
-//! reference's dynamic providers to this provider ([`migrate`]). The provider binary
-//! serves them. The crate has no HTTP or TLS dependency, so a deploy binary can know
+//! reference's dynamic providers to `pulumi-resource-cpg` ([`migrate`]). The provider
+//! binary serves them. The crate has no HTTP or TLS dependency, so a deploy binary can know
 //! the kinds without linking the provider's network stack.
 //!
 //! ```

@@ -1,4 +1,5 @@
-//! Moving a stack's state from the reference's Python dynamic providers to this provider.
+//! Moving a stack's state from the reference's Python dynamic providers to this
+//! project's provider, `pulumi-resource-cpg`.
 //!
 //! Pulumi replaces a resource whose provider changes, even through an alias, and the
 //! dynamic provider's delete would then remove the very membership the new resource
@@ -19,7 +20,7 @@ use crate::schema::{Kind, SPECS};
 
 /// The type of the reference's Python dynamic resources.
 pub const DYNAMIC_TYPE: &str = "pulumi-python:dynamic:Resource";
-/// The type of this provider's provider resources.
+/// The type of the provider resources of `pulumi-resource-cpg`.
 pub const PROVIDER_TYPE: &str = "pulumi:providers:cpg";
 
 /// Why a document was refused.
@@ -172,7 +173,8 @@ fn provider_id(urn: &str) -> String {
 }
 
 /// Rewrites a `pulumi stack export` document (version 3). `provider_version` is the
-/// version of this provider the stack will use (its default provider is named after it).
+/// version of `pulumi-resource-cpg` the stack will use (its default provider is named
+/// after it).
 pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, MigrateError> {
     let mut document = export.clone();
     match document.get("version").and_then(Value::as_u64) {

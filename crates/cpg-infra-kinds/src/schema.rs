@@ -104,7 +104,7 @@ const fn output(name: &'static str, ty: Type, description: &'static str) -> Prop
     }
 }
 
-/// The resource kinds this provider serves.
+/// The `cpg:` resource kinds, which `pulumi-resource-cpg` serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// `cpg:google:GroupMembership`
@@ -402,7 +402,7 @@ fn config_variables() -> Value {
     })
 }
 
-/// The Pulumi package schema of this provider.
+/// The Pulumi package schema of `pulumi-resource-cpg`: what its `GetSchema` serves.
 pub fn schema() -> Value {
     let mut resources = Map::new();
     for spec in &SPECS {
