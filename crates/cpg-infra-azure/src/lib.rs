@@ -29,7 +29,7 @@ use cpg_infra::config::{
 };
 use cpg_infra::graph::{Graph, ResourceId, Value};
 
-use options::resource;
+pub use options::{resource, sdk_options};
 
 /// Makes an [`AzureCloud`] per dataset.
 #[derive(Debug, Clone, Copy, Default)]

@@ -5,60 +5,43 @@ use cpg_infra::graph::{Alias, Resource, ResourceOptions};
 
 use crate::tokens;
 
-/// The API versions azure-native 2.21.2 aliases `type_token` to.
-fn versions(type_token: &str) -> &'static [&'static str] {
+/// The API versions of azure-native 2.21.2's `storage` module, oldest first: each
+/// storage type is aliased to those from its first on, less any it lacks.
+const STORAGE: [&str; 23] = [
+    "v20150501preview",
+    "v20150615",
+    "v20160101",
+    "v20160501",
+    "v20161201",
+    "v20170601",
+    "v20171001",
+    "v20180201",
+    "v20180301preview",
+    "v20180701",
+    "v20181101",
+    "v20190401",
+    "v20190601",
+    "v20200801preview",
+    "v20210101",
+    "v20210201",
+    "v20210401",
+    "v20210601",
+    "v20210801",
+    "v20210901",
+    "v20220501",
+    "v20220901",
+    "v20230101",
+];
+
+/// The API versions azure-native 2.21.2 aliases `type_token` to, oldest first.
+fn versions(type_token: &str) -> Vec<&'static str> {
+    let listed = |versions: &[&'static str]| versions.to_vec();
     match type_token {
-        tokens::BLOB_CONTAINER => &[
-            "v20180201",
-            "v20180301preview",
-            "v20180701",
-            "v20181101",
-            "v20190401",
-            "v20190601",
-            "v20200801preview",
-            "v20210101",
-            "v20210201",
-            "v20210401",
-            "v20210601",
-            "v20210801",
-            "v20210901",
-            "v20220501",
-            "v20220901",
-            "v20230101",
-        ],
-        tokens::BLOB_SERVICE_PROPERTIES => &[
-            "v20180701",
-            "v20181101",
-            "v20190401",
-            "v20190601",
-            "v20200801preview",
-            "v20210101",
-            "v20210201",
-            "v20210401",
-            "v20210601",
-            "v20210801",
-            "v20210901",
-            "v20220501",
-            "v20220901",
-            "v20230101",
-        ],
-        tokens::MANAGEMENT_POLICY => &[
-            "v20180301preview",
-            "v20181101",
-            "v20190401",
-            "v20190601",
-            "v20200801preview",
-            "v20210101",
-            "v20210201",
-            "v20210401",
-            "v20210601",
-            "v20210801",
-            "v20210901",
-            "v20220501",
-            "v20220901",
-            "v20230101",
-        ],
-        tokens::REGISTRY => &[
+        tokens::STORAGE_ACCOUNT => listed(&STORAGE),
+        tokens::BLOB_CONTAINER => storage_since("v20180201", &[]),
+        tokens::BLOB_SERVICE_PROPERTIES => storage_since("v20180701", &[]),
+        tokens::MANAGEMENT_POLICY => storage_since("v20180301preview", &["v20180701"]),
+        tokens::REGISTRY => listed(&[
             "v20170301",
             "v20171001",
             "v20190501",
@@ -75,8 +58,8 @@ fn versions(type_token: &str) -> &'static [&'static str] {
             "v20230701",
             "v20230801preview",
             "v20231101preview",
-        ],
-        tokens::RESOURCE_GROUP => &[
+        ]),
+        tokens::RESOURCE_GROUP => listed(&[
             "v20151101",
             "v20160201",
             "v20160701",
@@ -97,8 +80,8 @@ fn versions(type_token: &str) -> &'static [&'static str] {
             "v20210401",
             "v20220901",
             "v20230701",
-        ],
-        tokens::ROLE_ASSIGNMENT => &[
+        ]),
+        tokens::ROLE_ASSIGNMENT => listed(&[
             "v20150701",
             "v20171001preview",
             "v20180101preview",
@@ -108,48 +91,33 @@ fn versions(type_token: &str) -> &'static [&'static str] {
             "v20200801preview",
             "v20201001preview",
             "v20220401",
-        ],
-        tokens::STORAGE_ACCOUNT => &[
-            "v20150501preview",
-            "v20150615",
-            "v20160101",
-            "v20160501",
-            "v20161201",
-            "v20170601",
-            "v20171001",
-            "v20180201",
-            "v20180301preview",
-            "v20180701",
-            "v20181101",
-            "v20190401",
-            "v20190601",
-            "v20200801preview",
-            "v20210101",
-            "v20210201",
-            "v20210401",
-            "v20210601",
-            "v20210801",
-            "v20210901",
-            "v20220501",
-            "v20220901",
-            "v20230101",
-        ],
-        tokens::USER_ASSIGNED_IDENTITY => &[
+        ]),
+        tokens::USER_ASSIGNED_IDENTITY => listed(&[
             "v20150831preview",
             "v20181130",
             "v20210930preview",
             "v20220131preview",
             "v20230131",
             "v20230731preview",
-        ],
-        _ => &[],
+        ]),
+        _ => Vec::new(),
     }
+}
+
+/// The storage API versions from `first` on, without those in `missing`.
+fn storage_since(first: &str, missing: &[&str]) -> Vec<&'static str> {
+    STORAGE
+        .iter()
+        .skip_while(|version| **version != first)
+        .filter(|version| !missing.contains(version))
+        .copied()
+        .collect()
 }
 
 /// The options azure-native's SDK adds to resources of `type_token`: for
 /// `azure-native:storage:BlobContainer`, an alias to
 /// `azure-native:storage/v20180201:BlobContainer` and each later version.
-pub(crate) fn sdk_options(type_token: &str) -> ResourceOptions {
+pub fn sdk_options(type_token: &str) -> ResourceOptions {
     let Some((provider, rest)) = type_token.split_once(':') else {
         return ResourceOptions::default();
     };
@@ -158,7 +126,7 @@ pub(crate) fn sdk_options(type_token: &str) -> ResourceOptions {
     };
     ResourceOptions {
         aliases: versions(type_token)
-            .iter()
+            .into_iter()
             .map(|version| Alias {
                 type_token: Some(format!("{provider}:{module}/{version}:{kind}")),
                 no_parent: true,
@@ -170,7 +138,7 @@ pub(crate) fn sdk_options(type_token: &str) -> ResourceOptions {
 }
 
 /// A resource of `type_token` with the SDK's options for it.
-pub(crate) fn resource(type_token: &str, name: impl AsRef<str>) -> Resource {
+pub fn resource(type_token: &str, name: impl AsRef<str>) -> Resource {
     Resource::new(type_token, name).options(sdk_options(type_token))
 }
 

@@ -1,5 +1,17 @@
-//! The Pulumi type tokens Azure resources are declared with: the azure-native and
-//! azuread providers' (azure-native 2.21.2, azuread 5.46.0).
+//! The Pulumi packages, versions and type tokens Azure resources are declared with:
+//! the azure-native and azuread providers'.
+
+/// The Pulumi package of the azure-native tokens: the first segment of each.
+pub const AZURE_NATIVE_PACKAGE: &str = "azure-native";
+/// The pulumi-azure-native version the reference's stacks were made with: another
+/// major version would plan changes across a whole stack.
+/// `provider-schemas/azure-native.json` is its schema.
+pub const AZURE_NATIVE_VERSION: &str = "2.21.2";
+/// The Pulumi package of the azuread tokens: the first segment of each.
+pub const AZUREAD_PACKAGE: &str = "azuread";
+/// The pulumi-azuread version the reference's stacks were made with.
+/// `provider-schemas/azuread.json` is its schema.
+pub const AZUREAD_VERSION: &str = "5.46.0";
 
 /// A resource group (the dataset's "project").
 pub const RESOURCE_GROUP: &str = "azure-native:resources:ResourceGroup";

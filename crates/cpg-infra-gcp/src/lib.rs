@@ -23,9 +23,8 @@ use cpg_infra::config::{
 };
 use cpg_infra::graph::{Graph, Invoke, ResourceId, Value};
 
-use options::resource;
-
 pub use members::principal;
+pub use options::{resource, sdk_options};
 pub use services::Service;
 
 /// Makes a [`GcpCloud`] per dataset.

@@ -2,8 +2,9 @@
 //!
 //! Every type token and input name a plan uses must exist in the provider versions
 //! the reference's stacks were made with (pulumi-gcp 7.38.0, azure-native 2.21.2,
-//! azuread 5.46.0); `cpg:` tokens are held against this project's own provider
-//! schema (`crates/pulumi-resource-cpg/schema.json`) once it exists. The checker is
+//! azuread 5.46.0, as the cloud crates pin them); `cpg:` tokens are held against
+//! this project's own provider schema, built by `cpg-infra-kinds` (what the provider
+//! serves and commits as `crates/pulumi-resource-cpg/schema.json`). The checker is
 //! cloud-agnostic: a token's package prefix picks its schema.
 //!
 //! ```
@@ -27,33 +28,63 @@ mod check;
 pub mod schema;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+
+use cpg_infra_azure::tokens::{
+    AZURE_NATIVE_PACKAGE, AZURE_NATIVE_VERSION, AZUREAD_PACKAGE, AZUREAD_VERSION,
+};
+use cpg_infra_gcp::tokens as gcp;
 
 pub use check::{Report, SchemaProblem, Subject};
 pub use schema::{ProviderSchema, SchemaError};
 
-/// The committed schemas: (token package prefix, file name, text).
-const PINNED: [(&str, &str, &str); 3] = [
-    (
-        "gcp",
-        "provider-schemas/pulumi-gcp.json",
-        include_str!("../../../provider-schemas/pulumi-gcp.json"),
-    ),
-    (
-        "azure-native",
-        "provider-schemas/azure-native.json",
-        include_str!("../../../provider-schemas/azure-native.json"),
-    ),
-    (
-        "azuread",
-        "provider-schemas/azuread.json",
-        include_str!("../../../provider-schemas/azuread.json"),
-    ),
+/// A committed provider schema: the package its tokens start with, the version the
+/// cloud crate pins, the file and its text.
+struct Pinned {
+    package: &'static str,
+    version: &'static str,
+    file: &'static str,
+    text: &'static str,
+}
+
+impl Pinned {
+    /// The committed schema, which must be of the pinned version.
+    fn read(&self) -> Result<ProviderSchema, SchemaError> {
+        let schema = ProviderSchema::from_compact(self.file, self.text)?;
+        if schema.version != self.version {
+            return Err(SchemaError::OtherVersion {
+                file: self.file.to_owned(),
+                pinned: self.version.to_owned(),
+                found: schema.version,
+            });
+        }
+        Ok(schema)
+    }
+}
+
+/// The committed schemas of the pinned providers.
+const PINNED: [Pinned; 3] = [
+    Pinned {
+        package: gcp::PACKAGE,
+        version: gcp::VERSION,
+        file: "provider-schemas/pulumi-gcp.json",
+        text: include_str!("../../../provider-schemas/pulumi-gcp.json"),
+    },
+    Pinned {
+        package: AZURE_NATIVE_PACKAGE,
+        version: AZURE_NATIVE_VERSION,
+        file: "provider-schemas/azure-native.json",
+        text: include_str!("../../../provider-schemas/azure-native.json"),
+    },
+    Pinned {
+        package: AZUREAD_PACKAGE,
+        version: AZUREAD_VERSION,
+        file: "provider-schemas/azuread.json",
+        text: include_str!("../../../provider-schemas/azuread.json"),
+    },
 ];
 
-/// Where this project's own provider writes its package schema, from the workspace
-/// root.
-pub const CPG_SCHEMA: &str = "crates/pulumi-resource-cpg/schema.json";
+/// Where the `cpg:` schema comes from, for messages.
+const CPG_SCHEMA: &str = "cpg-infra-kinds";
 
 /// The schemas a plan is checked against, by token package prefix, and the packages
 /// left unchecked with the reason.
@@ -64,17 +95,9 @@ pub struct Schemas {
 }
 
 impl Schemas {
-    /// The pinned provider schemas, this project's `cpg:` schema when
-    /// [`CPG_SCHEMA`] exists in the workspace, and `dry-run:` left unchecked (it has
-    /// no provider).
+    /// The pinned provider schemas and this project's `cpg:` schema, with `dry-run:`
+    /// left unchecked (it has no provider).
     pub fn pinned() -> Result<Self, SchemaError> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        Self::pinned_with_cpg(&root.join(CPG_SCHEMA))
-    }
-
-    /// The pinned provider schemas, with the `cpg:` schema read from `cpg_schema`
-    /// when that file exists.
-    pub fn pinned_with_cpg(cpg_schema: &Path) -> Result<Self, SchemaError> {
         let mut schemas = Schemas {
             providers: BTreeMap::new(),
             unchecked: BTreeMap::from([(
@@ -82,26 +105,16 @@ impl Schemas {
                 "the dry-run cloud has no provider".to_owned(),
             )]),
         };
-        for (prefix, file, text) in PINNED {
-            schemas.insert(prefix, ProviderSchema::from_compact(file, text)?);
+        for pinned in &PINNED {
+            schemas.insert(pinned.package, pinned.read()?);
         }
-        match std::fs::read_to_string(cpg_schema) {
-            Ok(text) => {
-                let file = cpg_schema.display().to_string();
-                schemas.insert("cpg", ProviderSchema::from_package_schema(&file, &text)?);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                schemas
-                    .unchecked
-                    .insert("cpg".to_owned(), format!("{CPG_SCHEMA} does not exist yet"));
-            }
-            Err(source) => {
-                return Err(SchemaError::Unreadable {
-                    file: cpg_schema.display().to_string(),
-                    source,
-                });
-            }
-        }
+        schemas.insert(
+            cpg_infra_kinds::PACKAGE,
+            ProviderSchema::from_package_schema(
+                CPG_SCHEMA,
+                &cpg_infra_kinds::schema::schema_text(),
+            )?,
+        );
         Ok(schemas)
     }
 
@@ -147,15 +160,43 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_of_another_version_than_the_pinned_one_is_refused() {
+        let bumped = Pinned {
+            version: "7.39.0",
+            ..PINNED[0]
+        };
+        let error = bumped.read().map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(
+            error,
+            Err(
+                "provider-schemas/pulumi-gcp.json: the schema of version 7.38.0, but 7.39.0 is pinned"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn the_folder_lists_each_pinned_version() {
+        let readme = include_str!("../../../provider-schemas/README.md");
+        for pinned in &PINNED {
+            let file = pinned.file.trim_start_matches("provider-schemas/");
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{file}` |")))
+                .unwrap_or_else(|| panic!("provider-schemas/README.md has no row for {file}"));
+            assert!(
+                row.trim_end().ends_with(&format!("| {} |", pinned.version)),
+                "provider-schemas/README.md: {row}"
+            );
+        }
+    }
+
+    #[test]
     fn committed_schemas_hold_every_listed_token() {
         let schemas = Schemas::pinned().expect("read");
-        for (prefix, section, version) in [
-            ("gcp", "pulumi-gcp", "7.38.0"),
-            ("azure-native", "azure-native", "2.21.2"),
-            ("azuread", "azuread", "5.46.0"),
-        ] {
-            let schema = schemas.provider(prefix).expect("pinned");
-            assert_eq!(schema.version, version);
+        for (pinned, section) in PINNED.iter().zip(["pulumi-gcp", "azure-native", "azuread"]) {
+            let schema = schemas.provider(pinned.package).expect("pinned");
+            assert_eq!(schema.version, pinned.version);
             let held: BTreeSet<String> = schema
                 .resources
                 .keys()

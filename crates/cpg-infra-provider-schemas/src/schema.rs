@@ -68,14 +68,16 @@ pub enum SchemaError {
         #[source]
         source: serde_json::Error,
     },
-    /// The file could not be read.
-    #[error("{file}: cannot read it")]
-    Unreadable {
+    /// The committed schema is of another version than the one the cloud crate pins:
+    /// it must be regenerated with `provider-schemas/extract.py`.
+    #[error("{file}: the schema of version {found}, but {pinned} is pinned")]
+    OtherVersion {
         /// The file.
         file: String,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        /// The version the cloud crate pins.
+        pinned: String,
+        /// The version the file holds.
+        found: String,
     },
 }
 

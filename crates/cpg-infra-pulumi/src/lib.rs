@@ -50,7 +50,7 @@ pub use program::{
 };
 pub use session::{DeployOptions, Deployed, Features, ROOT_TYPE, Session, Severity};
 pub use settings::{EngineSettings, SettingsError};
-pub use versions::{AZURE_NATIVE_VERSION, AZUREAD_VERSION, GCP_VERSION, ProviderVersions, package};
+pub use versions::{ProviderVersions, package};
 
 /// The generated Pulumi protocol types this crate speaks (`pulumirpc`).
 pub use pulumi_gestalt_proto::pulumi::pulumirpc as proto;

@@ -346,12 +346,15 @@ mod tests {
     fn every_provider_is_pinned_by_default_including_cpg() {
         let options = ProgramOptions::default();
         for (token, version) in [
-            ("gcp:storage/bucket:Bucket", crate::GCP_VERSION),
+            ("gcp:storage/bucket:Bucket", cpg_infra_gcp::tokens::VERSION),
             (
                 "azure-native:storage:StorageAccount",
-                crate::AZURE_NATIVE_VERSION,
+                cpg_infra_azure::tokens::AZURE_NATIVE_VERSION,
             ),
-            ("azuread:index/group:Group", crate::AZUREAD_VERSION),
+            (
+                "azuread:index/group:Group",
+                cpg_infra_azure::tokens::AZUREAD_VERSION,
+            ),
             ("cpg:hail:User", cpg_infra_kinds::PROVIDER_VERSION),
         ] {
             assert_eq!(options.versions.for_type(token), Some(version), "{token}");

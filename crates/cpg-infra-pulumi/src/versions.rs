@@ -2,11 +2,17 @@
 
 use std::collections::BTreeMap;
 
+use cpg_infra_azure::tokens::{
+    AZURE_NATIVE_PACKAGE, AZURE_NATIVE_VERSION, AZUREAD_PACKAGE, AZUREAD_VERSION,
+};
+use cpg_infra_gcp::tokens as gcp;
+
 /// Provider package versions, by package (`gcp`, `azure-native`, …).
 ///
-/// The defaults are the versions the reference's stacks were made with: another
-/// major version would plan changes across a whole stack. A package without a
-/// version is sent without one, and the engine picks the newest installed plugin.
+/// The defaults are the versions the reference's stacks were made with, as the cloud
+/// crates pin them: another major version would plan changes across a whole stack. A
+/// package without a version is sent without one, and the engine picks the newest
+/// installed plugin.
 ///
 /// ```
 /// use cpg_infra_pulumi::ProviderVersions;
@@ -19,20 +25,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderVersions(BTreeMap<String, String>);
 
-/// pulumi-gcp, as the reference's stacks were made with.
-pub const GCP_VERSION: &str = "7.38.0";
-/// pulumi-azure-native, as the reference's stacks were made with.
-pub const AZURE_NATIVE_VERSION: &str = "2.21.2";
-/// pulumi-azuread, as the reference's stacks were made with.
-pub const AZUREAD_VERSION: &str = "5.46.0";
-
 impl Default for ProviderVersions {
     fn default() -> Self {
         ProviderVersions(
             [
-                ("gcp", GCP_VERSION),
-                ("azure-native", AZURE_NATIVE_VERSION),
-                ("azuread", AZUREAD_VERSION),
+                (gcp::PACKAGE, gcp::VERSION),
+                (AZURE_NATIVE_PACKAGE, AZURE_NATIVE_VERSION),
+                (AZUREAD_PACKAGE, AZUREAD_VERSION),
             ]
             .into_iter()
             .map(|(p, v)| (p.to_owned(), v.to_owned()))

@@ -13,7 +13,13 @@ use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra_gcp::tokens;
+use cpg_infra_kinds::schema::Kind;
 use serde_json::{Value, json};
+
+mod export;
+
+pub use export::{pickle, stack_export};
 
 /// The recorded reference outputs: `CPG_INFRA_REFERENCE` if set, else
 /// `../shared/reference` beside the workspace.
@@ -60,26 +66,6 @@ pub fn load(dir: &Path) -> Config {
     })
 }
 
-/// The reference's Python dynamic providers and this project's tokens for them.
-pub const DYNAMIC: [(&str, &str); 7] = [
-    (
-        "GoogleGroupMembershipProvider",
-        "cpg:google:GroupMembership",
-    ),
-    ("GoogleGroupSettingsProvider", "cpg:google:GroupSettings"),
-    ("HailBatchUserProvider", "cpg:hail:User"),
-    ("HailBatchBillingProjectProvider", "cpg:hail:BillingProject"),
-    (
-        "HailBatchBillingProjectMembershipProvider",
-        "cpg:hail:BillingProjectMembership",
-    ),
-    ("MetamistProjectProvider", "cpg:metamist:Project"),
-    (
-        "MetamistProjectMembersProvider",
-        "cpg:metamist:ProjectMembers",
-    ),
-];
-
 /// This project's type token for a recorded resource: the recorded type, or for a
 /// Python dynamic resource the `cpg:` token of its provider class.
 ///
@@ -94,10 +80,8 @@ pub fn type_token(resource: &Value) -> &str {
     match resource["dynamic_provider"].as_str() {
         Some(provider) => {
             let class = provider.rsplit('.').next().unwrap_or(provider);
-            DYNAMIC
-                .iter()
-                .find(|(c, _)| *c == class)
-                .map(|(_, t)| *t)
+            Kind::from_reference_class(class)
+                .map(|kind| kind.spec().token)
                 .unwrap_or_else(|| panic!("unknown dynamic provider {provider}"))
         }
         None => recorded_type,
@@ -209,20 +193,16 @@ impl Resolver for Reference {
     /// asked for, compact JSON with sorted keys.
     fn invoke(&self, invoke: &Invoke) -> Option<GraphValue> {
         match (invoke.token.as_str(), invoke.property.as_str()) {
-            ("gcp:organizations/getOrganization:getOrganization", property) => {
-                self.organization.get(property).map(from_json)
-            }
-            ("gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess", "secretData") => {
+            (tokens::GET_ORGANIZATION, property) => self.organization.get(property).map(from_json),
+            (tokens::GET_SECRET_VERSION_ACCESS, "secretData") => {
                 let project = invoke.args.get("project")?.as_str()?;
                 let secret = invoke.args.get("secret")?.as_str()?;
                 Some(GraphValue::from(format!(
                     "mock-secret-value:{project}/{secret}"
                 )))
             }
-            ("gcp:organizations/getProject:getProject", "number") => {
-                Some(GraphValue::from("824648759774"))
-            }
-            ("gcp:organizations/getIAMPolicy:getIAMPolicy", "policyData") => {
+            (tokens::GET_PROJECT, "number") => Some(GraphValue::from("824648759774")),
+            (tokens::GET_IAM_POLICY, "policyData") => {
                 let bindings = invoke.args.get("bindings")?.evaluate(self).ok()?;
                 let text = json!({ "bindings": bindings.to_json() }).to_string();
                 Some(GraphValue::from(text))

@@ -17,6 +17,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use cpg_infra::graph::{Function, Graph, Resource, ResourceId, Value};
+use cpg_infra_azure::tokens as azure;
+use cpg_infra_gcp::tokens as gcp;
+use cpg_infra_kinds as kinds;
 use serde::Serialize;
 
 use crate::describe::describe;
@@ -138,24 +141,20 @@ pub struct AccessGraph {
 /// How a kind of resource declares a membership: the inputs naming the group and the
 /// member.
 const MEMBERSHIP_KINDS: &[(&str, &str, &str)] = &[
-    ("cpg:google:GroupMembership", "group_key", "member_key"),
+    (kinds::GROUP_MEMBERSHIP, "group_key", "member_key"),
     ("dry-run:GroupMembership", "group", "member"),
-    (
-        "azuread:index/groupMember:GroupMember",
-        "groupObjectId",
-        "memberObjectId",
-    ),
+    (azure::GROUP_MEMBER, "groupObjectId", "memberObjectId"),
 ];
 
 /// The inputs that name the resource of an IAM member or binding, most specific first,
 /// with the type of a resource named by value.
-const TARGET_KEYS: &[(&str, &str)] = &[
-    ("bucket", "gcp:storage/bucket:Bucket"),
-    ("secretId", "gcp:secretmanager/secret:Secret"),
-    ("repository", "gcp:artifactregistry/repository:Repository"),
-    ("serviceAccountId", "gcp:serviceaccount/account:Account"),
-    ("service", "gcp:cloudrun/service:Service"),
-    ("project", "gcp:organizations/project:Project"),
+pub const TARGET_KEYS: &[(&str, &str)] = &[
+    ("bucket", gcp::BUCKET),
+    ("secretId", gcp::SECRET),
+    ("repository", gcp::REPOSITORY),
+    ("serviceAccountId", gcp::SERVICE_ACCOUNT),
+    ("service", gcp::CLOUDRUN_SERVICE),
+    ("project", gcp::PROJECT),
     ("target", "dry-run:Target"),
 ];
 
@@ -227,19 +226,19 @@ impl AccessGraph {
             return;
         }
         match token {
-            "cpg:hail:BillingProjectMembership" => {
+            kinds::HAIL_BILLING_PROJECT_MEMBERSHIP => {
                 if let (Some(user), Some(project)) = (input("user"), input("billing_project")) {
                     grant(
                         user,
                         "hail-billing-project-member".into(),
-                        target_of(project, "cpg:hail:BillingProject"),
+                        target_of(project, kinds::HAIL_BILLING_PROJECT),
                     );
                 }
             }
-            "cpg:metamist:ProjectMembers" => {
+            kinds::METAMIST_PROJECT_MEMBERS => {
                 let project = input("project_name").map_or_else(
                     || resource.id.clone(),
-                    |p| target_of(p, "cpg:metamist:Project"),
+                    |p| target_of(p, kinds::METAMIST_PROJECT),
                 );
                 for (key, members) in &resource.inputs {
                     let Some(level) = key.strip_suffix("_members") else {
@@ -250,7 +249,7 @@ impl AccessGraph {
                     }
                 }
             }
-            "azure-native:authorization:RoleAssignment" => {
+            azure::ROLE_ASSIGNMENT => {
                 let (Some(principal), Some(role)) =
                     (input("principalId"), input("roleDefinitionId"))
                 else {
@@ -263,7 +262,7 @@ impl AccessGraph {
                 };
                 grant(principal, describe(role), target);
             }
-            "gcp:privilegedaccessmanager/entitlement:Entitlement" => {
+            gcp::ENTITLEMENT => {
                 let Some(Value::List(eligible)) = input("eligibleUsers") else {
                     return;
                 };
@@ -480,7 +479,7 @@ impl AccessGraph {
 fn group_email(resource: &Resource) -> Option<String> {
     let token: &str = &resource.id.type_token;
     match token {
-        "gcp:cloudidentity/group:Group" => match resource.inputs.get("groupKey") {
+        gcp::GROUP => match resource.inputs.get("groupKey") {
             Some(Value::Map(key)) => key.get("id").and_then(Value::as_str).map(str::to_owned),
             _ => None,
         },
@@ -535,8 +534,8 @@ fn list_items(value: &Value) -> Vec<&Value> {
 mod tests {
     use super::*;
 
-    const GROUP: &str = "gcp:cloudidentity/group:Group";
-    const MEMBERSHIP: &str = "cpg:google:GroupMembership";
+    use gcp::GROUP;
+    use kinds::GROUP_MEMBERSHIP as MEMBERSHIP;
 
     fn group(graph: &mut Graph, name: &str, email: &str) -> ResourceId {
         graph
@@ -784,5 +783,28 @@ mod tests {
                 "s@x roles/viewer gcp:organizations/project:Project::some-project",
             ]
         );
+    }
+
+    /// An entitlement under the token pulumi-gcp registers (lower-case kind), as the
+    /// GCP cloud declares it: its eligible principals may request the access.
+    #[test]
+    fn entitlement_requesters_are_read_from_the_token_the_cloud_declares() {
+        let mut graph = Graph::new();
+        let entitlement = graph
+            .declare(Resource::new(gcp::ENTITLEMENT, "ds-read").input(
+                "eligibleUsers",
+                Value::List(vec![Value::map([(
+                    "principals",
+                    Value::strings(["user:Ann@x.org"]),
+                )])]),
+            ))
+            .expect("entitlement");
+        let access = AccessGraph::from_graph(&graph);
+        let requesters: Vec<String> = access
+            .who_reaches(&entitlement)
+            .iter()
+            .map(|a| format!("{} {}", a.principal, a.role))
+            .collect();
+        assert_eq!(requesters, ["ann@x.org entitlement-requester"]);
     }
 }

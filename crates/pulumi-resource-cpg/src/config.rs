@@ -2,12 +2,7 @@
 
 use serde_json::{Map, Value};
 
-/// Default root of the Cloud Identity API.
-pub const DEFAULT_CLOUD_IDENTITY: &str = "https://cloudidentity.googleapis.com/";
-/// Default root of the Groups Settings API.
-pub const DEFAULT_GROUPS_SETTINGS: &str = "https://www.googleapis.com/";
-/// Default root of metamist: the reference organisation's deployment.
-pub const DEFAULT_METAMIST: &str = "https://sample-metadata.populationgenomics.org.au/";
+use cpg_infra_kinds::schema::{DEFAULT_CLOUD_IDENTITY, DEFAULT_GROUPS_SETTINGS, DEFAULT_METAMIST};
 
 /// The configuration keys, without the `cpg:` namespace.
 pub const KEYS: [&str; 4] = [

@@ -27,11 +27,10 @@ mod engine;
 mod env;
 mod error;
 mod http;
+mod inputs;
 mod kinds;
-pub mod migrate;
 mod props;
 mod provider;
-mod schema;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -46,7 +45,6 @@ pub use error::Error;
 pub use http::RetryPolicy;
 pub use kinds::HailUserWait;
 pub use provider::{CpgProvider, Options};
-pub use schema::{Kind, SPECS, Spec, schema, schema_text};
 
 /// This provider's version (its plugin version and the default provider's name): the
 /// version of the `cpg:` kinds it serves, which plans and migrated state name.

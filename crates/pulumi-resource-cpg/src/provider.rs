@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cpg_infra_kinds::schema::{Kind, OnChange, schema_text};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_server::ResourceProvider;
 use serde_json::{Map, Value};
@@ -13,9 +14,9 @@ use crate::config::ProviderConfig;
 use crate::engine::Engine;
 use crate::env::Env;
 use crate::http::RetryPolicy;
+use crate::inputs;
 use crate::kinds::{HailUserWait, Services};
 use crate::props::{UNKNOWN, to_json, to_struct};
-use crate::schema::{Kind, OnChange, schema_text};
 
 /// How the provider runs: what it reads from its environment and how patient it is.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +83,7 @@ fn merged(
 /// The inputs as outputs, with every output-only property unknown (a preview).
 fn preview_outputs(kind: Kind, inputs: &Map<String, Value>) -> Map<String, Value> {
     let mut out = inputs.clone();
-    for p in kind.spec().props.iter().filter(|p| !p.input) {
+    for p in kind.spec().outputs() {
         out.insert(p.name.into(), Value::String(UNKNOWN.into()));
     }
     out
@@ -91,9 +92,7 @@ fn preview_outputs(kind: Kind, inputs: &Map<String, Value>) -> Map<String, Value
 /// The inputs of a resource read back: its input properties among `outputs`.
 fn inputs_of(kind: Kind, outputs: &Map<String, Value>) -> Map<String, Value> {
     kind.spec()
-        .props
-        .iter()
-        .filter(|p| p.input)
+        .inputs()
         .filter_map(|p| outputs.get(p.name).map(|v| (p.name.to_string(), v.clone())))
         .collect()
 }
@@ -280,9 +279,7 @@ impl ResourceProvider for CpgProvider {
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let req = request.into_inner();
         let kind = kind_of(&req.urn)?;
-        let failures = kind
-            .spec()
-            .check(&to_json(req.news.as_ref()))
+        let failures = inputs::check(kind.spec(), &to_json(req.news.as_ref()))
             .into_iter()
             .map(|f| rpc::CheckFailure {
                 property: f.property,
@@ -312,7 +309,7 @@ impl ResourceProvider for CpgProvider {
                 None => news.remove(ignored),
             };
         }
-        let diff = kind.spec().diff(&olds, &news);
+        let diff = inputs::diff(kind.spec(), &olds, &news);
         let mut detailed_diff = HashMap::new();
         let mut replaces = Vec::new();
         for (name, change) in &diff.changes {
@@ -411,7 +408,7 @@ impl ResourceProvider for CpgProvider {
         let outputs = if req.preview {
             let mut out = preview_outputs(kind, &news);
             // Outputs that do not depend on the changed inputs stay as they are.
-            for p in kind.spec().props.iter().filter(|p| !p.input) {
+            for p in kind.spec().outputs() {
                 if let Some(v) = olds.get(p.name) {
                     out.insert(p.name.into(), v.clone());
                 }

@@ -132,7 +132,7 @@ fn answer(
         }
         Query::Bucket(name) => {
             let id = bucket_named(graph, name)
-                .unwrap_or_else(|| ResourceId::new("gcp:storage/bucket:Bucket", name));
+                .unwrap_or_else(|| ResourceId::new(cpg_infra_gcp::tokens::BUCKET, name));
             let entries = access.who_reaches(&id);
             if entries.is_empty() && graph.get(&id).is_none() {
                 return Err(QuestionError::UnknownBucket(name.clone()));

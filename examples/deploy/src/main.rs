@@ -512,7 +512,7 @@ fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
 }
 
 fn migrate_state(export: &Path) -> ExitCode {
-    let version = pulumi_resource_cpg::PROVIDER_VERSION;
+    let version = cpg_infra_kinds::PROVIDER_VERSION;
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     match migrate_state::migrate_state(export, version, &mut out, &mut err) {
         Ok(()) => ExitCode::SUCCESS,

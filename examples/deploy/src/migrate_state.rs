@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use pulumi_resource_cpg::migrate::{MigrateError, migrate};
+use cpg_infra_kinds::migrate::{MigrateError, migrate};
 
 /// Why `migrate-state` failed.
 #[derive(Debug, thiserror::Error)]

@@ -4,20 +4,11 @@
 use std::collections::BTreeMap;
 
 use cpg_infra::config::GcpCostControlsConfig;
-use cpg_infra::graph::{Invoke, Resource, ResourceId, ResourceOptions, Value};
+use cpg_infra::graph::{Invoke, ResourceId, Value};
+use cpg_infra_gcp::{resource, tokens};
 use cpg_infra_plugin_api::sdk::{PluginError, PluginHost};
 
 use crate::{AGGREGATE, COST_CONTROL, COST_REPORT, Settings, capitalize};
-
-const SERVICE: &str = "gcp:projects/service:Service";
-const BUCKET: &str = "gcp:storage/bucket:Bucket";
-const BUCKET_OBJECT: &str = "gcp:storage/bucketObject:BucketObject";
-const CHANNEL: &str = "gcp:monitoring/notificationChannel:NotificationChannel";
-const FUNCTION: &str = "gcp:cloudfunctionsv2/function:Function";
-const ALERT: &str = "gcp:monitoring/alertPolicy:AlertPolicy";
-const JOB: &str = "gcp:cloudscheduler/job:Job";
-const TABLE: &str = "gcp:bigquery/table:Table";
-const SECRET_ACCESS: &str = "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess";
 
 /// What is made once and shared.
 #[derive(Debug, Default)]
@@ -27,24 +18,6 @@ pub(crate) struct Memo {
     scheduler_service: Option<ResourceId>,
     source_bucket: Option<ResourceId>,
     slack_channel: Option<ResourceId>,
-}
-
-/// The options pulumi-gcp's SDK adds to resources of `type_token`.
-fn sdk_options(type_token: &str) -> ResourceOptions {
-    let secret = |outputs: &[&str]| ResourceOptions {
-        additional_secret_outputs: outputs.iter().map(|s| (*s).to_owned()).collect(),
-        ..ResourceOptions::default()
-    };
-    match type_token {
-        BUCKET | FUNCTION | TABLE => secret(&["effectiveLabels", "pulumiLabels"]),
-        BUCKET_OBJECT => secret(&["content", "customerEncryption"]),
-        _ => ResourceOptions::default(),
-    }
-}
-
-/// A resource of `type_token` with the SDK's options.
-fn resource(type_token: &str, name: &str) -> Resource {
-    Resource::new(type_token, name).options(sdk_options(type_token))
 }
 
 fn map(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
@@ -75,10 +48,13 @@ fn service(
         return Ok(id.clone());
     }
     let id = host.declare(
-        resource(SERVICE, &format!("billing-aggregator-{short}-service"))
-            .input("service", format!("{short}.googleapis.com"))
-            .input("project", project(settings))
-            .input("disableOnDestroy", false),
+        resource(
+            tokens::SERVICE,
+            format!("billing-aggregator-{short}-service"),
+        )
+        .input("service", format!("{short}.googleapis.com"))
+        .input("project", project(settings))
+        .input("disableOnDestroy", false),
     )?;
     *slot = Some(id.clone());
     Ok(id)
@@ -93,7 +69,7 @@ fn source_bucket(
         return Ok(id.clone());
     }
     let id = host.declare(
-        resource(BUCKET, "billing-aggregator-source-bucket")
+        resource(tokens::BUCKET, "billing-aggregator-source-bucket")
             .input(
                 "name",
                 format!("{}aggregator-source-bucket", settings.storage_prefix),
@@ -116,7 +92,7 @@ fn slack_channel(
         return Ok(id.clone());
     }
     let token = Value::Invoke(Invoke {
-        token: SECRET_ACCESS.to_owned(),
+        token: tokens::GET_SECRET_VERSION_ACCESS.to_owned(),
         args: BTreeMap::from([
             ("project".to_owned(), project(settings)),
             (
@@ -127,25 +103,28 @@ fn slack_channel(
         property: "secretData".to_owned(),
     });
     let id = host.declare(
-        resource(CHANNEL, "billing-aggregator-slack-notification-channel")
-            .input(
-                "displayName",
-                "Billing Aggregator Slack Notification Channel",
-            )
-            .input("type", "slack")
-            .input(
-                "labels",
-                map([(
-                    "channel_name",
-                    Value::from(settings.aggregator.slack_channel.as_str()),
-                )]),
-            )
-            .input("sensitiveLabels", map([("authToken", token)]))
-            .input(
-                "description",
-                "Slack notification channel for all cost aggregator functions",
-            )
-            .input("project", project(settings)),
+        resource(
+            tokens::NOTIFICATION_CHANNEL,
+            "billing-aggregator-slack-notification-channel",
+        )
+        .input(
+            "displayName",
+            "Billing Aggregator Slack Notification Channel",
+        )
+        .input("type", "slack")
+        .input(
+            "labels",
+            map([(
+                "channel_name",
+                Value::from(settings.aggregator.slack_channel.as_str()),
+            )]),
+        )
+        .input("sensitiveLabels", map([("authToken", token)]))
+        .input(
+            "description",
+            "Slack notification channel for all cost aggregator functions",
+        )
+        .input("project", project(settings)),
     )?;
     memo.slack_channel = Some(id.clone());
     Ok(id)
@@ -160,7 +139,7 @@ fn source_archive(
     group: &str,
 ) -> Result<ResourceId, PluginError> {
     let bucket = source_bucket(host, memo, settings)?;
-    let mut object = resource(BUCKET_OBJECT, name)
+    let mut object = resource(tokens::BUCKET_OBJECT, name)
         .input("bucket", Value::output(&bucket, "name"))
         .input("source", Value::Archive(settings.archive(group)?));
     object.options.replace_on_changes = vec!["*".to_owned()];
@@ -235,7 +214,7 @@ fn cloud_function(
         ),
     ]);
     let function = host.declare(
-        resource(FUNCTION, spec.resource_name)
+        resource(tokens::FUNCTION, spec.resource_name)
             .input("buildConfig", build_config)
             .input("serviceConfig", service_config)
             .input("project", project(settings))
@@ -260,7 +239,7 @@ fn cloud_function(
         spec.name.to_lowercase().replace(' ', "-")
     );
     host.declare(
-        resource(ALERT, &alert_name)
+        resource(tokens::ALERT_POLICY, &alert_name)
             .input(
                 "displayName",
                 format!("{} Billing Function Error Alert", capitalize(spec.name)),
@@ -404,16 +383,19 @@ pub(crate) fn aggregator_functions(
             "cloudscheduler",
         )?;
         host.declare(
-            resource(JOB, &format!("billing-aggregator-scheduler-job-{function}"))
-                .input("httpTarget", http_target(&created, coordinator))
-                .input(
-                    "schedule",
-                    format!("{start_minute} */{} * * *", aggregator.interval_hours),
-                )
-                .input("project", project(settings))
-                .input("region", settings.region.as_str())
-                .input("timeZone", "Australia/Sydney")
-                .depends_on([created, scheduler]),
+            resource(
+                tokens::SCHEDULER_JOB,
+                format!("billing-aggregator-scheduler-job-{function}"),
+            )
+            .input("httpTarget", http_target(&created, coordinator))
+            .input(
+                "schedule",
+                format!("{start_minute} */{} * * *", aggregator.interval_hours),
+            )
+            .input("project", project(settings))
+            .input("region", settings.region.as_str())
+            .input("timeZone", "Australia/Sydney")
+            .depends_on([created, scheduler]),
         )?;
     }
     Ok(())
@@ -439,7 +421,7 @@ pub(crate) fn aggregate_table(
         )));
     }
     let schema = settings.source_text(AGGREGATE, "aggregate_schema.json")?;
-    let table = resource(TABLE, &format!("billing-{table_id}-table"))
+    let table = resource(tokens::TABLE, format!("billing-{table_id}-table"))
         .input("datasetId", *dataset_id)
         .input("tableId", *table_id)
         .input("schema", schema.map_or(Value::Null, Value::from))
@@ -480,7 +462,7 @@ pub(crate) fn cost_control(
         .and_then(|g| g.budget_notification_pubsub.as_deref())
         .map(Value::from);
     let function = host.declare(
-        resource(FUNCTION, "gcp-cost-control")
+        resource(tokens::FUNCTION, "gcp-cost-control")
             .input("location", settings.region.as_str())
             .input(
                 "serviceConfig",
@@ -603,7 +585,7 @@ pub(crate) fn cost_reporting(
         "cloudscheduler",
     )?;
     let job = host.declare(
-        resource(JOB, "gcp-cost-reporting-job")
+        resource(tokens::SCHEDULER_JOB, "gcp-cost-reporting-job")
             .input("project", project(settings))
             .input("region", settings.region.as_str())
             .input("timeZone", controls.timezone.as_str())

@@ -31,7 +31,7 @@ impl Services {
     fn declare(host: &mut dyn PluginHost, settings: &Settings<'_>) -> Result<Self, PluginError> {
         let mut service = |short: &str, depends: Option<&ResourceId>| {
             host.declare(
-                resource(tokens::SERVICE, &format!("metamist-{short}-service"))
+                resource(tokens::SERVICE, format!("metamist-{short}-service"))
                     .input("service", format!("{short}.googleapis.com"))
                     .input("disableOnDestroy", false)
                     .input("project", settings.project())
@@ -161,7 +161,7 @@ impl Accounts {
     ) -> Result<Self, PluginError> {
         let mut account = |name: &str, account_id: &str| {
             host.declare(
-                resource(tokens::ACCOUNT, name)
+                resource(tokens::SERVICE_ACCOUNT, name)
                     .input("accountId", account_id)
                     .input("project", settings.project())
                     .depends_on([services.iam.clone()]),
@@ -221,7 +221,7 @@ pub(crate) fn setup(host: &mut dyn PluginHost, settings: &Settings<'_>) -> Resul
         host.declare(
             resource(
                 tokens::DATASET_ACCESS,
-                &format!("metamist-etl-bq-dataset-{name}-service-access"),
+                format!("metamist-etl-bq-dataset-{name}-service-access"),
             )
             .input("project", settings.project())
             .input("datasetId", Value::output(&dataset, "datasetId"))
@@ -240,7 +240,7 @@ pub(crate) fn setup(host: &mut dyn PluginHost, settings: &Settings<'_>) -> Resul
         ),
     ] {
         host.declare(
-            resource(tokens::PROJECT_IAM_MEMBER, &format!("metamist-etl-{name}"))
+            resource(tokens::PROJECT_IAM_MEMBER, format!("metamist-etl-{name}"))
                 .input("project", settings.project())
                 .input("role", role)
                 .input("member", service_account_member(account)),
@@ -431,7 +431,7 @@ pub(crate) fn setup(host: &mut dyn PluginHost, settings: &Settings<'_>) -> Resul
         host.declare(
             resource(
                 tokens::FUNCTION_IAM_MEMBER,
-                &format!("metamist-etl-accessor-{name}"),
+                format!("metamist-etl-accessor-{name}"),
             )
             .input("location", Value::output(&extract, "location"))
             .input("project", Value::output(&extract, "project"))
@@ -441,8 +441,8 @@ pub(crate) fn setup(host: &mut dyn PluginHost, settings: &Settings<'_>) -> Resul
         )?;
         host.declare(
             resource(
-                tokens::RUN_IAM_MEMBER,
-                &format!("metamist-etl-run-accessor-{name}"),
+                tokens::CLOUDRUN_IAM_MEMBER,
+                format!("metamist-etl-run-accessor-{name}"),
             )
             .input("location", Value::output(&extract, "location"))
             .input("project", Value::output(&extract, "project"))
@@ -478,7 +478,7 @@ fn bigquery_table(
     Ok(host.declare(
         resource(
             tokens::TABLE,
-            &format!("metamist-etl-bigquery-table{suffix}"),
+            format!("metamist-etl-bigquery-table{suffix}"),
         )
         .input("tableId", table_id)
         .input("datasetId", Value::output(dataset, "datasetId"))
@@ -589,7 +589,7 @@ fn load_archive(
         return Ok(archive);
     };
     let registry = host
-        .resource(&id(tokens::REGISTRY, PYTHON_REGISTRY))
+        .resource(&id(tokens::REPOSITORY, PYTHON_REGISTRY))
         .ok_or_else(|| {
             PluginError::failed(format!(
                 "the Python registry {PYTHON_REGISTRY} is not declared"
@@ -652,7 +652,7 @@ fn etl_function(
 ) -> Result<ResourceId, PluginError> {
     let mut object = resource(
         tokens::BUCKET_OBJECT,
-        &format!("metamist-etl-{name}-source-code"),
+        format!("metamist-etl-{name}-source-code"),
     )
     .input("bucket", Value::output(bucket, "name"))
     .input("source", Value::Archive(archive));

@@ -37,8 +37,10 @@ use cpg_infra::error_chain;
 use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{CpgInfrastructureConfig, EtlConfig, MetamistConfig};
-use cpg_infra::graph::{Archive, Asset, Resource, ResourceId, ResourceOptions, Value};
+use cpg_infra::graph::{Archive, Asset, ResourceId, Value};
 use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginError, PluginHost};
+
+pub(crate) use cpg_infra_gcp::{resource, tokens};
 
 /// The plugin's name in `plugins_enabled`.
 pub const NAME: &str = "metamist";
@@ -161,68 +163,6 @@ impl Plugin for Metamist {
         }
         etl::setup(host, &settings)
     }
-}
-
-/// The options pulumi-gcp's SDK adds to resources of `type_token`.
-pub(crate) fn sdk_options(type_token: &str) -> ResourceOptions {
-    let secret = |outputs: &[&str]| ResourceOptions {
-        additional_secret_outputs: outputs.iter().map(|s| (*s).to_owned()).collect(),
-        ..ResourceOptions::default()
-    };
-    match type_token {
-        tokens::BUCKET
-        | tokens::FUNCTION
-        | tokens::TABLE
-        | tokens::DATASET
-        | tokens::TOPIC
-        | tokens::SUBSCRIPTION
-        | tokens::SECRET => secret(&["effectiveLabels", "pulumiLabels"]),
-        tokens::BUCKET_OBJECT => secret(&["content", "customerEncryption"]),
-        tokens::SECRET_VERSION => secret(&["secretData"]),
-        tokens::ACCOUNT => ResourceOptions {
-            aliases: vec![cpg_infra::graph::Alias {
-                type_token: Some("gcp:serviceAccount/account:Account".to_owned()),
-                no_parent: true,
-                ..Default::default()
-            }],
-            ..ResourceOptions::default()
-        },
-        _ => ResourceOptions::default(),
-    }
-}
-
-/// A resource of `type_token` with the SDK's options.
-pub(crate) fn resource(type_token: &str, name: &str) -> Resource {
-    Resource::new(type_token, name).options(sdk_options(type_token))
-}
-
-/// The type tokens the plugin declares.
-pub(crate) mod tokens {
-    pub const SERVICE: &str = "gcp:projects/service:Service";
-    pub const BUCKET: &str = "gcp:storage/bucket:Bucket";
-    pub const BUCKET_OBJECT: &str = "gcp:storage/bucketObject:BucketObject";
-    pub const ACCOUNT: &str = "gcp:serviceaccount/account:Account";
-    pub const SECRET: &str = "gcp:secretmanager/secret:Secret";
-    pub const SECRET_VERSION: &str = "gcp:secretmanager/secretVersion:SecretVersion";
-    pub const SECRET_IAM_MEMBER: &str = "gcp:secretmanager/secretIamMember:SecretIamMember";
-    pub const TOPIC: &str = "gcp:pubsub/topic:Topic";
-    pub const TOPIC_IAM_POLICY: &str = "gcp:pubsub/topicIAMPolicy:TopicIAMPolicy";
-    pub const SUBSCRIPTION: &str = "gcp:pubsub/subscription:Subscription";
-    pub const SUBSCRIPTION_IAM_POLICY: &str =
-        "gcp:pubsub/subscriptionIAMPolicy:SubscriptionIAMPolicy";
-    pub const DATASET: &str = "gcp:bigquery/dataset:Dataset";
-    pub const DATASET_ACCESS: &str = "gcp:bigquery/datasetAccess:DatasetAccess";
-    pub const TABLE: &str = "gcp:bigquery/table:Table";
-    pub const PROJECT_IAM_MEMBER: &str = "gcp:projects/iAMMember:IAMMember";
-    pub const FUNCTION: &str = "gcp:cloudfunctionsv2/function:Function";
-    pub const FUNCTION_IAM_MEMBER: &str =
-        "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember";
-    pub const RUN_IAM_MEMBER: &str = "gcp:cloudrun/iamMember:IamMember";
-    pub const REGISTRY: &str = "gcp:artifactregistry/repository:Repository";
-    pub const GET_PROJECT: &str = "gcp:organizations/getProject:getProject";
-    pub const GET_IAM_POLICY: &str = "gcp:organizations/getIAMPolicy:getIAMPolicy";
-    pub const SECRET_ACCESS: &str =
-        "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess";
 }
 
 /// `files` with `replace` put in place of the asset of the same name (the

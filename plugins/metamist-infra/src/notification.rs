@@ -43,7 +43,7 @@ pub(crate) fn setup(
     host.declare(
         resource(
             tokens::PROJECT_IAM_MEMBER,
-            &format!("{TOPIC}-sa-run-invoker-role"),
+            format!("{TOPIC}-sa-run-invoker-role"),
         )
         .input("project", settings.project())
         .input("role", "roles/run.invoker")
@@ -53,13 +53,13 @@ pub(crate) fn setup(
     let topic =
         host.declare(resource(tokens::TOPIC, TOPIC).input("project", settings.project()))?;
     let dead_letters = host.declare(
-        resource(tokens::TOPIC, &format!("{TOPIC}-dead-letters-topic"))
+        resource(tokens::TOPIC, format!("{TOPIC}-dead-letters-topic"))
             .input("project", settings.project()),
     )?;
     host.declare(
         resource(
             tokens::TOPIC_IAM_POLICY,
-            &format!("{TOPIC}-dead-letters-topic-iam-policy"),
+            format!("{TOPIC}-dead-letters-topic-iam-policy"),
         )
         .input("project", settings.project())
         .input("topic", Value::output(&dead_letters, "name"))
@@ -67,14 +67,14 @@ pub(crate) fn setup(
     )?;
 
     let archive = settings.archive("notification", &NOTIFICATION_EXTENSIONS)?;
-    let mut object = resource(tokens::BUCKET_OBJECT, &format!("{TOPIC}-func-source-code"))
+    let mut object = resource(tokens::BUCKET_OBJECT, format!("{TOPIC}-func-source-code"))
         .input("bucket", Value::output(source_bucket, "name"))
         .input("source", Value::Archive(archive));
     object.options.replace_on_changes = vec!["*".to_owned()];
     let object = host.declare(object)?;
 
     let token = Value::Invoke(Invoke {
-        token: tokens::SECRET_ACCESS.to_owned(),
+        token: tokens::GET_SECRET_VERSION_ACCESS.to_owned(),
         args: BTreeMap::from([
             ("project".to_owned(), Value::from(token_project)),
             ("secret".to_owned(), Value::from(token_secret)),
@@ -107,7 +107,7 @@ pub(crate) fn setup(
     )?;
 
     let subscription = host.declare(
-        resource(tokens::SUBSCRIPTION, &format!("{TOPIC}-subscription"))
+        resource(tokens::SUBSCRIPTION, format!("{TOPIC}-subscription"))
             .input("topic", Value::output(&topic, "name"))
             .input("ackDeadlineSeconds", Value::Int(20))
             .input(
@@ -123,7 +123,7 @@ pub(crate) fn setup(
     host.declare(
         resource(
             tokens::SUBSCRIPTION_IAM_POLICY,
-            &format!("{TOPIC}-subscription-iam-policy"),
+            format!("{TOPIC}-subscription-iam-policy"),
         )
         .input("project", settings.project())
         .input("subscription", Value::output(&subscription, "name"))

@@ -25,16 +25,9 @@ fn check(what: &str, schemas: &Schemas, graph: &Graph) -> Report {
         report.checked.get("gcp").is_some_and(|n| *n > 100),
         "{what}: {report}"
     );
-    // `cpg:` resources are checked once this project's provider schema exists; until
-    // then the report says why they are not.
-    match schemas.unchecked().get("cpg") {
-        Some(reason) => assert_eq!(
-            report.unchecked.get("cpg").map(|(_, r)| r),
-            Some(reason),
-            "{what}"
-        ),
-        None => assert!(report.checked.contains_key("cpg"), "{what}"),
-    }
+    // `cpg:` resources are checked against this project's provider schema.
+    assert!(!schemas.unchecked().contains_key("cpg"), "{what}");
+    assert!(report.checked.contains_key("cpg"), "{what}");
     report
 }
 

@@ -56,9 +56,9 @@ fn main_adds_both_clouds_and_pins_every_provider() {
     for request in &recorded.registrations[1..] {
         let package = request.r#type.split(':').next().expect("package");
         let pinned = match package {
-            "gcp" => cpg_infra_pulumi::GCP_VERSION,
-            "azure-native" => cpg_infra_pulumi::AZURE_NATIVE_VERSION,
-            "azuread" => cpg_infra_pulumi::AZUREAD_VERSION,
+            "gcp" => cpg_infra_gcp::tokens::VERSION,
+            "azure-native" => cpg_infra_azure::tokens::AZURE_NATIVE_VERSION,
+            "azuread" => cpg_infra_azure::tokens::AZUREAD_VERSION,
             "cpg" => cpg_infra_kinds::PROVIDER_VERSION,
             other => panic!("{other}: unexpected package"),
         };

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cpg_infra::config::GroupName;
 use cpg_infra::synthetic::synthetic_config;
-use cpg_infra_review::access::AccessGraph;
+use cpg_infra_azure::tokens as azure;
+use cpg_infra_gcp::tokens as gcp;
+use cpg_infra_kinds as kinds;
+use cpg_infra_review::access::{AccessGraph, TARGET_KEYS};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
@@ -94,10 +97,10 @@ fn read(plan: &Json) -> Edges {
             r["type"].as_str().expect("type"),
             r["name"].as_str().expect("name")
         );
-        if r["type"] == "azuread:index/group:Group" {
+        if r["type"] == azure::GROUP {
             edges.groups.insert(Who::Resource(id.clone()));
         }
-        if r["type"] == "gcp:cloudidentity/group:Group" {
+        if r["type"] == gcp::GROUP {
             edges.groups.insert(Who::Resource(id.clone()));
             if let Some(email) = r["inputs"]["groupKey"]["id"].as_str() {
                 emails.insert(email.to_lowercase(), id);
@@ -151,19 +154,19 @@ fn read(plan: &Json) -> Edges {
         let token = r["type"].as_str().expect("type");
         let inputs = &r["inputs"];
         let id = format!("{token}::{}", r["name"].as_str().expect("name"));
-        if token == "cpg:google:GroupMembership" {
+        if token == kinds::GROUP_MEMBERSHIP {
             let group = who(&inputs["group_key"]);
             edges.groups.insert(group.clone());
             edges
                 .memberships
                 .insert((who(&inputs["member_key"]), group));
-        } else if token == "azuread:index/groupMember:GroupMember" {
+        } else if token == azure::GROUP_MEMBER {
             let group = who(&inputs["groupObjectId"]);
             edges.groups.insert(group.clone());
             edges
                 .memberships
                 .insert((who(&inputs["memberObjectId"]), group));
-        } else if token == "azure-native:authorization:RoleAssignment" {
+        } else if token == azure::ROLE_ASSIGNMENT {
             let mut scope = BTreeSet::new();
             refs(&inputs["scope"], &mut scope);
             let resource = if scope.len() == 1 {
@@ -177,15 +180,7 @@ fn read(plan: &Json) -> Edges {
                 resource,
             ));
         } else if token.ends_with("IAMMember") || token.ends_with("IamMember") {
-            let keys = [
-                ("bucket", "gcp:storage/bucket:Bucket"),
-                ("secretId", "gcp:secretmanager/secret:Secret"),
-                ("repository", "gcp:artifactregistry/repository:Repository"),
-                ("serviceAccountId", "gcp:serviceaccount/account:Account"),
-                ("service", "gcp:cloudrun/service:Service"),
-                ("project", "gcp:organizations/project:Project"),
-            ];
-            let (key, kind) = keys
+            let (key, kind) = TARGET_KEYS
                 .iter()
                 .find(|(k, _)| inputs.get(*k).is_some())
                 .expect("an IAM member names its resource");
@@ -202,15 +197,15 @@ fn read(plan: &Json) -> Edges {
             edges
                 .grants
                 .insert((who(&inputs["member"]), text_of(&inputs["role"]), resource));
-        } else if token == "cpg:hail:BillingProjectMembership" {
-            let resource = target(&inputs["billing_project"], "cpg:hail:BillingProject");
+        } else if token == kinds::HAIL_BILLING_PROJECT_MEMBERSHIP {
+            let resource = target(&inputs["billing_project"], kinds::HAIL_BILLING_PROJECT);
             edges.grants.insert((
                 who(&inputs["user"]),
                 "hail-billing-project-member".into(),
                 resource,
             ));
-        } else if token == "cpg:metamist:ProjectMembers" {
-            let resource = target(&inputs["project_name"], "cpg:metamist:Project");
+        } else if token == kinds::METAMIST_PROJECT_MEMBERS {
+            let resource = target(&inputs["project_name"], kinds::METAMIST_PROJECT);
             for level in ["read", "write", "contribute"] {
                 for member in items(&inputs[format!("{level}_members")]) {
                     edges.grants.insert((
@@ -220,7 +215,7 @@ fn read(plan: &Json) -> Edges {
                     ));
                 }
             }
-        } else if token == "gcp:privilegedaccessmanager/entitlement:Entitlement" {
+        } else if token == gcp::ENTITLEMENT {
             for users in inputs["eligibleUsers"].as_array().into_iter().flatten() {
                 for principal in items(&users["principals"]) {
                     edges.grants.insert((

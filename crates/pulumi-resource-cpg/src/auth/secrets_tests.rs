@@ -11,8 +11,8 @@ use super::{GoogleAuth, Want};
 use crate::Error;
 use crate::engine::Engine;
 use crate::env::Env;
-use cpg_infra_fakes::{FakeIamCredentials, FakeSts, FakeSubjectTokenUrl, FakeTokenService};
 use crate::http::{Http, RetryPolicy};
+use cpg_infra_fakes::{FakeIamCredentials, FakeSts, FakeSubjectTokenUrl, FakeTokenService};
 
 const AUDIENCE: &str =
     "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q";

@@ -15,7 +15,7 @@ use crate::config::ProviderConfig;
 use crate::engine::Engine;
 use crate::env::Env;
 use crate::http::{Http, RetryPolicy};
-use crate::schema::Kind;
+use cpg_infra_kinds::schema::Kind;
 
 pub use google::MembershipCache;
 pub use metamist::ProjectCache;

@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
-use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
 use cpg_infra_fakes::{
     FakeCloudIdentity, FakeIamCredentials, FakeMetamist, FakeSts, FakeSubjectTokenUrl,
     FakeTokenService, Fault,
 };
+use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
+use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
 use serde_json::{Value, json};
 use tonic::transport::Channel;
 

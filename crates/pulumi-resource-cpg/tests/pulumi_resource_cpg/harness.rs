@@ -394,14 +394,11 @@ pub fn reference_dynamic_resources() -> Vec<(String, Value)> {
         .as_array()
         .into_iter()
         .flatten()
+        .filter(|r| r["dynamic_provider"].is_string())
         .filter_map(|r| {
-            let class = r["dynamic_provider"].as_str()?.rsplit('.').next()?;
-            let spec = pulumi_resource_cpg::SPECS
-                .iter()
-                .find(|s| s.reference_provider.ends_with(&format!(".{class}")))?;
             let mut inputs = r["inputs"].clone();
             inputs.as_object_mut()?.remove("__provider");
-            Some((spec.token.to_string(), inputs))
+            Some((cpg_infra_reference::type_token(r).to_string(), inputs))
         })
         .collect()
 }

@@ -1,4 +1,5 @@
-//! Moving a stack's state from the reference's Python dynamic providers to this provider.
+//! Moving a stack's state from the reference's Python dynamic providers to this
+//! project's provider, `pulumi-resource-cpg`.
 //!
 //! Pulumi replaces a resource whose provider changes, even through an alias, and the
 //! dynamic provider's delete would then remove the very membership the new resource
@@ -13,12 +14,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::schema::{Kind, SPECS};
 
 /// The type of the reference's Python dynamic resources.
 pub const DYNAMIC_TYPE: &str = "pulumi-python:dynamic:Resource";
-/// The type of this provider's provider resources.
+/// The type of the provider resources of `pulumi-resource-cpg`.
 pub const PROVIDER_TYPE: &str = "pulumi:providers:cpg";
 
 /// Why a document was refused.
@@ -117,7 +119,7 @@ fn kind_from_provider(provider: &Value) -> Option<Kind> {
     }
     let mut found = BTreeSet::new();
     for spec in &SPECS {
-        let class = spec.reference_provider.rsplit('.').next()?.as_bytes();
+        let class = spec.reference_class().as_bytes();
         if haystacks
             .iter()
             .any(|h| h.windows(class.len()).any(|w| w == class))
@@ -141,18 +143,8 @@ fn kind_from_inputs(inputs: &Map<String, Value>) -> Option<Kind> {
     let matching: Vec<Kind> = SPECS
         .iter()
         .filter(|spec| {
-            let wanted: BTreeSet<&str> = spec
-                .props
-                .iter()
-                .filter(|p| p.input)
-                .map(|p| p.name)
-                .collect();
-            let outputs: BTreeSet<&str> = spec
-                .props
-                .iter()
-                .filter(|p| !p.input)
-                .map(|p| p.name)
-                .collect();
+            let wanted: BTreeSet<&str> = spec.inputs().map(|p| p.name).collect();
+            let outputs: BTreeSet<&str> = spec.outputs().map(|p| p.name).collect();
             wanted.is_subset(&given)
                 && given
                     .iter()
@@ -168,11 +160,8 @@ fn kind_from_inputs(inputs: &Map<String, Value>) -> Option<Kind> {
 
 /// A stable provider id from the provider's URN (UUID-shaped, as Pulumi's are).
 fn provider_id(urn: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, urn.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = Sha256::digest(urn.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
@@ -184,7 +173,8 @@ fn provider_id(urn: &str) -> String {
 }
 
 /// Rewrites a `pulumi stack export` document (version 3). `provider_version` is the
-/// version of this provider the stack will use (its default provider is named after it).
+/// version of `pulumi-resource-cpg` the stack will use (its default provider is named
+/// after it).
 pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, MigrateError> {
     let mut document = export.clone();
     match document.get("version").and_then(Value::as_u64) {

@@ -1,10 +1,19 @@
-//! The seven `cpg:` resource kinds as data: their properties, how a change to each is
-//! applied, and the Pulumi package schema built from them.
+//! The seven `cpg:` resource kinds as data: their properties, what a change to each
+//! input means, and the Pulumi package schema built from them.
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{DEFAULT_CLOUD_IDENTITY, DEFAULT_GROUPS_SETTINGS, DEFAULT_METAMIST};
-use crate::props::is_unknown;
+use crate::{
+    GROUP_MEMBERSHIP, GROUP_SETTINGS, HAIL_BILLING_PROJECT, HAIL_BILLING_PROJECT_MEMBERSHIP,
+    HAIL_USER, METAMIST_PROJECT, METAMIST_PROJECT_MEMBERS, PACKAGE, PROVIDER_VERSION,
+};
+
+/// Default root of the Cloud Identity API.
+pub const DEFAULT_CLOUD_IDENTITY: &str = "https://cloudidentity.googleapis.com/";
+/// Default root of the Groups Settings API.
+pub const DEFAULT_GROUPS_SETTINGS: &str = "https://www.googleapis.com/";
+/// Default root of metamist: the reference organisation's deployment.
+pub const DEFAULT_METAMIST: &str = "https://sample-metadata.populationgenomics.org.au/";
 
 /// A property's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +104,7 @@ const fn output(name: &'static str, ty: Type, description: &'static str) -> Prop
     }
 }
 
-/// The resource kinds this provider serves.
+/// The `cpg:` resource kinds, which `pulumi-resource-cpg` serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// `cpg:google:GroupMembership`
@@ -150,7 +159,7 @@ const MEMBER_LIST: Prop = Prop {
 pub const SPECS: [Spec; 7] = [
     Spec {
         kind: Kind::GroupMembership,
-        token: "cpg:google:GroupMembership",
+        token: GROUP_MEMBERSHIP,
         reference_provider: "cpg_infra.abstraction.google_group_membership.GoogleGroupMembershipProvider",
         description: "A member of a Google group (Cloud Identity membership, role MEMBER). Creating a membership that exists adopts it. Id: the membership's resource name, `groups/<group>/memberships/<membership>`.",
         props: &[
@@ -173,7 +182,7 @@ pub const SPECS: [Spec; 7] = [
     },
     Spec {
         kind: Kind::GroupSettings,
-        token: "cpg:google:GroupSettings",
+        token: GROUP_SETTINGS,
         reference_provider: "cpg_infra.abstraction.google_group_settings.GoogleGroupSettingsProvider",
         description: "Settings of a Google group (Groups Settings API); only the keys given are managed. Deleting it changes nothing. Id: `google_group_settings::<group email>`.",
         props: &[
@@ -198,7 +207,7 @@ pub const SPECS: [Spec; 7] = [
     },
     Spec {
         kind: Kind::HailUser,
-        token: "cpg:hail:User",
+        token: HAIL_USER,
         reference_provider: "cpg_infra.abstraction.hailbatch.HailBatchUserProvider",
         description: "A Hail Batch service-account user. Creating one that exists adopts it; deleting one leaves it in place. Id: `<token category>::<batch url>::<username>`.",
         props: &[
@@ -226,7 +235,7 @@ pub const SPECS: [Spec; 7] = [
     },
     Spec {
         kind: Kind::HailBillingProject,
-        token: "cpg:hail:BillingProject",
+        token: HAIL_BILLING_PROJECT,
         reference_provider: "cpg_infra.abstraction.hailbatch.HailBatchBillingProjectProvider",
         description: "A Hail Batch billing project. Creating one that is closed reopens it; deleting one closes it. Id: `<token category>::<batch url>::<name>`.",
         props: &[
@@ -249,7 +258,7 @@ pub const SPECS: [Spec; 7] = [
     },
     Spec {
         kind: Kind::HailBillingProjectMembership,
-        token: "cpg:hail:BillingProjectMembership",
+        token: HAIL_BILLING_PROJECT_MEMBERSHIP,
         reference_provider: "cpg_infra.abstraction.hailbatch.HailBatchBillingProjectMembershipProvider",
         description: "A user of a Hail Batch billing project. Id: `<token category>::<batch url>::<billing project>::<user>`.",
         props: &[
@@ -267,7 +276,7 @@ pub const SPECS: [Spec; 7] = [
     },
     Spec {
         kind: Kind::MetamistProject,
-        token: "cpg:metamist:Project",
+        token: METAMIST_PROJECT,
         reference_provider: "cpg_infra.abstraction.metamist.MetamistProjectProvider",
         description: "A metamist project (its dataset has the same name). Creating one that exists adopts it; deleting one leaves it in place. Id: `metamist-project::<name>::<project id>`.",
         props: &[
@@ -278,7 +287,7 @@ pub const SPECS: [Spec; 7] = [
     },
     Spec {
         kind: Kind::MetamistProjectMembers,
-        token: "cpg:metamist:ProjectMembers",
+        token: METAMIST_PROJECT_MEMBERS,
         reference_provider: "cpg_infra.abstraction.metamist.MetamistProjectMembersProvider",
         description: "The members of a metamist project and their roles (reader, writer, contributor), set as a whole; a change updates them in place. Deleting it leaves the members in place. Id: `metamist-project-members::<project name>`.",
         props: &[
@@ -319,6 +328,15 @@ impl Kind {
         Self::from_token(qualified.rsplit('$').next()?)
     }
 
+    /// The kind that replaces the reference's dynamic provider class `class` (its
+    /// bare name, such as `HailBatchUserProvider`).
+    pub fn from_reference_class(class: &str) -> Option<Self> {
+        SPECS
+            .iter()
+            .find(|s| s.reference_class() == class)
+            .map(|s| s.kind)
+    }
+
     /// The kind's description.
     pub fn spec(self) -> &'static Spec {
         // SPECS lists every kind once, in declaration order.
@@ -326,149 +344,23 @@ impl Kind {
     }
 }
 
-/// One problem with an input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The property.
-    pub property: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
 impl Spec {
-    /// Every problem with `news` as this kind's inputs. Unknown values (preview) pass.
-    pub fn check(&self, news: &Map<String, Value>) -> Vec<Failure> {
-        let mut failures = Vec::new();
-        let mut fail = |property: &str, reason: String| {
-            failures.push(Failure {
-                property: property.into(),
-                reason,
-            });
-        };
-        for prop in self.props.iter().filter(|p| p.input) {
-            let value = news.get(prop.name).unwrap_or(&Value::Null);
-            if is_unknown(value) {
-                continue;
-            }
-            match (prop.ty, value) {
-                (_, Value::Null) => fail(prop.name, "is required".into()),
-                (Type::String, Value::String(s)) => {
-                    if let Err(reason) = check_format(prop.format, s) {
-                        fail(prop.name, reason);
-                    }
-                }
-                (Type::StringList, Value::Array(items)) if items.iter().all(Value::is_string) => {}
-                (Type::StringMap, Value::Object(m)) if m.values().all(Value::is_string) => {}
-                (Type::Integer, Value::Number(n)) if n.is_i64() => {}
-                (ty, other) => fail(
-                    prop.name,
-                    format!("expected {}, found {other}", type_name(ty)),
-                ),
-            }
-        }
-        for key in news.keys() {
-            if !self.props.iter().any(|p| p.input && p.name == key) {
-                let known: Vec<&str> = self
-                    .props
-                    .iter()
-                    .filter(|p| p.input)
-                    .map(|p| p.name)
-                    .collect();
-                fail(
-                    key,
-                    format!("unknown input; the inputs are {}", known.join(", ")),
-                );
-            }
-        }
-        failures
+    /// The kind's input properties, in order.
+    pub fn inputs(&self) -> impl Iterator<Item = &'static Prop> + use<> {
+        self.props.iter().filter(|p| p.input)
     }
 
-    /// Which inputs differ between `olds` and `news`, and what each change means.
-    pub fn diff(&self, olds: &Map<String, Value>, news: &Map<String, Value>) -> Diff {
-        let mut changes = Vec::new();
-        for prop in self.props.iter().filter(|p| p.input) {
-            let old = olds.get(prop.name).unwrap_or(&Value::Null);
-            let new = news.get(prop.name).unwrap_or(&Value::Null);
-            if is_unknown(new) || !same(prop.compare, old, new) {
-                changes.push((prop.name, prop.on_change));
-            }
-        }
-        Diff {
-            delete_before_replace: self.delete_before_replace
-                && changes.iter().any(|(_, c)| *c == OnChange::Replace),
-            changes,
-        }
+    /// The kind's output-only properties, in order.
+    pub fn outputs(&self) -> impl Iterator<Item = &'static Prop> + use<> {
+        self.props.iter().filter(|p| !p.input)
     }
-}
 
-/// The outcome of [`Spec::diff`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diff {
-    /// Each changed input and what its change means, in the kind's property order.
-    pub changes: Vec<(&'static str, OnChange)>,
-    /// Whether the old resource goes before the new one is made.
-    pub delete_before_replace: bool,
-}
-
-fn type_name(ty: Type) -> &'static str {
-    match ty {
-        Type::String => "a string",
-        Type::Integer => "an integer",
-        Type::StringList => "a list of strings",
-        Type::StringMap => "a map of strings",
+    /// The bare name of the reference's dynamic provider class, such as
+    /// `HailBatchUserProvider`.
+    pub fn reference_class(&self) -> &'static str {
+        let path = self.reference_provider;
+        path.rsplit('.').next().unwrap_or(path)
     }
-}
-
-fn check_format(format: Format, s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("is empty".into());
-    }
-    let ok = match format {
-        Format::Any => true,
-        Format::GroupName => s
-            .strip_prefix("groups/")
-            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
-        Format::Url => is_url(s),
-        Format::BillingProjectId => {
-            let parts: Vec<&str> = s.split("::").collect();
-            parts.len() == 3 && !parts[0].is_empty() && is_url(parts[1]) && !parts[2].is_empty()
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(match format {
-            Format::GroupName => format!("{s:?} is not a group resource name, groups/<id>"),
-            Format::Url => format!("{s:?} is not an http:// or https:// URL"),
-            _ => {
-                format!("{s:?} is not a billing project id, <token category>::<batch url>::<name>")
-            }
-        })
-    }
-}
-
-fn is_url(s: &str) -> bool {
-    s.strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .is_some_and(|rest| !rest.is_empty())
-}
-
-fn same(compare: Compare, old: &Value, new: &Value) -> bool {
-    match (compare, old, new) {
-        (Compare::IgnoreCase, Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
-        (Compare::IgnoreCaseSet, Value::Array(a), Value::Array(b)) => lower_set(a) == lower_set(b),
-        _ => old == new,
-    }
-}
-
-fn lower_set(items: &[Value]) -> std::collections::BTreeSet<String> {
-    items
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .map_or_else(|| v.to_string(), str::to_ascii_lowercase)
-        })
-        .collect()
 }
 
 fn prop_schema(p: &Prop) -> Value {
@@ -510,7 +402,7 @@ fn config_variables() -> Value {
     })
 }
 
-/// The Pulumi package schema of this provider.
+/// The Pulumi package schema of `pulumi-resource-cpg`: what its `GetSchema` serves.
 pub fn schema() -> Value {
     let mut resources = Map::new();
     for spec in &SPECS {
@@ -520,19 +412,12 @@ pub fn schema() -> Value {
             .map(|p| (p.name.to_string(), prop_schema(p)))
             .collect();
         let inputs: Map<String, Value> = spec
-            .props
-            .iter()
-            .filter(|p| p.input)
+            .inputs()
             .map(|p| (p.name.to_string(), prop_schema(p)))
             .collect();
         let mut required: Vec<&str> = spec.props.iter().map(|p| p.name).collect();
         required.sort_unstable();
-        let mut required_inputs: Vec<&str> = spec
-            .props
-            .iter()
-            .filter(|p| p.input)
-            .map(|p| p.name)
-            .collect();
+        let mut required_inputs: Vec<&str> = spec.inputs().map(|p| p.name).collect();
         required_inputs.sort_unstable();
         resources.insert(
             spec.token.into(),
@@ -547,9 +432,9 @@ pub fn schema() -> Value {
     }
     let variables = config_variables();
     json!({
-        "name": "cpg",
+        "name": PACKAGE,
         "displayName": "cpg-infra",
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": PROVIDER_VERSION,
         "description": "The resources cpg-infra declares that no published provider serves: Google group memberships and settings, Hail Batch users and billing projects, metamist projects and members.",
         "license": "MIT",
         "repository": "https://github.com/populationgenomics/cpg-infra",
@@ -574,16 +459,21 @@ pub fn schema_text() -> String {
 mod tests {
     use super::*;
 
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
-    }
-
     #[test]
     fn specs_are_indexed_by_kind() {
         for spec in &SPECS {
             assert_eq!(spec.kind.spec().token, spec.token);
             assert_eq!(Kind::from_token(spec.token), Some(spec.kind));
+            assert_eq!(
+                Kind::from_reference_class(spec.reference_class()),
+                Some(spec.kind)
+            );
         }
+        assert_eq!(
+            Kind::from_reference_class("HailBatchUserProvider"),
+            Some(Kind::HailUser)
+        );
+        assert_eq!(Kind::from_reference_class("cpg_infra"), None);
     }
 
     #[test]
@@ -594,35 +484,30 @@ mod tests {
     }
 
     #[test]
-    fn check_reports_missing_wrong_and_unknown_inputs() {
-        let spec = Kind::HailBillingProjectMembership.spec();
-        let failures = spec.check(&obj(json!({
-            "billing_project": "gcp::notaurl::common",
-            "usr": "a",
-        })));
-        let props: Vec<&str> = failures.iter().map(|f| f.property.as_str()).collect();
-        assert_eq!(props, ["billing_project", "user", "usr"]);
+    fn every_kind_is_in_the_cpg_package_once() {
+        for (i, spec) in SPECS.iter().enumerate() {
+            let token = spec.token;
+            assert_eq!(token.split(':').next(), Some(PACKAGE), "{token}");
+            assert_eq!(token.split(':').count(), 3, "{token}");
+            assert!(
+                !SPECS[..i].iter().any(|s| s.token == token),
+                "{token} listed twice"
+            );
+        }
     }
 
     #[test]
-    fn member_key_case_is_no_change() {
-        let spec = Kind::GroupMembership.spec();
-        let olds = obj(json!({"group_key": "groups/a", "member_key": "A@x.org"}));
-        let news = obj(json!({"group_key": "groups/a", "member_key": "a@X.org"}));
-        assert!(spec.diff(&olds, &news).changes.is_empty());
-    }
-
-    #[test]
-    fn metamist_members_update_in_place() {
-        let spec = Kind::MetamistProjectMembers.spec();
-        let olds = obj(
-            json!({"project_name": "p", "read_members": ["a"], "write_members": [], "contribute_members": []}),
-        );
-        let news = obj(
-            json!({"project_name": "p", "read_members": ["a", "b"], "write_members": [], "contribute_members": []}),
-        );
-        let d = spec.diff(&olds, &news);
-        assert_eq!(d.changes, [("read_members", OnChange::Update)]);
-        assert!(!d.delete_before_replace);
+    fn the_schema_names_the_package_its_version_and_every_kind() {
+        let schema = schema();
+        assert_eq!(schema["name"], PACKAGE);
+        assert_eq!(schema["version"], PROVIDER_VERSION);
+        let tokens: Vec<&str> = schema["resources"]
+            .as_object()
+            .map(|r| r.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut expected: Vec<&str> = SPECS.iter().map(|s| s.token).collect();
+        expected.sort_unstable();
+        assert_eq!(tokens, expected);
+        assert!(schema_text().ends_with("}\n"));
     }
 }
