@@ -8,6 +8,7 @@
 mod azure;
 mod components;
 mod datasets;
+pub(crate) mod identities;
 mod limits;
 mod members;
 mod organisation;
@@ -52,6 +53,7 @@ pub(crate) fn validate_with(
     uploads::check(&context, &mut findings);
     components::check(&context, &mut findings);
     limits::check(&context, &mut findings);
+    identities::check(&context, &mut findings);
     azure::check(&context, &mut findings);
     let Findings {
         mut found,
