@@ -24,6 +24,8 @@
 //! ```
 
 pub mod abi;
+#[cfg_attr(not(all(unix, not(target_vendor = "apple"))), allow(dead_code))]
+mod elf;
 mod ffi;
 mod host;
 pub mod loader;

@@ -2,6 +2,7 @@
 //! through the real loader, and run by the driver.
 
 mod plugin_api {
+    pub mod adversarial;
     pub mod lifecycle;
     pub mod loader;
     pub mod parity;
