@@ -237,4 +237,14 @@ mod tests {
             "a #quot;b#quot; #35;1 #lt;x#gt;"
         );
     }
+
+    #[test]
+    fn labels_never_carry_raw_control_characters() {
+        let hostile = "mallory\n+ ceo\u{1b}[2J\u{0}";
+        let dot = dot_escape(hostile);
+        assert_eq!(dot, "mallory\\\\n+ ceo\\\\u{1b}[2J\\\\0");
+        let mermaid = mermaid_escape(hostile);
+        assert_eq!(mermaid, "mallory\\n+ ceo\\u{1b}[2J\\0");
+        assert!(!dot.chars().chain(mermaid.chars()).any(char::is_control));
+    }
 }
