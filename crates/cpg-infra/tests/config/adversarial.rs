@@ -382,7 +382,7 @@ fn upload_bucket_name_gcp_refuses_is_an_error() {
         has(
             &errors,
             "datasets/fewgenomes/upload.yaml: additional_buckets[0].name"
-        ) && has(&errors, "\"Partner_\" holds 'P'"),
+        ) && has(&errors, "\"main-upload-Partner_\" holds 'P'"),
         "{errors:#?}"
     );
 }

@@ -5,7 +5,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::{Context, Findings, path};
+use super::{Context, Findings, path, upload_bucket_suffixes};
 use crate::config::CpgDatasetConfig;
 use crate::config::diagnostic::Problem;
 use crate::config::names::{CloudName, Component};
@@ -114,32 +114,8 @@ fn check_bucket_names(cx: &Context<'_>, findings: &mut Findings) {
         if !dataset.deploy_locations.contains(&CloudName::Gcp) {
             continue;
         }
-        let buckets = upload
-            .additional_buckets
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, bucket)| {
-                (
-                    path(&["upload_config", "additional_buckets"])
-                        .index(i)
-                        .key("name"),
-                    &bucket.name,
-                )
-            });
-        let dropboxes = upload
-            .dropboxes
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, dropbox)| {
-                (
-                    path(&["upload_config", "dropboxes"]).index(i).key("id"),
-                    &dropbox.id,
-                )
-            });
-        for (at, text) in buckets.chain(dropboxes) {
-            if let Some(message) = bucket_problem(text, BucketPart::End) {
+        for (at, suffix) in upload_bucket_suffixes(upload) {
+            if let Some(message) = bucket_problem(&suffix, BucketPart::End) {
                 findings.dataset(&dataset.dataset, at, Problem::Rule { message });
             }
         }

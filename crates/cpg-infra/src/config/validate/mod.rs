@@ -147,3 +147,36 @@ pub(crate) fn path(keys: &[&str]) -> KeyPath {
             .collect(),
     )
 }
+
+/// The bucket suffixes a dataset's uploads give: each additional bucket's `name`
+/// (bucket `main-upload-{name}`) and each dropbox's `id` (bucket
+/// `main-upload-db-{id}`), with where each is given.
+pub(crate) fn upload_bucket_suffixes(
+    upload: &super::dataset::UploadConfig,
+) -> impl Iterator<Item = (KeyPath, String)> + '_ {
+    let buckets = upload
+        .additional_buckets
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, bucket)| {
+            (
+                path(&["upload_config", "additional_buckets"])
+                    .index(i)
+                    .key("name"),
+                format!("main-upload-{}", bucket.name),
+            )
+        });
+    let dropboxes = upload
+        .dropboxes
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, dropbox)| {
+            (
+                path(&["upload_config", "dropboxes"]).index(i).key("id"),
+                format!("main-upload-db-{}", dropbox.id),
+            )
+        });
+    buckets.chain(dropboxes)
+}
