@@ -39,6 +39,8 @@
 //! [`loader`] says what it checks before a library runs.
 
 pub mod abi;
+#[cfg_attr(not(all(unix, not(target_vendor = "apple"))), allow(dead_code))]
+mod elf;
 mod ffi;
 mod host;
 pub mod loader;

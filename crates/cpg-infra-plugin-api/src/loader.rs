@@ -32,6 +32,74 @@ pub enum LoadError {
         /// Where it was looked for.
         path: PathBuf,
     },
+    /// Something other than a regular file is where the library should be.
+    #[error("plugin {name:?}: {} is {kind}, not a library file", path.display())]
+    NotAFile {
+        /// The plugin.
+        name: String,
+        /// The path.
+        path: PathBuf,
+        /// What is there: a directory, a FIFO, a socket, a device.
+        kind: &'static str,
+    },
+    /// The path is a symbolic link whose target does not exist.
+    #[error("plugin {name:?}: {} is a symbolic link to a file that does not exist", path.display())]
+    BrokenLink {
+        /// The plugin.
+        name: String,
+        /// The link.
+        path: PathBuf,
+    },
+    /// Symbolic links lead around in a circle.
+    #[error("plugin {name:?}: {} is a loop of symbolic links", path.display())]
+    SymlinkLoop {
+        /// The plugin.
+        name: String,
+        /// The path.
+        path: PathBuf,
+    },
+    /// The library file, or a directory on its way, may not be read.
+    #[error("plugin {name:?}: permission to read {} is denied", path.display())]
+    PermissionDenied {
+        /// The plugin.
+        name: String,
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file could not be read for another reason.
+    #[error("plugin {name:?}: cannot read {}", path.display())]
+    Unreadable {
+        /// The plugin.
+        name: String,
+        /// The path.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a complete ELF shared object (checked before the system
+    /// loader maps it, which a truncated file would crash).
+    #[error("plugin {name:?}: {} is not a complete shared library: {problem}", path.display())]
+    Malformed {
+        /// The plugin.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The library was built for another machine.
+    #[error("plugin {name:?}: {} is built for {found}, this host is {expected}", path.display())]
+    WrongArchitecture {
+        /// The plugin.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// What the library is for.
+        found: String,
+        /// What this host runs.
+        expected: String,
+    },
     /// The file is not a shared library the system can open.
     #[error("plugin {name:?}: {} is not a loadable shared library", path.display())]
     NotALibrary {
@@ -193,12 +261,7 @@ pub fn load(dir: &Path, name: &str) -> Result<LoadedPlugin, LoadError> {
     }
     let path = library_path(dir, name);
     let owned = |s: &str| s.to_owned();
-    if !path.is_file() {
-        return Err(LoadError::NotFound {
-            name: owned(name),
-            path,
-        });
-    }
+    check_file(name, &path)?;
     // SAFETY: opening a library runs its initialisers. The file is the one the
     // organisation installed for a plugin it enabled by name, which is the trust
     // this design rests on (the reference imports Python entry points the same way).
@@ -288,6 +351,98 @@ pub fn load(dir: &Path, name: &str) -> Result<LoadedPlugin, LoadError> {
     })
 }
 
+/// The system's number for "too many levels of symbolic links" (`ELOOP`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const ELOOP: i32 = 40;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const ELOOP: i32 = 62;
+
+/// Checks the file at `path` before the system loader opens it: a regular file
+/// that can be read, and on ELF systems a complete shared object for this machine.
+/// Each kind of wrong file gets its own error; nothing is mapped, and a FIFO is
+/// never opened.
+fn check_file(name: &str, path: &Path) -> Result<(), LoadError> {
+    let name = name.to_owned();
+    let path = path.to_owned();
+    let metadata = match std::fs::metadata(&path) {
+        Ok(metadata) => metadata,
+        Err(source) => {
+            let link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            if link && source.kind() == std::io::ErrorKind::NotFound {
+                return Err(LoadError::BrokenLink { name, path });
+            }
+            return Err(io_error(name, path, source));
+        }
+    };
+    let kind = file_kind(&metadata.file_type());
+    if let Some(kind) = kind {
+        return Err(LoadError::NotAFile { name, path, kind });
+    }
+    let mut file =
+        std::fs::File::open(&path).map_err(|e| io_error(name.clone(), path.clone(), e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| io_error(name.clone(), path.clone(), e))?
+        .len();
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    match crate::elf::check(&mut file, len) {
+        // Not ELF at all: the system loader refuses it with its own reason.
+        Ok(()) | Err(crate::elf::ElfProblem::NotElf) => {}
+        Err(crate::elf::ElfProblem::Malformed(problem)) => {
+            return Err(LoadError::Malformed {
+                name,
+                path,
+                problem,
+            });
+        }
+        Err(crate::elf::ElfProblem::Architecture { found, expected }) => {
+            return Err(LoadError::WrongArchitecture {
+                name,
+                path,
+                found,
+                expected,
+            });
+        }
+    }
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    let _ = (&mut file, len);
+    Ok(())
+}
+
+/// The error for what the system said about a library's path.
+fn io_error(name: String, path: PathBuf, source: std::io::Error) -> LoadError {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound { name, path },
+        std::io::ErrorKind::PermissionDenied => LoadError::PermissionDenied { name, path },
+        _ if source.raw_os_error() == Some(ELOOP) => LoadError::SymlinkLoop { name, path },
+        _ => LoadError::Unreadable { name, path, source },
+    }
+}
+
+/// What a file is when it is not a regular file.
+fn file_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return Some("a device");
+        }
+    }
+    if file_type.is_dir() {
+        Some("a directory")
+    } else if file_type.is_file() {
+        None
+    } else {
+        Some("a special file")
+    }
+}
+
 /// Opens every plugin `names` lists, in order, from `dir`; every problem is
 /// reported, and nothing is returned unless all loaded.
 pub fn load_enabled(dir: &Path, names: &[String]) -> Result<Vec<LoadedPlugin>, Vec<LoadError>> {
@@ -366,4 +521,28 @@ pub fn inspect(dir: &Path, names: &[String]) -> Vec<Inspection> {
             .map(|path| Inspection::NotEnabled { path }),
     );
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_of_the_system_has_its_own_error() {
+        let error = |source| io_error("p".into(), PathBuf::from("libp.so"), source);
+        let denied = error(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert_eq!(
+            denied.to_string(),
+            "plugin \"p\": permission to read libp.so is denied"
+        );
+        let looped = error(std::io::Error::from_raw_os_error(ELOOP));
+        assert_eq!(
+            looped.to_string(),
+            "plugin \"p\": libp.so is a loop of symbolic links"
+        );
+        let missing = error(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(matches!(missing, LoadError::NotFound { .. }));
+        let other = error(std::io::Error::other("disk on fire"));
+        assert!(matches!(other, LoadError::Unreadable { .. }));
+    }
 }

@@ -3,6 +3,7 @@
 //! reference is tested in-process in their own crates.)
 
 mod plugin_api {
+    pub mod adversarial;
     pub mod lifecycle;
     pub mod loader;
     pub mod support;

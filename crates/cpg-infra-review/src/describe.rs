@@ -1,16 +1,57 @@
 //! Values as people read them: known values as they are, unknown-until-deploy values
 //! by their definition.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use cpg_infra::graph::{Archive, Asset, Function, Value};
 
-/// `value` as one line of text. Strings are written bare; an output reference as
+/// `text` with every control character, and every character that reorders text on
+/// screen (bidirectional overrides and isolates), written as an escape — `\n`,
+/// `\r`, `\t`, `\0`, `\u{1b}` — so that a value in a review cannot start a line
+/// of its own, colour or clear a terminal, or hide what follows it.
+///
+/// ```
+/// use cpg_infra_review::describe::escape_controls;
+/// assert_eq!(escape_controls("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
+/// assert_eq!(escape_controls("plain"), "plain");
+/// ```
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `value` as one line of text. Strings are written bare, their control characters
+/// escaped (see [`escape_controls`]); an output reference as
 /// `${type::name.property}`; a data-source result as `${function.property}`; secrets as
 /// `[secret]`, never their contents; an asset by its file (if any), size and SHA-256
 /// prefix, never its contents; an archive as its named assets or its directory.
 pub fn describe(value: &Value) -> String {
     let mut out = String::new();
     write(value, &mut out);
-    out
+    match escape_controls(&out) {
+        Cow::Borrowed(_) => out,
+        Cow::Owned(escaped) => escaped,
+    }
 }
 
 fn write(value: &Value, out: &mut String) {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::access::{Access, AccessGraph};
-use crate::describe::describe;
+use crate::describe::{describe, escape_controls};
 
 /// The version of the diff's JSON format.
 pub const DIFF_FORMAT_VERSION: u64 = 1;
@@ -150,19 +150,23 @@ impl PlanDiff {
         let mut out = String::new();
         let _ = writeln!(out, "resources: {}", self.counts());
         for resource in &self.added {
-            let _ = writeln!(out, "{}", paint(green, &format!("+ {}", resource.id)));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint(green, &format!("+ {}", safe(&resource.id)))
+            );
             for (key, value) in &resource.inputs {
-                let _ = writeln!(out, "    {key}: {}", describe(value));
+                let _ = writeln!(out, "    {}: {}", safe(key), describe(value));
             }
         }
         for change in &self.changed {
-            let _ = writeln!(out, "{}", paint(yellow, &format!("~ {}", change.id)));
+            let _ = writeln!(out, "{}", paint(yellow, &format!("~ {}", safe(&change.id))));
             for field in &change.fields {
                 write_field_text(&mut out, field, &paint);
             }
         }
         for resource in &self.removed {
-            let _ = writeln!(out, "{}", paint(red, &format!("- {}", resource.id)));
+            let _ = writeln!(out, "{}", paint(red, &format!("- {}", safe(&resource.id))));
         }
         if !self.exports.is_empty() {
             let _ = writeln!(out, "\nexports: {} changed", self.exports.len());
@@ -183,7 +187,9 @@ impl PlanDiff {
             for change in changes {
                 let line = format!(
                     "{sign} {}: {} on {}",
-                    change.principal_label, change.access.role, change.access.resource
+                    safe(&change.principal_label),
+                    safe(&change.access.role),
+                    safe(&change.access.resource)
                 );
                 let _ = writeln!(out, "{}", paint(code, &line));
                 let how = if change.via.len() > 1 {
@@ -204,14 +210,14 @@ impl PlanDiff {
         if !self.added.is_empty() {
             let _ = writeln!(out, "#### Added\n");
             for resource in &self.added {
-                let _ = writeln!(out, "- `{}`", resource.id);
+                let _ = writeln!(out, "- {}", code(&safe(&resource.id)));
             }
             out.push('\n');
         }
         if !self.changed.is_empty() {
             let _ = writeln!(out, "#### Changed\n");
             for change in &self.changed {
-                let _ = writeln!(out, "- `{}`", change.id);
+                let _ = writeln!(out, "- {}", code(&safe(&change.id)));
                 for field in &change.fields {
                     let _ = writeln!(out, "  - {}", field_markdown(field));
                 }
@@ -221,7 +227,7 @@ impl PlanDiff {
         if !self.removed.is_empty() {
             let _ = writeln!(out, "#### Destroyed\n");
             for resource in &self.removed {
-                let _ = writeln!(out, "- `{}`", resource.id);
+                let _ = writeln!(out, "- {}", code(&safe(&resource.id)));
             }
             out.push('\n');
         }
@@ -246,9 +252,9 @@ impl PlanDiff {
                     let _ = writeln!(
                         out,
                         "| {sign} | {} | {} | {} | {} |",
-                        cell(&change.principal_label),
-                        code_cell(&change.access.role),
-                        code_cell(&change.access.resource.to_string()),
+                        cell(&safe(&change.principal_label)),
+                        code_cell(&safe(&change.access.role)),
+                        code_cell(&safe(&change.access.resource)),
                         cell(&via(change)),
                     );
                 }
@@ -427,9 +433,9 @@ fn shown(value: &Option<Value>) -> String {
 
 fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, &str) -> String) {
     if secret(field) && field.before.is_some() && field.after.is_some() {
-        let _ = writeln!(out, "    {}: secret value changed", field.path);
+        let _ = writeln!(out, "    {}: secret value changed", safe(&field.path));
     } else if let Some((removed, added)) = list_delta(field) {
-        let _ = writeln!(out, "    {}:", field.path);
+        let _ = writeln!(out, "    {}:", safe(&field.path));
         for item in removed {
             let _ = writeln!(out, "      {}", paint("31", &format!("- {item}")));
         }
@@ -440,7 +446,7 @@ fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, 
         let _ = writeln!(
             out,
             "    {}: {} → {}",
-            field.path,
+            safe(&field.path),
             shown(&field.before),
             shown(&field.after)
         );
@@ -449,7 +455,7 @@ fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, 
 
 fn field_markdown(field: &FieldChange) -> String {
     if secret(field) && field.before.is_some() && field.after.is_some() {
-        format!("`{}`: secret value changed", field.path)
+        format!("{}: secret value changed", code(&safe(&field.path)))
     } else if let Some((removed, added)) = list_delta(field) {
         let mut parts = Vec::new();
         if !added.is_empty() {
@@ -458,11 +464,11 @@ fn field_markdown(field: &FieldChange) -> String {
         if !removed.is_empty() {
             parts.push(format!("removed {}", code_list(&removed)));
         }
-        format!("`{}`: {}", field.path, parts.join("; "))
+        format!("{}: {}", code(&safe(&field.path)), parts.join("; "))
     } else {
         format!(
-            "`{}`: {} → {}",
-            field.path,
+            "{}: {} → {}",
+            code(&safe(&field.path)),
             code(&shown(&field.before)),
             code(&shown(&field.after))
         )
@@ -471,10 +477,15 @@ fn field_markdown(field: &FieldChange) -> String {
 
 fn via(change: &AccessChange) -> String {
     if change.via.len() > 1 {
-        change.via.join(" → ")
+        safe(&change.via.join(" → "))
     } else {
         "directly".to_owned()
     }
+}
+
+/// `value` as text whose control characters are escaped (see [`escape_controls`]).
+fn safe(value: &impl std::fmt::Display) -> String {
+    escape_controls(&value.to_string()).into_owned()
 }
 
 /// Inline code that survives any backticks in `text`.

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use cpg_infra::graph::ResourceId;
 
 use crate::access::{AccessGraph, Principal};
+use crate::describe::escape_controls;
 
 /// What a node of the picture stands for; each is drawn in its own shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -201,7 +202,8 @@ fn resource_node(picture: &mut Picture, id: &ResourceId) -> String {
 
 /// Text for a DOT quoted string.
 fn dot_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    escape_controls(text)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
@@ -210,7 +212,7 @@ fn dot_escape(text: &str) -> String {
 /// become entity codes.
 fn mermaid_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in escape_controls(text).chars() {
         match c {
             '"' => out.push_str("#quot;"),
             '#' => out.push_str("#35;"),
@@ -234,5 +236,15 @@ mod tests {
             mermaid_escape("a \"b\" #1 <x>"),
             "a #quot;b#quot; #35;1 #lt;x#gt;"
         );
+    }
+
+    #[test]
+    fn labels_never_carry_raw_control_characters() {
+        let hostile = "mallory\n+ ceo\u{1b}[2J\u{0}";
+        let dot = dot_escape(hostile);
+        assert_eq!(dot, "mallory\\\\n+ ceo\\\\u{1b}[2J\\\\0");
+        let mermaid = mermaid_escape(hostile);
+        assert_eq!(mermaid, "mallory\\n+ ceo\\u{1b}[2J\\0");
+        assert!(!dot.chars().chain(mermaid.chars()).any(char::is_control));
     }
 }

@@ -2,6 +2,7 @@
 
 mod review {
     pub mod access;
+    pub mod adversarial;
     pub mod diff;
     pub mod support;
 }

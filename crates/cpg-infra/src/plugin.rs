@@ -243,6 +243,15 @@ pub enum HostError {
     /// The group provider refused a member (a duplicate key, the group itself).
     #[error("{0}")]
     Membership(String),
+    /// A resource whose asset or archive names a file outside the config
+    /// directory, or something other than a regular file or directory.
+    #[error("{resource}: {reason}")]
+    AssetPath {
+        /// The resource, as `type::name`.
+        resource: String,
+        /// What is wrong with the path.
+        reason: String,
+    },
     /// A refusal that crossed the C ABI as text.
     #[error("{0}")]
     Remote(String),

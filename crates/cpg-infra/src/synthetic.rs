@@ -328,6 +328,37 @@ fn add_features(
     }
 }
 
+/// The most datasets a synthetic configuration holds: the common dataset and
+/// `ds00001` to `ds99999`, whose names keep five digits so that they sort in order.
+pub const MAX_DATASETS: usize = 100_000;
+
+/// Why a synthetic configuration of some size is not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CountError {
+    /// No datasets: a configuration has at least the common dataset.
+    #[error("0 datasets: a config has at least one, the common dataset")]
+    Zero,
+    /// More datasets than the names hold.
+    #[error(
+        "{asked} datasets: a synthetic config holds at most {MAX_DATASETS} (common and ds00001 to ds99999)"
+    )]
+    TooMany {
+        /// The number asked for.
+        asked: usize,
+    },
+}
+
+/// Checks that a synthetic configuration of `datasets` datasets can be made, before
+/// anything is allocated for it.
+pub fn check_dataset_count(datasets: usize) -> Result<(), CountError> {
+    match datasets {
+        0 => Err(CountError::Zero),
+        n if n > MAX_DATASETS => Err(CountError::TooMany { asked: n }),
+        _ => Ok(()),
+    }
+}
+
 /// A synthetic configuration of `datasets` datasets (at least one: common).
 pub fn synthetic_config(datasets: usize, seed: u64) -> Config {
     synthetic_config_with(datasets, seed, Features::default())

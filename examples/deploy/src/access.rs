@@ -8,6 +8,7 @@ use cpg_infra::config::Config;
 use cpg_infra::config::suggest::Suggestion;
 use cpg_infra::graph::{Graph, ResourceId, Value};
 use cpg_infra_review::access::{Access, AccessGraph, Principal};
+use cpg_infra_review::describe::escape_controls;
 use cpg_infra_review::picture::Picture;
 
 /// What to show.
@@ -206,13 +207,18 @@ fn text(access: &AccessGraph, entries: &[Access]) -> String {
             if current.is_some() {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{}", access.label(&entry.principal));
+            let _ = writeln!(out, "{}", escape_controls(&access.label(&entry.principal)));
             current = Some(&entry.principal);
         }
-        let _ = writeln!(out, "  {} on {}", entry.role, entry.resource);
+        let _ = writeln!(
+            out,
+            "  {} on {}",
+            escape_controls(&entry.role),
+            escape_controls(&entry.resource.to_string())
+        );
         if entry.chain.len() > 1 {
             let chain: Vec<String> = entry.chain.iter().map(|p| access.label(p)).collect();
-            let _ = writeln!(out, "    via {}", chain.join(" → "));
+            let _ = writeln!(out, "    via {}", escape_controls(&chain.join(" → ")));
         } else {
             let _ = writeln!(out, "    directly");
         }

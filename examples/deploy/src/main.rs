@@ -489,6 +489,10 @@ fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<
 }
 
 fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
+    if let Err(error) = cpg_infra::synthetic::check_dataset_count(datasets) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied {
         eprintln!(

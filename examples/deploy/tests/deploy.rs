@@ -2,6 +2,7 @@
 
 mod deploy {
     pub mod access;
+    pub mod adversarial;
     pub mod commands;
     pub mod diff;
     pub mod help;

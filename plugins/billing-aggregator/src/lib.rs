@@ -30,10 +30,12 @@
 mod resources;
 
 use cpg_infra::error_chain;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use cpg_infra::config::{BillingAggregatorConfig, BillingConfig, CpgInfrastructureConfig};
-use cpg_infra::graph::Archive;
+use cpg_infra::config::{
+    BillingAggregatorConfig, BillingConfig, ConfigDir, CpgInfrastructureConfig,
+};
+use cpg_infra::graph::{Archive, SourceDir};
 use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginError, PluginHost};
 
 /// The plugin's name in `plugins_enabled`.
@@ -66,30 +68,23 @@ pub(crate) struct Settings<'a> {
     pub aggregator: &'a BillingAggregatorConfig,
     pub region: String,
     pub storage_prefix: String,
-    /// The directory the plan records source paths relative to.
-    pub root: PathBuf,
-    /// The sources directory, relative to `root`.
-    pub sources: PathBuf,
+    /// The sources, inside the config directory.
+    pub sources: SourceDir,
 }
 
 impl Settings<'_> {
     /// An archive of one source directory.
     pub fn archive(&self, group: &str) -> Result<Archive, PluginError> {
-        Archive::from_dir(&self.root, &self.sources.join(group), &SOURCE_EXTENSIONS)
+        self.sources
+            .archive(group, &SOURCE_EXTENSIONS)
             .map_err(|e| PluginError::failed(error_chain(&e)))
     }
 
     /// The text of a file of a source directory, when it is there.
     pub fn source_text(&self, group: &str, file: &str) -> Result<Option<String>, PluginError> {
-        let path = self.root.join(&self.sources).join(group).join(file);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(PluginError::failed(format!(
-                "cannot read {}: {e}",
-                path.display()
-            ))),
-        }
+        self.sources
+            .read_text(&Path::new(group).join(file))
+            .map_err(|e| PluginError::failed(error_chain(&e)))
     }
 }
 
@@ -120,8 +115,9 @@ impl Plugin for BillingAggregator {
             PluginError::failed("the billing aggregator needs the gcp section of the config")
         })?;
         let context = host.context().clone();
-        let root = context.config_dir.clone().unwrap_or_default();
-        let sources = PathBuf::from(
+        let sources = SourceDir::new(
+            ConfigDir::new(context.config_dir.clone().unwrap_or_default()),
+            "billing.aggregator.sources_dir",
             aggregator
                 .sources_dir
                 .as_deref()
@@ -133,7 +129,6 @@ impl Plugin for BillingAggregator {
             aggregator,
             region: gcp.region.clone(),
             storage_prefix: gcp.dataset_storage_prefix.clone(),
-            root,
             sources,
         };
         check_sources(host, &settings, context.mode)?;
@@ -178,9 +173,12 @@ fn check_sources(
         &[AGGREGATE]
     };
     for group in wanted {
-        let dir = settings.root.join(&settings.sources).join(group);
-        if !dir.is_dir() {
-            missing.push(dir);
+        let present = settings
+            .sources
+            .has_dir(group)
+            .map_err(|e| PluginError::failed(error_chain(&e)))?;
+        if !present {
+            missing.push(settings.sources.shown(group));
         }
     }
     if missing.is_empty() {

@@ -34,10 +34,10 @@ mod etl;
 mod notification;
 
 use cpg_infra::error_chain;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use cpg_infra::config::{CpgInfrastructureConfig, EtlConfig, MetamistConfig};
-use cpg_infra::graph::{Archive, Asset, ResourceId, Value};
+use cpg_infra::config::{ConfigDir, CpgInfrastructureConfig, EtlConfig, MetamistConfig};
+use cpg_infra::graph::{Archive, Asset, ResourceId, SourceDir, SourceError, Value};
 use cpg_infra_plugin_api::sdk::{LogLevel, Mode, Plugin, PluginError, PluginHost};
 
 pub(crate) use cpg_infra_gcp::{resource, tokens};
@@ -61,10 +61,8 @@ pub(crate) struct Settings<'a> {
     pub project: String,
     pub region: String,
     pub storage_prefix: String,
-    /// The directory the plan records source paths relative to.
-    pub root: PathBuf,
-    /// The sources directory, relative to `root`.
-    pub sources: PathBuf,
+    /// The sources, inside the config directory.
+    pub sources: SourceDir,
 }
 
 impl Settings<'_> {
@@ -74,28 +72,24 @@ impl Settings<'_> {
     }
 
     /// Whether the sources directory is there.
-    pub fn has_sources(&self) -> bool {
-        self.root.join(&self.sources).is_dir()
+    pub fn has_sources(&self) -> Result<bool, PluginError> {
+        self.sources.has_dir("").map_err(failed)
     }
 
     /// An archive of the files of `dir` (relative to the sources) with `extensions`.
     pub fn archive(&self, dir: &str, extensions: &[&str]) -> Result<Archive, PluginError> {
-        Archive::from_dir(&self.root, &self.sources.join(dir), extensions)
-            .map_err(|e| PluginError::failed(error_chain(&e)))
+        self.sources.archive(dir, extensions).map_err(failed)
     }
 
     /// The text of a source file, when it is there.
     pub fn source_text(&self, file: &Path) -> Result<Option<String>, PluginError> {
-        let path = self.root.join(&self.sources).join(file);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(PluginError::failed(format!(
-                "cannot read {}: {e}",
-                path.display()
-            ))),
-        }
+        self.sources.read_text(file).map_err(failed)
     }
+}
+
+/// A payload problem as the plugin reports it.
+fn failed(error: SourceError) -> PluginError {
+    PluginError::failed(error_chain(&error))
 }
 
 impl Plugin for Metamist {
@@ -132,13 +126,16 @@ impl Plugin for Metamist {
             project: metamist.gcp.project.clone(),
             region: gcp.region.clone(),
             storage_prefix: gcp.dataset_storage_prefix.clone(),
-            root: context.config_dir.clone().unwrap_or_default(),
-            sources: PathBuf::from(etl.sources_dir.as_deref().unwrap_or(DEFAULT_SOURCES_DIR)),
+            sources: SourceDir::new(
+                ConfigDir::new(context.config_dir.clone().unwrap_or_default()),
+                "metamist.etl.sources_dir",
+                etl.sources_dir.as_deref().unwrap_or(DEFAULT_SOURCES_DIR),
+            ),
         };
-        if !settings.has_sources() {
+        if !settings.has_sources()? {
             let message = format!(
                 "ETL sources not found: {} (set metamist.etl.sources_dir, relative to the config directory)",
-                settings.root.join(&settings.sources).display()
+                settings.sources.shown("").display()
             );
             match context.mode {
                 Mode::Deploy => return Err(PluginError::failed(message)),

@@ -22,6 +22,7 @@ use super::Config;
 use super::dataset::{Budget, CpgDatasetConfig, DatasetGcpConfig, UploadConfig};
 use super::decode::{FieldProblem, decode};
 use super::diagnostic::{Diagnostic, InvalidConfig, Problem};
+use super::dir::ConfigDir;
 use super::infrastructure::CpgInfrastructureConfig;
 use super::locate::{SourceFile, SourceMap};
 use super::names::{CloudName, GroupName};
@@ -393,9 +394,11 @@ impl Loader {
     }
 
     fn parse_file(&mut self, relative: &str) -> Option<SourceFile> {
-        let path = self.dir.join(relative);
-        let text = match fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
+        // Only regular files inside the directory: a FIFO would block the read, a
+        // link out of the directory would read another file of the machine.
+        let read = ConfigDir::new(&self.dir).read(Path::new(relative));
+        let text = match read {
+            Ok(Some(bytes)) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(_) => {
                     self.push(
@@ -409,13 +412,24 @@ impl Loader {
                     return None;
                 }
             },
+            Ok(None) => {
+                self.push(
+                    relative,
+                    KeyPath::root(),
+                    None,
+                    Problem::Unreadable {
+                        message: "it is gone".into(),
+                    },
+                );
+                return None;
+            }
             Err(error) => {
                 self.push(
                     relative,
                     KeyPath::root(),
                     None,
                     Problem::Unreadable {
-                        message: error.to_string(),
+                        message: error.reason(),
                     },
                 );
                 return None;

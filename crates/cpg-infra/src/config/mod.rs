@@ -9,6 +9,7 @@ pub mod azure_names;
 pub mod dataset;
 mod decode;
 pub mod diagnostic;
+pub mod dir;
 pub mod infrastructure;
 mod load;
 mod locate;
@@ -23,6 +24,7 @@ pub use dataset::{
     DefaultUploadBucket, UploadConfig, UploadDropbox,
 };
 pub use diagnostic::{Diagnostic, InvalidConfig, Problem, Severity};
+pub use dir::{ConfigDir, ConfineError, EntryKind};
 pub use infrastructure::{
     AdhocGroup, AnalysisRunnerConfig, AnalysisRunnerGcpConfig, AzureConfig,
     BillingAggregatorConfig, BillingConfig, BillingGcpConfig, CloudIdentity,

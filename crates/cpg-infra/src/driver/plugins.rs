@@ -2,8 +2,8 @@
 //! build's state.
 
 use crate::cloud::Member;
-use crate::config::{CloudName, CpgDatasetConfig, CpgInfrastructureConfig};
-use crate::graph::{Resource, ResourceId, Value};
+use crate::config::{CloudName, ConfigDir, CpgDatasetConfig, CpgInfrastructureConfig};
+use crate::graph::{Resource, ResourceId, Value, check_asset_paths};
 use crate::plugin::{
     GroupInfo, GroupMemberRequest, GroupMemberSpec, HostError, LogLevel, Plugin, PluginContext,
     PluginHost, PluginLog,
@@ -95,6 +95,11 @@ impl PluginHost for Host<'_> {
     }
 
     fn declare(&mut self, resource: Resource) -> Result<ResourceId, HostError> {
+        let root = self.context.config_dir.as_deref().map(ConfigDir::new);
+        check_asset_paths(&resource, root.as_ref()).map_err(|e| HostError::AssetPath {
+            resource: resource.id.to_string(),
+            reason: crate::error_chain(&e),
+        })?;
         Ok(self.state.graph.declare(resource)?)
     }
 

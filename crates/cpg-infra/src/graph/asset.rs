@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::{Resource, Value};
+use crate::config::dir::check_relative;
+use crate::config::{ConfigDir, ConfineError, EntryKind};
+
 /// One file's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asset {
@@ -93,44 +97,144 @@ pub enum ArchiveError {
         /// The file.
         path: PathBuf,
     },
+    /// The directory or one of its files is outside the config directory, or not
+    /// a directory or regular file.
+    #[error(transparent)]
+    Confined(#[from] ConfineError),
+}
+
+/// A directory of payload a plugin reads (function sources, table schemas), named
+/// by a config key and relative to the config directory; every read stays inside
+/// the config directory (see [`ConfigDir`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDir {
+    root: ConfigDir,
+    key: &'static str,
+    dir: PathBuf,
+}
+
+/// Why a plugin's payload could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}")]
+pub struct SourceError {
+    /// The config key that names the directory.
+    pub key: &'static str,
+    /// What went wrong.
+    #[source]
+    pub source: ArchiveError,
+}
+
+impl SourceDir {
+    /// The directory `dir` of the config directory `root`, as config key `key` names it.
+    pub fn new(root: ConfigDir, key: &'static str, dir: impl Into<PathBuf>) -> Self {
+        SourceDir {
+            root,
+            key,
+            dir: dir.into(),
+        }
+    }
+
+    /// The directory, relative to the config directory.
+    pub fn relative(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The directory as the user finds it: the config directory joined with it.
+    pub fn shown(&self, sub: &str) -> PathBuf {
+        self.root.path().join(&self.dir).join(sub)
+    }
+
+    fn error(&self, source: impl Into<ArchiveError>) -> SourceError {
+        SourceError {
+            key: self.key,
+            source: source.into(),
+        }
+    }
+
+    /// Whether `sub` (relative to the directory; empty for the directory itself)
+    /// is a directory; an error when it is outside or something else.
+    pub fn has_dir(&self, sub: &str) -> Result<bool, SourceError> {
+        self.root
+            .is_dir(&self.dir.join(sub))
+            .map_err(|e| self.error(e))
+    }
+
+    /// An archive of the files of `sub` with `extensions` (see [`Archive::from_dir`]).
+    pub fn archive(&self, sub: &str, extensions: &[&str]) -> Result<Archive, SourceError> {
+        Archive::from_dir(&self.root, &self.dir.join(sub), extensions).map_err(|e| self.error(e))
+    }
+
+    /// The text of the file `file` (relative to the directory), when it is there.
+    pub fn read_text(&self, file: &Path) -> Result<Option<String>, SourceError> {
+        self.root
+            .read_text(&self.dir.join(file))
+            .map_err(|e| self.error(e))
+    }
 }
 
 impl Archive {
-    /// The files directly in `root/dir` whose names end with one of `extensions`,
-    /// each as a file asset with its digest (the reference's `archive_folder`:
-    /// subdirectories and other files are left out). Paths are recorded as `dir/…`,
+    /// The files directly in `dir` (relative to the config directory `root`) whose
+    /// names end with one of `extensions`, each as a file asset with its digest (the
+    /// reference's `archive_folder`: subdirectories and other files are left out).
+    /// Symbolic links are followed while they stay inside `root`; one that leads
+    /// out, or a FIFO, socket or device among the matching names, is an error, as
+    /// is a `dir` that is absolute or leaves `root`. Paths are recorded as `dir/…`,
     /// so the plan does not depend on where `root` is. When the directory does not
     /// exist the archive is [`Archive::Directory`], to be read when deploying.
-    pub fn from_dir(root: &Path, dir: &Path, extensions: &[&str]) -> Result<Self, ArchiveError> {
+    pub fn from_dir(
+        root: &ConfigDir,
+        dir: &Path,
+        extensions: &[&str],
+    ) -> Result<Self, ArchiveError> {
         let read = |path: &Path, source| ArchiveError::Read {
             path: path.to_owned(),
             source,
         };
-        let full = root.join(dir);
-        if !full.is_dir() {
+        let Some((kind, real)) = root.locate(dir)? else {
             return Ok(Archive::Directory {
                 path: dir.to_owned(),
             });
+        };
+        if kind != EntryKind::Directory {
+            return Err(ConfineError::NotADirectory {
+                path: dir.to_owned(),
+                kind,
+            }
+            .into());
         }
         let mut assets = BTreeMap::new();
-        for entry in std::fs::read_dir(&full).map_err(|e| read(&full, e))? {
-            let entry = entry.map_err(|e| read(&full, e))?;
-            let path = entry.path();
-            if !entry.file_type().map_err(|e| read(&path, e))?.is_file() {
-                continue;
-            }
+        for entry in std::fs::read_dir(&real).map_err(|e| read(dir, e))? {
+            let entry = entry.map_err(|e| read(dir, e))?;
             let name = entry
                 .file_name()
                 .into_string()
-                .map_err(|_| ArchiveError::FileName { path: path.clone() })?;
+                .map_err(|name| ArchiveError::FileName {
+                    path: dir.join(name),
+                })?;
             if !extensions.iter().any(|ext| name.ends_with(ext)) {
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|e| read(&path, e))?;
+            let path = dir.join(&name);
+            match root.locate(&path)? {
+                Some((EntryKind::Directory, _)) => continue,
+                Some((EntryKind::File, _)) => {}
+                Some((kind, _)) => return Err(ConfineError::NotAFile { path, kind }.into()),
+                None => {
+                    let gone = std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "a symbolic link to nothing",
+                    );
+                    return Err(read(&path, gone));
+                }
+            }
+            let Some(bytes) = root.read(&path)? else {
+                let gone = std::io::Error::new(std::io::ErrorKind::NotFound, "removed while read");
+                return Err(read(&path, gone));
+            };
             assets.insert(
-                name.clone(),
+                name,
                 Asset::File {
-                    path: dir.join(name),
+                    path,
                     digest: Some(Digest256::of(&bytes)),
                 },
             );
@@ -160,6 +264,57 @@ impl Asset {
     }
 }
 
+/// Checks every file and directory the assets and archives of `resource`'s inputs
+/// name: relative, inside the config directory `root` once links are followed (when
+/// the config came from one), and a regular file or directory as named. A file not
+/// there while planning passes; deploying needs it anyway.
+pub fn check_asset_paths(
+    resource: &Resource,
+    root: Option<&ConfigDir>,
+) -> Result<(), ConfineError> {
+    let mut named = Vec::new();
+    for value in resource.inputs.values() {
+        asset_paths(value, &mut named);
+    }
+    for (path, wanted) in named {
+        check_relative(path)?;
+        let Some(root) = root else { continue };
+        match root.locate(path)? {
+            Some((kind, _)) if kind != wanted => {
+                let path = path.to_owned();
+                return Err(if wanted == EntryKind::File {
+                    ConfineError::NotAFile { path, kind }
+                } else {
+                    ConfineError::NotADirectory { path, kind }
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The paths of the file assets (regular files) and directory archives
+/// (directories) in `value`.
+fn asset_paths<'a>(value: &'a Value, found: &mut Vec<(&'a Path, EntryKind)>) {
+    for value in value.walk() {
+        match value {
+            Value::Asset(Asset::File { path, .. }) => found.push((path, EntryKind::File)),
+            Value::Archive(Archive::Directory { path }) => {
+                found.push((path, EntryKind::Directory));
+            }
+            Value::Archive(Archive::Assets(assets)) => {
+                for asset in assets.values() {
+                    if let Asset::File { path, .. } = asset {
+                        found.push((path, EntryKind::File));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,8 +340,12 @@ mod tests {
         std::fs::write(src.join("main.py"), "print('hi')\n").expect("write");
         std::fs::write(src.join("notes.md"), "skipped").expect("write");
         std::fs::write(src.join("bq/q.sql"), "skipped").expect("write");
-        let archive =
-            Archive::from_dir(&dir, Path::new("src"), &[".py", ".txt", ".json"]).expect("archive");
+        let archive = Archive::from_dir(
+            &ConfigDir::new(&dir),
+            Path::new("src"),
+            &[".py", ".txt", ".json"],
+        )
+        .expect("archive");
         let Archive::Assets(assets) = &archive else {
             panic!("{archive:?}")
         };
@@ -201,7 +360,8 @@ mod tests {
         assert!(archive.is_complete());
         std::fs::remove_dir_all(&dir).expect("clean up");
 
-        let missing = Archive::from_dir(&dir, Path::new("src"), &[".py"]).expect("missing is fine");
+        let missing = Archive::from_dir(&ConfigDir::new(&dir), Path::new("src"), &[".py"])
+            .expect("missing is fine");
         assert_eq!(
             missing,
             Archive::Directory {

@@ -14,7 +14,9 @@ use serde_json::Value as Json;
 #[cfg(test)]
 use serde_json::json;
 
-pub use asset::{Archive, ArchiveError, Asset, Digest256};
+pub use asset::{
+    Archive, ArchiveError, Asset, Digest256, SourceDir, SourceError, check_asset_paths,
+};
 pub(crate) use evaluate::json_dumps_object;
 pub use evaluate::{EvaluateError, Resolver, python_json_dumps, sort_members};
 pub use plan::Plan;

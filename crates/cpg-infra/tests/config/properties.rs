@@ -52,8 +52,9 @@ fn memory_config() -> ProptestConfig {
 // ---------------------------------------------------------------------------------
 
 /// Free text, including strings that YAML or TOML would read as something else when
-/// written bare.
-fn text() -> BoxedStrategy<String> {
+/// written bare, and line breaks and tabs (which only free text such as a
+/// description may hold).
+fn free_text() -> BoxedStrategy<String> {
     prop_oneof![
         4 => "[a-z][a-z0-9-]{0,12}",
         2 => "[ -~]{0,16}",
@@ -69,6 +70,24 @@ fn text() -> BoxedStrategy<String> {
         .prop_map(String::from),
     ]
     .boxed()
+}
+
+/// A name or other one-line value: free text without control characters, which
+/// names and identities may not hold.
+fn text() -> BoxedStrategy<String> {
+    free_text()
+        .prop_map(|text| text.chars().filter(|c| !c.is_control()).collect())
+        .boxed()
+}
+
+/// A GCP person or account: an email.
+fn email() -> BoxedStrategy<String> {
+    "[a-z][a-z0-9._-]{0,8}@[a-z]([a-z0-9-]{0,6}[a-z0-9])?\\.[a-z]{2,4}".boxed()
+}
+
+/// A name GCP accepts for a bucket.
+fn bucket_name() -> BoxedStrategy<String> {
+    "[a-z][a-z0-9-]{1,12}[a-z0-9]".boxed()
 }
 
 /// A valid dataset name, short enough for every derived name.
@@ -116,9 +135,10 @@ fn some_of(values: &[String]) -> BoxedStrategy<Vec<String>> {
 /// Users keyed by member key (mostly plain, sometimes any text), each with a GCP identity and, when `dry_run`, a dry-run
 /// identity too.
 fn users(dry_run: bool) -> BoxedStrategy<BTreeMap<String, User>> {
+    let gcp_identity = (email(), option::of(text()));
     let identity = (text(), option::of(text()));
     let key = prop_oneof![3 => "[a-z][a-z0-9._-]{0,8}".boxed(), 1 => text()];
-    btree_map(key, (identity.clone(), identity, any::<bool>()), 1..8)
+    btree_map(key, (gcp_identity, identity, any::<bool>()), 1..8)
         .prop_map(move |raw| {
             raw.into_iter()
                 .map(
@@ -151,7 +171,7 @@ fn gcp_config() -> BoxedStrategy<GcpConfig> {
         text(),
         text(),
         option::of(text()),
-        text(),
+        bucket_name(),
         "[a-z]{1,10}-",
         any::<bool>(),
         any::<bool>(),
@@ -195,7 +215,7 @@ fn hail_config() -> BoxedStrategy<HailConfig> {
             text(),
             option::of(text()),
             option::of(text()),
-            option::of(text()),
+            option::of(bucket_name()),
         ),
         option::of((text(), text())),
         option::of(text()),
@@ -224,7 +244,7 @@ fn hail_config() -> BoxedStrategy<HailConfig> {
 }
 
 fn analysis_runner_config() -> BoxedStrategy<AnalysisRunnerConfig> {
-    (text(), text(), text(), text(), text())
+    (text(), text(), email(), email(), text())
         .prop_map(|(project, instance, server, logger, registry)| {
             AnalysisRunnerConfig::builder()
                 .gcp(
@@ -245,7 +265,7 @@ fn json_scalar() -> BoxedStrategy<Value> {
     prop_oneof![
         any::<i64>().prop_map(Value::from),
         any::<bool>().prop_map(Value::from),
-        text().prop_map(Value::from),
+        free_text().prop_map(Value::from),
     ]
     .boxed()
 }
@@ -296,7 +316,7 @@ fn etl_config() -> BoxedStrategy<EtlConfig> {
 
 fn metamist_config() -> BoxedStrategy<MetamistConfig> {
     (
-        (text(), text(), text(), text()),
+        (text(), text(), email(), email()),
         option::of(etl_config()),
         option::of(text()),
     )
@@ -345,7 +365,7 @@ fn billing_config() -> BoxedStrategy<BillingConfig> {
             },
         );
     let cost_controls =
-        (text(), text(), text(), text()).prop_map(|(account, slack, topic, timezone)| {
+        (email(), text(), text(), text()).prop_map(|(account, slack, topic, timezone)| {
             GcpCostControlsConfig::builder()
                 .machine_account(account)
                 .slack_channel(slack)
@@ -355,7 +375,7 @@ fn billing_config() -> BoxedStrategy<BillingConfig> {
         });
     (
         (text(), text(), option::of(text())),
-        option::of(text()),
+        option::of(email()),
         option::of(aggregator),
         option::of(cost_controls),
         option::of(text()),
@@ -388,10 +408,10 @@ type SmallSections = (
 
 fn small_sections() -> BoxedStrategy<SmallSections> {
     (
-        (text(), text()),
-        option::of((text(), option::of(text()))),
+        (text(), email()),
+        option::of((email(), option::of(text()))),
         text(),
-        (text(), text()),
+        (text(), email()),
     )
         .prop_map(
             |((dropbox_project, dropbox_account), web, notebooks, (group, runner))| {
@@ -434,21 +454,25 @@ fn small_sections() -> BoxedStrategy<SmallSections> {
 fn adhoc_groups(members: Vec<String>) -> BoxedStrategy<Vec<AdhocGroup>> {
     // Ad-hoc group names are cloud group names; "adhoc-" keeps them apart from the
     // datasets' own groups.
-    btree_map("adhoc-[a-z0-9]{1,8}", (text(), some_of(&members)), 0..3)
-        .prop_map(|groups| {
-            groups
-                .into_iter()
-                .map(|(name, (description, members))| {
-                    AdhocGroup::builder()
-                        .name(name)
-                        .description(description)
-                        .members(members)
-                        .build()
-                })
-                .collect::<Vec<_>>()
-        })
-        .prop_shuffle()
-        .boxed()
+    btree_map(
+        "adhoc-[a-z0-9]{1,8}",
+        (free_text(), some_of(&members)),
+        0..3,
+    )
+    .prop_map(|groups| {
+        groups
+            .into_iter()
+            .map(|(name, (description, members))| {
+                AdhocGroup::builder()
+                    .name(name)
+                    .description(description)
+                    .members(members)
+                    .build()
+            })
+            .collect::<Vec<_>>()
+    })
+    .prop_shuffle()
+    .boxed()
 }
 
 /// The organisation-wide config, with every section the default GCP components need.
@@ -464,7 +488,7 @@ fn infrastructure(
             text(),
             text(),
             Just(datasets[0].clone()),
-            "gs://[a-z][a-z0-9-]{2,10}/[a-z/]{0,10}",
+            "gs://[a-z][a-z0-9-]{1,9}[a-z0-9]/[a-z/]{0,10}",
         ),
         (
             // This release runs no plugins: none may be enabled.
@@ -528,7 +552,11 @@ fn upload_dropbox(
 ) -> BoxedStrategy<UploadDropbox> {
     (
         (text(), vec(text(), 0..3), some_of(users)),
-        (option::of(amount()), option::of(text()), option::of(text())),
+        (
+            option::of(amount()),
+            option::of(free_text()),
+            option::of(text()),
+        ),
         (option::of(select(targets)), option::of(text())),
     )
         .prop_map(
@@ -560,9 +588,9 @@ fn upload_config(users: Vec<String>) -> BoxedStrategy<UploadConfig> {
     let uploaders = option::of(some_of(&users));
     (
         option::of(uploaders.clone()),
-        option::of(unique("[a-z][a-z0-9-]{0,8}", 0..3)),
+        option::of(unique("[a-z]([a-z0-9-]{0,7}[a-z0-9])?", 0..3)),
         vec(uploaders, 3),
-        option::of(unique("[a-z][a-z0-9-]{0,9}", 0..3)),
+        option::of(unique("[a-z]([a-z0-9-]{0,8}[a-z0-9])?", 0..3)),
     )
         .prop_flat_map(move |(default, buckets, bucket_uploaders, ids)| {
             let mut targets = vec!["default".to_owned()];
@@ -640,14 +668,18 @@ fn dataset(
         (
             gcp,
             option::of(option::of(text())),
-            (option::of(text()), option::of(text()), option::of(text())),
+            (
+                option::of(email()),
+                option::of(email()),
+                option::of(email()),
+            ),
             locations,
         ),
         (
             any::<[bool; 8]>(),
             (0..3u8, amount()),
             (some_of(&earlier), some_of(&earlier)),
-            (vec(text(), 0..3), vec(text(), 0..3)),
+            (vec(email(), 0..3), vec(email(), 0..3)),
         ),
         (
             amount(),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::limits::fits;
-use super::{Context, Findings, path};
+use super::{Context, Findings, path, upload_bucket_suffixes};
 use crate::config::CpgDatasetConfig;
 use crate::config::azure_names::{self, AzureNameError};
 use crate::config::diagnostic::Problem;
@@ -162,31 +162,7 @@ fn check_upload_containers(dataset: &CpgDatasetConfig, findings: &mut Findings) 
     if !dataset.has_component(CloudName::Azure, Component::Storage) {
         return;
     }
-    let additional = upload
-        .additional_buckets
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, bucket)| {
-            (
-                path(&["upload_config", "additional_buckets"])
-                    .index(i)
-                    .key("name"),
-                format!("main-upload-{}", bucket.name),
-            )
-        });
-    let dropboxes = upload
-        .dropboxes
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, dropbox)| {
-            (
-                path(&["upload_config", "dropboxes"]).index(i).key("id"),
-                format!("main-upload-db-{}", dropbox.id),
-            )
-        });
-    for (at, container) in additional.chain(dropboxes) {
+    for (at, container) in upload_bucket_suffixes(upload) {
         match azure_names::check_container(&container) {
             Ok(()) => {}
             Err(AzureNameError::ContainerLength { name, .. }) => fits(

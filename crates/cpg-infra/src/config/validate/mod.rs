@@ -8,6 +8,7 @@
 mod azure;
 mod components;
 mod datasets;
+pub(crate) mod identities;
 mod limits;
 mod members;
 mod organisation;
@@ -52,6 +53,7 @@ pub(crate) fn validate_with(
     uploads::check(&context, &mut findings);
     components::check(&context, &mut findings);
     limits::check(&context, &mut findings);
+    identities::check(&context, &mut findings);
     azure::check(&context, &mut findings);
     let Findings {
         mut found,
@@ -144,4 +146,37 @@ pub(crate) fn path(keys: &[&str]) -> KeyPath {
             .map(|k| super::source::Segment::Key((*k).to_owned()))
             .collect(),
     )
+}
+
+/// The bucket suffixes a dataset's uploads give: each additional bucket's `name`
+/// (bucket `main-upload-{name}`) and each dropbox's `id` (bucket
+/// `main-upload-db-{id}`), with where each is given.
+pub(crate) fn upload_bucket_suffixes(
+    upload: &super::dataset::UploadConfig,
+) -> impl Iterator<Item = (KeyPath, String)> + '_ {
+    let buckets = upload
+        .additional_buckets
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, bucket)| {
+            (
+                path(&["upload_config", "additional_buckets"])
+                    .index(i)
+                    .key("name"),
+                format!("main-upload-{}", bucket.name),
+            )
+        });
+    let dropboxes = upload
+        .dropboxes
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, dropbox)| {
+            (
+                path(&["upload_config", "dropboxes"]).index(i).key("id"),
+                format!("main-upload-db-{}", dropbox.id),
+            )
+        });
+    buckets.chain(dropboxes)
 }

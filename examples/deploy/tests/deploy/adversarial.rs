@@ -1,0 +1,73 @@
+//! Hostile or unlucky input to the commands: refused at once with a message.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::support::{TempDir, deploy, example_config, text};
+
+#[test]
+fn generate_zero_datasets_is_a_usage_error() {
+    let dir = TempDir::new("generate-zero");
+    let out = deploy(&["generate", "0", dir.path()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "error: 0 datasets: a config has at least one, the common dataset\n"
+    );
+    assert!(std::fs::read_dir(&*dir).expect("dir").next().is_none());
+}
+
+#[test]
+fn generate_a_count_it_cannot_hold_is_refused_before_allocating() {
+    let dir = TempDir::new("generate-huge");
+    let started = Instant::now();
+    let out = deploy(&["generate", "100000000", dir.path()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("a synthetic config holds at most 100000"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[cfg(unix)]
+#[test]
+fn validate_does_not_hang_on_a_fifo_in_place_of_a_config_file() {
+    let dir = TempDir::new("fifo");
+    for file in ["cpg.toml", "production.yaml"] {
+        std::fs::copy(example_config().join(file), dir.join(file)).expect("copy");
+    }
+    std::fs::remove_file(dir.join("production.yaml")).expect("remove");
+    let made = Command::new("mkfifo")
+        .arg(dir.join("production.yaml"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deploy"))
+        .args(["validate", dir.path()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run deploy");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("deploy validate hung on a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().expect("output");
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains(
+            "production.yaml: cannot read the file: a FIFO (named pipe), not a regular file"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+}
