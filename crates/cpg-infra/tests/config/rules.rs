@@ -452,7 +452,7 @@ fn diagnostic_catalogue() {
 
 #[test]
 fn reference_configs_validate_with_the_expected_warnings() {
-    let root = cpg_infra_reference::reference_dir();
+    let root = cpg_infra_testdata::reference_dir();
     let mut checked = 0;
     for entry in std::fs::read_dir(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
         let path = entry.expect("directory entry").path();

@@ -203,7 +203,7 @@ default = \"gs://common-test\"\n\n[storage.default.test]\ndefault = \"gs://dep-t
     // --- The real case: the storage-only reference's config objects.
 
     fn reference_contents() -> BTreeMap<String, String> {
-        cpg_infra_reference::read("storage-only")["resources"]
+        cpg_infra_testdata::read("storage-only")["resources"]
             .as_array()
             .expect("resources")
             .iter()
