@@ -1,15 +1,17 @@
 //! The reference's recordings, read and compared.
 //!
 //! `<name>.reference.json` beside each sample config records what the reference
-//! declared for it and what its mock engine answered. This crate reads those
-//! recordings ([`reference_dir`], [`read`]), answers the plan's deploy-time values
-//! from the mock outputs ([`Reference`], a [`Resolver`]), and compares a plan with a
-//! recording ([`differences`], [`assert_matches`]) allowing only the deliberate
-//! differences a caller names ([`Fix`]). It is for tests: it panics with the file
-//! and the reason when a recording cannot be read.
+//! declared for it and what its mock engine answered. The repository holds them in
+//! `testdata/reference`; [`VARIABLE`] points the tests elsewhere (see
+//! `cpg-infra-testdata`, re-exported here). This crate reads those recordings
+//! ([`reference_dir`], [`read`]), answers the plan's deploy-time
+//! values from the mock outputs ([`Reference`], a [`Resolver`]), and compares a plan
+//! with a recording ([`differences`], [`assert_matches`]) allowing only the
+//! deliberate differences a caller names ([`Fix`]). It is for tests: it panics with
+//! the file and the reason when a recording cannot be read.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cpg_infra::config::{Config, load_dir};
 use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
@@ -19,43 +21,23 @@ use serde_json::{Value, json};
 
 mod export;
 
+pub use cpg_infra_testdata::{
+    VARIABLE, copy_differences, read, read_from, reference_dir, repository_dir, shared_dir,
+};
 pub use export::{pickle, stack_export};
-
-/// The recorded reference outputs: `CPG_INFRA_REFERENCE` if set, else
-/// `../shared/reference` beside the workspace.
-pub fn reference_dir() -> PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        PathBuf::from,
-    )
-}
-
-/// Reads `<name>.reference.json` from [`reference_dir`].
-///
-/// # Panics
-///
-/// When the file cannot be read or is not JSON, naming the file.
-pub fn read(name: &str) -> Value {
-    read_from(&reference_dir(), name)
-}
-
-/// Reads `<name>.reference.json` from `dir`.
-///
-/// # Panics
-///
-/// When the file cannot be read or is not JSON, naming the file.
-pub fn read_from(dir: &Path, name: &str) -> Value {
-    let path = dir.join(format!("{name}.reference.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// Loads a config directory, which must be valid.
 ///
 /// # Panics
 ///
-/// When the config is invalid, with every diagnostic.
+/// When the directory does not exist (naming it and [`VARIABLE`]), or the config is
+/// invalid, with every diagnostic.
 pub fn load(dir: &Path) -> Config {
+    assert!(
+        dir.is_dir(),
+        "no config directory at {} ({VARIABLE} names the directory of the reference's configs and recordings)",
+        dir.display()
+    );
     load_dir(dir).unwrap_or_else(|invalid| {
         let shown: Vec<String> = invalid
             .diagnostics
@@ -578,6 +560,12 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "no config directory at /nonexistent/small (CPG_INFRA_REFERENCE")]
+    fn a_missing_config_directory_is_named() {
+        load(Path::new("/nonexistent/small"));
+    }
+
+    #[test]
     #[should_panic(expected = "2 unexplained differences")]
     fn an_unexplained_difference_fails_the_check() {
         assert_matches(&recording(), &Graph::new(), 2, &[]);
@@ -597,15 +585,5 @@ mod tests {
             assert_matches(&recorded, &Graph::new(), 0, &fixes),
             ["nothing is planned"]
         );
-    }
-
-    #[test]
-    fn a_recording_is_read_from_its_directory() {
-        let dir = std::env::temp_dir().join(format!("cpg-infra-reference-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        std::fs::write(dir.join("x.reference.json"), recording().to_string()).expect("write");
-        let read = read_from(&dir, "x");
-        std::fs::remove_dir_all(&dir).expect("remove");
-        assert_eq!(read, recording());
     }
 }

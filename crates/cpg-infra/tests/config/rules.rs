@@ -450,18 +450,9 @@ fn diagnostic_catalogue() {
     insta::assert_snapshot!(catalogue);
 }
 
-/// The recorded reference configs (`../shared/reference` beside the workspace, or
-/// `CPG_INFRA_REFERENCE`).
-fn reference_dir() -> std::path::PathBuf {
-    std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-        std::path::PathBuf::from,
-    )
-}
-
 #[test]
 fn reference_configs_validate_with_the_expected_warnings() {
-    let root = reference_dir();
+    let root = cpg_infra_testdata::reference_dir();
     let mut checked = 0;
     for entry in std::fs::read_dir(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
         let path = entry.expect("directory entry").path();

@@ -145,13 +145,27 @@ fn picture(format: &str) -> String {
 fn dot_picture_is_stable_and_graphviz_draws_it() {
     let dot = picture("dot");
     insta::assert_snapshot!("access-intake-dot", dot);
-    let mut child = Command::new("dot")
+    let spawned = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("Graphviz's `dot` is installed (apt-get install graphviz)");
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        // Graphviz is optional on a developer's machine, and required in CI.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !in_ci() => {
+            // Written past the test harness's capture, so that `cargo test` shows it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped drawing the DOT picture in dot_picture_is_stable_and_graphviz_draws_it: Graphviz's `dot` is not installed (apt-get install graphviz)"
+            );
+            return;
+        }
+        Err(error) => panic!(
+            "Graphviz's `dot` cannot be started: {error} (apt-get install graphviz; CI=true requires it)"
+        ),
+    };
     child
         .stdin
         .take()
@@ -172,6 +186,12 @@ fn dot_picture_is_stable_and_graphviz_draws_it() {
     assert_eq!(svg.matches("class=\"node\"").count(), declared_nodes);
     assert_eq!(svg.matches("class=\"edge\"").count(), declared_edges);
     assert!(declared_nodes > 10 && declared_edges > declared_nodes);
+}
+
+/// Whether the tests run in CI (`CI` set to anything but `false` or `0`), where the
+/// outside tools a test uses must be installed.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "false" | "0"))
 }
 
 /// Checks the Mermaid flowchart subset the picture writes: a front-matter title,

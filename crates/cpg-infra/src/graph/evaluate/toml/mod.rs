@@ -109,16 +109,7 @@ default = \"gs://common-test\"\n\n[storage.default.test]\ndefault = \"gs://dep-t
     // --- The real case: the storage-only reference's config objects.
 
     fn reference_contents() -> BTreeMap<String, String> {
-        // `shared/reference` beside the checkout, or `CPG_INFRA_REFERENCE`.
-        let dir = std::env::var_os("CPG_INFRA_REFERENCE").map_or_else(
-            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference"),
-            std::path::PathBuf::from,
-        );
-        let path = dir.join("storage-only.reference.json");
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let reference: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        reference["resources"]
+        cpg_infra_testdata::read("storage-only")["resources"]
             .as_array()
             .expect("resources")
             .iter()
