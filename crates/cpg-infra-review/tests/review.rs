@@ -3,5 +3,6 @@
 mod review {
     pub mod access;
     pub mod diff;
+    pub mod replace;
     pub mod support;
 }
