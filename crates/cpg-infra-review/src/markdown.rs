@@ -126,19 +126,26 @@ impl PlanDiff {
             }
             sections.push(details("Replaced", replaced.len(), "resources", &text));
         }
-        let updated: Vec<&ResourceChange> = self
+        let (shown, secret_only): (Vec<&ResourceChange>, Vec<&ResourceChange>) = self
             .changed
             .iter()
             .filter(|c| !matches!(c.action(), Action::Replace { .. }))
-            .filter(|c| c.fields.iter().any(|f| !secret(f)))
-            .collect();
-        if !updated.is_empty() {
+            .partition(|c| c.fields.iter().any(|f| !secret(f)));
+        if !shown.is_empty() || !secret_only.is_empty() {
             let mut text = String::new();
-            for change in &updated {
+            for change in &shown {
                 let _ = writeln!(text, "- {}", code(&change.id.to_string()));
                 fields_markdown(&mut text, change);
             }
-            sections.push(details("Changed", updated.len(), "resources", &text));
+            if !secret_only.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "\n{} more change only secret values (not shown).",
+                    secret_only.len()
+                );
+            }
+            let count = shown.len() + secret_only.len();
+            sections.push(details("Changed", count, "resources", &text));
         }
         for (title, list) in [("Destroyed", &self.removed), ("Added", &self.added)] {
             if !list.is_empty() {
@@ -321,7 +328,10 @@ mod tests {
             "{markdown}"
         );
         assert!(!markdown.contains("inputs.key"), "{markdown}");
-        assert!(!markdown.contains("<summary>Changed"), "{markdown}");
+        assert!(
+            markdown.contains("<summary>Changed (1)</summary>\n\n\n1 more change only secret values (not shown).\n"),
+            "{markdown}"
+        );
     }
 
     #[test]

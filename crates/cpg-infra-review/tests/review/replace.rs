@@ -16,7 +16,7 @@ fn workspace() -> &'static Path {
 
 /// The types of the example config's plan and of every shared reference recording.
 fn planned_types() -> BTreeSet<String> {
-    let example = cpg_infra::config::load_dir(&workspace().join("examples/deploy/config"))
+    let example = cpg_infra::config::load_dir(workspace().join("examples/deploy/config"))
         .expect("the example config is valid");
     let mut types: BTreeSet<String> = plan(example)
         .expect("the example config plans")
