@@ -12,6 +12,8 @@ use serde_json::Value as Json;
 
 use crate::access::{Access, AccessGraph};
 use crate::describe::{describe, escape_controls};
+use crate::replace::Action;
+use crate::risk::AtRisk;
 
 /// The version of the diff's JSON format.
 pub const DIFF_FORMAT_VERSION: u64 = 1;
@@ -64,6 +66,9 @@ pub struct PlanDiff {
     pub access_gained: Vec<AccessChange>,
     /// Access the old plan gave that the new does not.
     pub access_lost: Vec<AccessChange>,
+    /// For each changed data-bearing resource, what holds its data in the old plan
+    /// (see [`crate::risk`]).
+    pub holders: BTreeMap<ResourceId, String>,
 }
 
 impl PlanDiff {
@@ -80,6 +85,9 @@ impl PlanDiff {
                 Some(old_resource) => {
                     let fields = resource_fields(old_resource, resource);
                     if !fields.is_empty() {
+                        if let Some(holder) = crate::risk::holder_of(old_resource) {
+                            diff.holders.insert((*id).clone(), holder);
+                        }
                         diff.changed.push(ResourceChange {
                             id: (*id).clone(),
                             fields,
@@ -127,12 +135,14 @@ impl PlanDiff {
             && self.access_lost.is_empty()
     }
 
-    /// The one-line count: `N to add, N to change, N to destroy`.
+    /// The one-line count: `N to add, N to change, N to replace, N to destroy`
+    /// (changed in place, replaced: see [`crate::replace`]).
     pub fn counts(&self) -> String {
         format!(
-            "{} to add, {} to change, {} to destroy",
+            "{} to add, {} to change, {} to replace, {} to destroy",
             self.added.len(),
-            self.changed.len(),
+            self.updated_count(),
+            self.replaced().len(),
             self.removed.len()
         )
     }
@@ -148,6 +158,24 @@ impl PlanDiff {
         };
         let (green, red, yellow, dim) = ("32", "31", "33", "2");
         let mut out = String::new();
+        let at_risk = self.data_at_risk();
+        if !at_risk.is_empty() {
+            let head = format!("data at risk: {} destroyed or replaced", at_risk.len());
+            let _ = writeln!(out, "{}", paint(red, &head));
+            for risk in &at_risk {
+                let mut line = format!(
+                    "! {} {}: {}",
+                    risk.loss.name(),
+                    safe(&risk.id),
+                    safe(&risk.holder())
+                );
+                if !risk.because.is_empty() {
+                    let _ = write!(line, " (changes {})", risk.because.join(", "));
+                }
+                let _ = writeln!(out, "{}", paint(red, &line));
+            }
+            out.push('\n');
+        }
         let _ = writeln!(out, "resources: {}", self.counts());
         for resource in &self.added {
             let _ = writeln!(
@@ -160,7 +188,16 @@ impl PlanDiff {
             }
         }
         for change in &self.changed {
-            let _ = writeln!(out, "{}", paint(yellow, &format!("~ {}", safe(&change.id))));
+            let header = match change.action() {
+                Action::Replace { because } => paint(
+                    red,
+                    &format!("-/+ {} (replace: {})", safe(&change.id), because.join(", ")),
+                ),
+                Action::Update | Action::Unknown => {
+                    paint(yellow, &format!("~ {}", safe(&change.id)))
+                }
+            };
+            let _ = writeln!(out, "{header}");
             for field in &change.fields {
                 write_field_text(&mut out, field, &paint);
             }
@@ -203,66 +240,6 @@ impl PlanDiff {
         out
     }
 
-    /// The difference as Markdown, to paste into a pull request.
-    pub fn to_markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "### Infrastructure: {}\n", self.counts());
-        if !self.added.is_empty() {
-            let _ = writeln!(out, "#### Added\n");
-            for resource in &self.added {
-                let _ = writeln!(out, "- {}", code(&safe(&resource.id)));
-            }
-            out.push('\n');
-        }
-        if !self.changed.is_empty() {
-            let _ = writeln!(out, "#### Changed\n");
-            for change in &self.changed {
-                let _ = writeln!(out, "- {}", code(&safe(&change.id)));
-                for field in &change.fields {
-                    let _ = writeln!(out, "  - {}", field_markdown(field));
-                }
-            }
-            out.push('\n');
-        }
-        if !self.removed.is_empty() {
-            let _ = writeln!(out, "#### Destroyed\n");
-            for resource in &self.removed {
-                let _ = writeln!(out, "- {}", code(&safe(&resource.id)));
-            }
-            out.push('\n');
-        }
-        if !self.exports.is_empty() {
-            let _ = writeln!(out, "#### Stack exports\n");
-            for field in &self.exports {
-                let _ = writeln!(out, "- {}", field_markdown(field));
-            }
-            out.push('\n');
-        }
-        let _ = writeln!(
-            out,
-            "### Access: {} gained, {} lost\n",
-            self.access_gained.len(),
-            self.access_lost.len()
-        );
-        if !self.access_gained.is_empty() || !self.access_lost.is_empty() {
-            let _ = writeln!(out, "| | who | role | on | via |");
-            let _ = writeln!(out, "|---|---|---|---|---|");
-            for (sign, changes) in [("gained", &self.access_gained), ("lost", &self.access_lost)] {
-                for change in changes {
-                    let _ = writeln!(
-                        out,
-                        "| {sign} | {} | {} | {} | {} |",
-                        cell(&safe(&change.principal_label)),
-                        code_cell(&safe(&change.access.role)),
-                        code_cell(&safe(&change.access.resource)),
-                        cell(&via(change)),
-                    );
-                }
-            }
-        }
-        out
-    }
-
     /// The difference as a JSON document for programs.
     pub fn to_json(&self) -> Json {
         let resources = |list: &[Resource]| -> Vec<Json> {
@@ -284,16 +261,29 @@ impl PlanDiff {
             "summary": {
                 "add": self.added.len(),
                 "change": self.changed.len(),
+                "update": self.updated_count(),
+                "replace": self.replaced().len(),
                 "destroy": self.removed.len(),
+                "data_at_risk": self.data_at_risk().len(),
                 "access_gained": self.access_gained.len(),
                 "access_lost": self.access_lost.len(),
             },
+            "data_at_risk": self.data_at_risk().iter().map(AtRisk::to_json).collect::<Vec<_>>(),
             "added": resources(&self.added),
             "removed": resources(&self.removed),
-            "changed": self.changed.iter().map(|c| serde_json::json!({
-                "resource": c.id.to_string(),
-                "fields": fields(&c.fields),
-            })).collect::<Vec<_>>(),
+            "changed": self.changed.iter().map(|c| {
+                let action = c.action();
+                let because = match &action {
+                    Action::Replace { because } => because.clone(),
+                    Action::Update | Action::Unknown => Vec::new(),
+                };
+                serde_json::json!({
+                    "resource": c.id.to_string(),
+                    "action": action.name(),
+                    "because": because,
+                    "fields": fields(&c.fields),
+                })
+            }).collect::<Vec<_>>(),
             "exports": fields(&self.exports),
             "access_gained": self.access_gained,
             "access_lost": self.access_lost,
@@ -420,7 +410,7 @@ fn list_delta(field: &FieldChange) -> Option<(Vec<String>, Vec<String>)> {
 }
 
 /// Whether a change is to a secret whose text cannot be shown.
-fn secret(field: &FieldChange) -> bool {
+pub(crate) fn secret(field: &FieldChange) -> bool {
     let hides = |v: &Option<Value>| matches!(v, Some(Value::Secret(_)));
     hides(&field.before) || hides(&field.after)
 }
@@ -453,7 +443,7 @@ fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, 
     }
 }
 
-fn field_markdown(field: &FieldChange) -> String {
+pub(crate) fn field_markdown(field: &FieldChange) -> String {
     if secret(field) && field.before.is_some() && field.after.is_some() {
         format!("{}: secret value changed", code(&safe(&field.path)))
     } else if let Some((removed, added)) = list_delta(field) {
@@ -475,7 +465,7 @@ fn field_markdown(field: &FieldChange) -> String {
     }
 }
 
-fn via(change: &AccessChange) -> String {
+pub(crate) fn via(change: &AccessChange) -> String {
     if change.via.len() > 1 {
         safe(&change.via.join(" → "))
     } else {
@@ -488,8 +478,9 @@ fn safe(value: &impl std::fmt::Display) -> String {
     escape_controls(&value.to_string()).into_owned()
 }
 
-/// Inline code that survives any backticks in `text`.
-fn code(text: &str) -> String {
+/// Inline code that survives any backticks in `text`, control characters escaped.
+pub(crate) fn code(text: &str) -> String {
+    let text = escape_controls(text);
     if text.contains('`') {
         format!("`` {text} ``")
     } else {
@@ -497,16 +488,16 @@ fn code(text: &str) -> String {
     }
 }
 
-fn code_list(items: &[String]) -> String {
+pub(crate) fn code_list(items: &[String]) -> String {
     items.iter().map(|i| code(i)).collect::<Vec<_>>().join(", ")
 }
 
-/// Text for a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+/// Text for a Markdown table cell, control characters escaped.
+pub(crate) fn cell(text: &str) -> String {
+    escape_controls(text).replace('|', "\\|")
 }
 
-fn code_cell(text: &str) -> String {
+pub(crate) fn code_cell(text: &str) -> String {
     cell(&code(text))
 }
 
@@ -547,7 +538,10 @@ mod tests {
         let plan = graph(vec![bucket("a", "x")]);
         let diff = PlanDiff::between(&plan, &plan);
         assert!(diff.is_empty());
-        assert_eq!(diff.counts(), "0 to add, 0 to change, 0 to destroy");
+        assert_eq!(
+            diff.counts(),
+            "0 to add, 0 to change, 0 to replace, 0 to destroy"
+        );
     }
 
     #[test]
@@ -564,9 +558,34 @@ mod tests {
         assert_eq!(field.before, Some(Value::from("x")));
         assert_eq!(field.after, Some(Value::from("y")));
         let text = diff.to_text(false);
+        // A bucket's location cannot change in place: it is replaced, and its data
+        // is at risk.
         assert!(
-            text.contains("~ gcp:storage/bucket:Bucket::a\n    inputs.location: x → y\n"),
+            text.contains(
+                "-/+ gcp:storage/bucket:Bucket::a (replace: location)\n    inputs.location: x → y\n"
+            ),
             "{text}"
+        );
+        assert!(
+            text.starts_with(
+                "data at risk: 2 destroyed or replaced\n\
+                 ! destroy gcp:storage/bucket:Bucket::b: bucket b\n\
+                 ! replace gcp:storage/bucket:Bucket::a: bucket a (changes location)\n\n\
+                 resources: 1 to add, 0 to change, 1 to replace, 1 to destroy\n"
+            ),
+            "{text}"
+        );
+        let labels = graph(vec![
+            bucket("a", "y").input("labels", Value::strings(["l"])),
+        ]);
+        let updated = PlanDiff::between(&graph(vec![bucket("a", "y")]), &labels);
+        assert!(updated.data_at_risk().is_empty());
+        assert!(
+            updated
+                .to_text(false)
+                .contains("resources: 0 to add, 1 to change, 0 to replace, 0 to destroy\n~ gcp:storage/bucket:Bucket::a\n"),
+            "{}",
+            updated.to_text(false)
         );
         assert!(!diff.to_text(false).contains('\u{1b}'));
         assert!(

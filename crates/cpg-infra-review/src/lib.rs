@@ -18,4 +18,7 @@
 pub mod access;
 pub mod describe;
 pub mod diff;
+pub mod markdown;
 pub mod picture;
+pub mod replace;
+pub mod risk;

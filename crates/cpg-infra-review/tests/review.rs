@@ -4,5 +4,6 @@ mod review {
     pub mod access;
     pub mod adversarial;
     pub mod diff;
+    pub mod replace;
     pub mod support;
 }

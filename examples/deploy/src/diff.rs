@@ -19,14 +19,27 @@ pub enum Format {
     Markdown,
 }
 
+/// What makes `deploy diff` exit other than 0 once it has written the difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Gates {
+    /// Exit 2 when something changes.
+    pub exit_code: bool,
+    /// Exit 3 when data-bearing resources would be destroyed or replaced.
+    pub deny_destroy: bool,
+}
+
+/// The exit code of `--deny-destroy` when data is at risk.
+const DATA_AT_RISK: u8 = 3;
+
 /// Runs `deploy diff <old> <new>`, planning both as `deploy plan` does with the
-/// plugins from `plugins_dir`: 1 when either config is invalid; otherwise 0, or with
-/// `exit_code` 0 when nothing changes and 2 when something does.
+/// plugins from `plugins_dir`: 1 when either config is invalid; otherwise 0, with
+/// `deny_destroy` 3 when data is at risk, and with `exit_code` 2 when something
+/// changes.
 pub fn run(
     old: &Path,
     new: &Path,
     format: Format,
-    exit_code: bool,
+    gates: Gates,
     plugins_dir: Option<&Path>,
 ) -> ExitCode {
     let before = crate::build(old, plugins_dir, false);
@@ -50,7 +63,17 @@ pub fn run(
     if written != ExitCode::SUCCESS {
         return written;
     }
-    if exit_code && !diff.is_empty() {
+    let at_risk = diff.data_at_risk();
+    if gates.deny_destroy && !at_risk.is_empty() {
+        eprintln!(
+            "error: {} data-bearing resources would be destroyed or replaced (--deny-destroy)",
+            at_risk.len()
+        );
+        for risk in &at_risk {
+            eprintln!("  {} {}: {}", risk.loss.name(), risk.id, risk.holder());
+        }
+        ExitCode::from(DATA_AT_RISK)
+    } else if gates.exit_code && !diff.is_empty() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

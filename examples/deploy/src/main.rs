@@ -40,6 +40,7 @@ Exit codes:
      that does not load, a question about nothing the plan has, a file that cannot
      be written, a failed deployment)
   2  usage error, or no command outside Pulumi (diff --exit-code: something changes)
+  3  diff --deny-destroy: data-bearing resources would be destroyed or replaced
 
 Examples:
   deploy validate config/ --deny-warnings
@@ -173,6 +174,7 @@ Examples:
   deploy diff main-config/ pr-config/
   deploy diff main-config/ pr-config/ --markdown > review.md
   deploy diff main-config/ pr-config/ --json --exit-code
+  deploy diff main-config/ pr-config/ --deny-destroy
   deploy diff main-config/ pr-config/ --plugins-dir target/release")]
     Diff(DiffArgs),
     /// Print the JSON Schema (draft 2020-12) of a config file, for editors.
@@ -328,6 +330,10 @@ struct DiffArgs {
     /// Exit 0 when nothing changes and 2 when something does.
     #[arg(long)]
     exit_code: bool,
+    /// Exit 3 when data-bearing resources (buckets, datasets, projects, secrets, …)
+    /// would be destroyed or replaced.
+    #[arg(long)]
+    deny_destroy: bool,
     /// Where the enabled plugins' libraries are (for both configs).
     #[arg(long, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
@@ -438,7 +444,10 @@ fn run(cli: Cli) -> ExitCode {
                 &args.old,
                 &args.new,
                 format,
-                args.exit_code,
+                diff::Gates {
+                    exit_code: args.exit_code,
+                    deny_destroy: args.deny_destroy,
+                },
                 args.plugins_dir.as_deref(),
             )
         }

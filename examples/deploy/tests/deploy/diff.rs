@@ -51,7 +51,7 @@ fn a_config_against_itself_reports_nothing_and_exits_0() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(
         text(&output.stdout),
-        "resources: 0 to add, 0 to change, 0 to destroy\n\naccess: 0 gained, 0 lost\n"
+        "resources: 0 to add, 0 to change, 0 to replace, 0 to destroy\n\naccess: 0 gained, 0 lost\n"
     );
     let document = json(&deploy(&[
         "diff",
@@ -152,7 +152,7 @@ fn removing_a_member_loses_access_with_the_old_chain() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let out = text(&output.stdout);
     assert!(
-        out.starts_with("resources: 0 to add, 8 to change, 2 to destroy\n"),
+        out.starts_with("resources: 0 to add, 8 to change, 0 to replace, 2 to destroy\n"),
         "{out}"
     );
     assert!(out.contains("access: 0 gained, 25 lost\n"), "{out}");
@@ -185,4 +185,221 @@ fn an_invalid_config_exits_1_even_with_exit_code() {
     assert!(output.stdout.is_empty());
     let both = deploy(&["diff", &config(), &config(), "--json", "--markdown"]);
     assert_eq!(both.status.code(), Some(2));
+}
+
+/// A copy of the example config edited by `edit` (given the copy's directory).
+fn edited(edit: impl FnOnce(&std::path::Path)) -> TempDir {
+    let dir = TempDir::new("diff");
+    copy_dir(&example_config(), &dir.0);
+    edit(&dir.0);
+    dir
+}
+
+/// Replaces `from` (which must be there) with `to` in the file `name` of `dir`.
+fn replace_in(dir: &std::path::Path, name: &str, from: &str, to: &str) {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains(from),
+        "{}: {from:?} not in {text}",
+        path.display()
+    );
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+/// The example config with GCP's region moved.
+fn with_gcp_region_moved() -> TempDir {
+    edited(|dir| {
+        replace_in(
+            dir,
+            "cpg.toml",
+            "region = \"australia-southeast1\"",
+            "region = \"us-central1\"",
+        );
+    })
+}
+
+/// The example config without the intake dataset.
+fn without_intake() -> TempDir {
+    edited(|dir| {
+        std::fs::remove_dir_all(dir.join("datasets/intake")).expect("remove intake");
+        let production = dir.join("production.yaml");
+        let text = std::fs::read_to_string(&production).expect("read");
+        let start = text.find("\n# Sample intake").expect("intake's block");
+        let end = text.find("\n# The neuro cohort").expect("the next block");
+        let kept = format!("{}{}", &text[..start], &text[end..]);
+        std::fs::write(&production, kept).expect("write");
+    })
+}
+
+/// The example config with one more dataset, `oncology`, like cardiac.
+fn with_a_new_dataset() -> TempDir {
+    edited(|dir| {
+        copy_dir(
+            &dir.join("datasets/cardiac"),
+            &dir.join("datasets/oncology"),
+        );
+        let production = dir.join("production.yaml");
+        let mut text = std::fs::read_to_string(&production).expect("read");
+        text.push_str("\noncology:\n  gcp:\n    project: exg-oncology\n  depends_on_readonly:\n  - refpanel\n");
+        std::fs::write(&production, text).expect("write");
+    })
+}
+
+fn data_at_risk(document: &Json) -> Vec<(String, String, String)> {
+    document["data_at_risk"]
+        .as_array()
+        .expect("data_at_risk")
+        .iter()
+        .map(|r| {
+            (
+                r["loss"].as_str().expect("loss").to_owned(),
+                r["resource"].as_str().expect("resource").to_owned(),
+                r["holds"].as_str().expect("holds").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_region_change_replaces_the_buckets_and_puts_them_at_risk() {
+    let pr = with_gcp_region_moved();
+    let document = json(&deploy(&["diff", &config(), pr.path(), "--json"]));
+    let at_risk = data_at_risk(&document);
+    let buckets: Vec<&(String, String, String)> = at_risk
+        .iter()
+        .filter(|(_, resource, _)| resource.starts_with("gcp:storage/bucket:Bucket::"))
+        .collect();
+    assert!(buckets.len() > 10, "{at_risk:#?}");
+    for (loss, resource, holds) in &buckets {
+        assert_eq!(loss, "replace", "{resource}");
+        assert!(!holds.is_empty(), "{resource}");
+    }
+    assert!(
+        at_risk.iter().any(
+            |(_, r, h)| r == "gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket"
+                && h == "exg-cardiac-main"
+        ),
+        "{at_risk:#?}"
+    );
+    assert!(document["summary"]["replace"].as_u64().expect("replace") >= buckets.len() as u64);
+    let changed = document["changed"].as_array().expect("changed");
+    let bucket = changed
+        .iter()
+        .find(|c| c["resource"] == "gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket")
+        .expect("the main bucket changes");
+    assert_eq!(bucket["action"], "replace");
+    assert_eq!(bucket["because"], serde_json::json!(["location"]));
+    // Text and Markdown open with the data at risk.
+    let text = text(&deploy(&["diff", &config(), pr.path()]).stdout);
+    assert!(text.starts_with("data at risk: "), "{text}");
+    assert!(
+        text.contains("! replace gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket: bucket exg-cardiac-main (changes location)\n"),
+        "{text}"
+    );
+    let markdown =
+        super::support::text(&deploy(&["diff", &config(), pr.path(), "--markdown"]).stdout);
+    let after_head = markdown.split_once("\n\n").expect("a headline").1;
+    assert!(after_head.starts_with("#### Data at risk: "), "{markdown}");
+}
+
+#[test]
+fn deny_destroy_exits_3_when_data_is_at_risk_and_0_otherwise() {
+    let pr = with_gcp_region_moved();
+    let output = deploy(&[
+        "diff",
+        &config(),
+        pr.path(),
+        "--deny-destroy",
+        "--exit-code",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains("would be destroyed or replaced (--deny-destroy)"),
+        "{stderr}"
+    );
+    // The difference is still written.
+    assert!(text(&output.stdout).starts_with("data at risk: "));
+    let member = with_analysis_member("sam.ito");
+    let output = deploy(&["diff", &config(), member.path(), "--deny-destroy"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let output = deploy(&[
+        "diff",
+        &config(),
+        member.path(),
+        "--deny-destroy",
+        "--exit-code",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+}
+
+#[test]
+fn removing_a_dataset_lists_its_data_bearing_resources_first() {
+    let pr = without_intake();
+    let output = deploy(&["diff", &config(), pr.path(), "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let document = json(&output);
+    let at_risk = data_at_risk(&document);
+    assert!(
+        at_risk.contains(&(
+            "destroy".into(),
+            "gcp:organizations/project:Project::intake-gcp-project".into(),
+            "exg-intake".into()
+        )),
+        "{at_risk:#?}"
+    );
+    let buckets = at_risk
+        .iter()
+        .filter(|(loss, r, _)| {
+            loss == "destroy" && r.starts_with("gcp:storage/bucket:Bucket::intake-")
+        })
+        .count();
+    assert!(buckets >= 4, "{at_risk:#?}");
+    // Every destroyed data-bearing resource is listed, and only those.
+    let removed = document["removed"].as_array().expect("removed");
+    assert!(removed.len() > at_risk.len(), "{}", removed.len());
+    let text = text(&deploy(&["diff", &config(), pr.path()]).stdout);
+    let (risk, rest) = text
+        .split_once("\n\nresources: ")
+        .expect("data at risk, then resources");
+    assert_eq!(risk.lines().count(), at_risk.len() + 1, "{risk}");
+    assert!(
+        risk.contains(
+            "! destroy gcp:organizations/project:Project::intake-gcp-project: project exg-intake"
+        ),
+        "{risk}"
+    );
+    assert!(
+        rest.contains("- gcp:organizations/project:Project::intake-gcp-project\n"),
+        "{rest}"
+    );
+}
+
+#[test]
+fn the_markdown_for_a_new_dataset_fits_a_pull_request_comment() {
+    let pr = with_a_new_dataset();
+    let output = deploy(&["diff", &config(), pr.path(), "--markdown"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let markdown = text(&output.stdout);
+    let length = markdown.chars().count();
+    assert!(length <= 60_000, "{length} characters");
+    assert!(
+        markdown.starts_with("### Infrastructure: "),
+        "{}",
+        &markdown[..200]
+    );
+    assert!(markdown.contains("#### Access: "), "summary of access");
+    assert!(
+        markdown.contains("<details><summary>Added ("),
+        "added, collapsed"
+    );
+    assert!(
+        !markdown.contains("#### Data at risk"),
+        "nothing is at risk"
+    );
+    // The JSON has everything the Markdown may leave out.
+    let document = json(&deploy(&["diff", &config(), pr.path(), "--json"]));
+    assert!(document["summary"]["add"].as_u64().expect("add") > 50);
 }

@@ -1,0 +1,174 @@
+//! Data at risk: the data-bearing resources (buckets and containers, projects and
+//! resource groups, BigQuery datasets and tables, secrets, registries, key vaults,
+//! storage accounts) that a change destroys or replaces, each with what holds the
+//! data (the bucket's name, the dataset's id).
+
+use cpg_infra::graph::{Resource, ResourceId, Value};
+use serde::Serialize;
+
+use crate::describe::describe;
+use crate::diff::PlanDiff;
+
+/// A data-bearing resource type: its token, what people call it, and the input that
+/// names what holds the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataBearing {
+    /// The type token.
+    pub token: &'static str,
+    /// What it is, for people (`bucket`).
+    pub kind: &'static str,
+    /// The input naming the data's holder (`name` of a bucket).
+    pub holder: &'static str,
+}
+
+const fn bearing(token: &'static str, kind: &'static str, holder: &'static str) -> DataBearing {
+    DataBearing {
+        token,
+        kind,
+        holder,
+    }
+}
+
+/// Every data-bearing resource type the plans declare.
+pub const DATA_BEARING: [DataBearing; 12] = [
+    bearing("gcp:organizations/project:Project", "project", "projectId"),
+    bearing("gcp:storage/bucket:Bucket", "bucket", "name"),
+    bearing(
+        "gcp:bigquery/dataset:Dataset",
+        "BigQuery dataset",
+        "datasetId",
+    ),
+    bearing("gcp:bigquery/table:Table", "BigQuery table", "tableId"),
+    bearing("gcp:secretmanager/secret:Secret", "secret", "secretId"),
+    bearing(
+        "gcp:artifactregistry/repository:Repository",
+        "registry",
+        "repositoryId",
+    ),
+    bearing(
+        "azure-native:resources:ResourceGroup",
+        "resource group",
+        "resourceGroupName",
+    ),
+    bearing(
+        "azure-native:storage:StorageAccount",
+        "storage account",
+        "accountName",
+    ),
+    bearing(
+        "azure-native:storage:BlobContainer",
+        "container",
+        "containerName",
+    ),
+    bearing("azure-native:keyvault:Vault", "key vault", "vaultName"),
+    bearing("azure-native:keyvault:Secret", "secret", "secretName"),
+    bearing(
+        "azure-native:containerregistry:Registry",
+        "registry",
+        "registryName",
+    ),
+];
+
+/// The data-bearing description of a type, if it is one.
+pub fn data_bearing(token: &str) -> Option<&'static DataBearing> {
+    DATA_BEARING.iter().find(|b| b.token == token)
+}
+
+/// How the data is lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// The resource is destroyed.
+    Destroy,
+    /// The resource is deleted and created again.
+    Replace,
+}
+
+impl Loss {
+    /// `destroy` or `replace`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Loss::Destroy => "destroy",
+            Loss::Replace => "replace",
+        }
+    }
+}
+
+/// A data-bearing resource a change destroys or replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtRisk {
+    /// The resource.
+    pub id: ResourceId,
+    /// Destroyed or replaced.
+    pub loss: Loss,
+    /// What it is (`bucket`).
+    pub kind: &'static str,
+    /// What holds the data: the holder input's value (`cpg-x-main`), or the logical
+    /// name when the plan does not give it.
+    pub holds: String,
+    /// For a replacement, the inputs that force it.
+    pub because: Vec<String>,
+}
+
+impl AtRisk {
+    /// `bucket cpg-x-main`.
+    pub fn holder(&self) -> String {
+        format!("{} {}", self.kind, self.holds)
+    }
+
+    /// The JSON form: `{"resource", "type", "loss", "kind", "holds", "because"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "resource": self.id.to_string(),
+            "type": &*self.id.type_token,
+            "loss": self.loss.name(),
+            "kind": self.kind,
+            "holds": self.holds,
+            "because": self.because,
+        })
+    }
+}
+
+/// What holds the data of `resource`, if its type is data-bearing: the holder
+/// input's value, or the logical name when the plan does not give it.
+pub(crate) fn holder_of(resource: &Resource) -> Option<String> {
+    let bearing = data_bearing(&resource.id.type_token)?;
+    Some(match resource.inputs.get(bearing.holder) {
+        Some(Value::String(name)) => name.clone(),
+        Some(other) => describe(other),
+        None => resource.id.name.to_string(),
+    })
+}
+
+impl PlanDiff {
+    /// The data-bearing resources this change destroys or replaces: destroyed first,
+    /// then replaced, each in the diff's order.
+    pub fn data_at_risk(&self) -> Vec<AtRisk> {
+        let destroyed = self.removed.iter().filter_map(|resource| {
+            let bearing = data_bearing(&resource.id.type_token)?;
+            Some(AtRisk {
+                id: resource.id.clone(),
+                loss: Loss::Destroy,
+                kind: bearing.kind,
+                holds: holder_of(resource)?,
+                because: Vec::new(),
+            })
+        });
+        let replaced = self.replaced().into_iter().filter_map(|(change, because)| {
+            let bearing = data_bearing(&change.id.type_token)?;
+            Some(AtRisk {
+                id: change.id.clone(),
+                loss: Loss::Replace,
+                kind: bearing.kind,
+                // The data is where the old resource is.
+                holds: self
+                    .holders
+                    .get(&change.id)
+                    .cloned()
+                    .unwrap_or_else(|| change.id.name.to_string()),
+                because,
+            })
+        });
+        destroyed.chain(replaced).collect()
+    }
+}
