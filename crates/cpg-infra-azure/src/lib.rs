@@ -1,7 +1,7 @@
 //! Azure for cpg-infra: a [`Cloud`] that declares the reference's Azure resources
 //! with its azure-native and azuread type tokens, logical names and inputs, and
-//! fixes what the reference's Azure half broke (see the README's "Differences from
-//! the reference").
+//! fixes what the reference's Azure half broke (see
+//! `docs/differences.md`).
 //!
 //! A dataset on Azure is a resource group holding one storage account (its buckets
 //! are blob containers, their lifecycle rules one management policy), user-assigned

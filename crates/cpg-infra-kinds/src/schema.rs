@@ -155,7 +155,7 @@ const MEMBER_LIST: Prop = Prop {
     ..input("", OnChange::Update, "")
 };
 
-/// Every kind, in the order of the README's table.
+/// Every kind, in the order of the table in `docs/provider.md`.
 pub const SPECS: [Spec; 7] = [
     Spec {
         kind: Kind::GroupMembership,

@@ -88,8 +88,8 @@ fn every_planned_cpg_resource_is_in_the_migrated_state_with_equal_inputs() {
         .iter()
         .map(|r| (r["urn"].as_str().unwrap_or(""), r))
         .collect();
-    // Memberships this project adds on purpose (README, "Differences from the
-    // reference"): the only creates a preview should show.
+    // Memberships this project adds on purpose (`docs/differences.md`): the only
+    // creates a preview should show.
     const ADDED_ON_PURPOSE: [&str; 2] = [
         "-test-in-images-dev-reader-group-member",
         "-metamist-machine-account-in-main-list",

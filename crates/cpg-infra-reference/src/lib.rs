@@ -354,8 +354,7 @@ fn compare_aliases(
     }
 }
 
-/// A deliberate difference from the reference (see the README's "Differences from
-/// the reference"): which reported differences it accounts for.
+/// A deliberate difference from the reference (see `docs/differences.md`): which reported differences it accounts for.
 #[derive(Debug, Clone, Copy)]
 pub struct Fix {
     /// What the fix is, as the tests name it.
@@ -364,8 +363,8 @@ pub struct Fix {
     pub accounts_for: fn(&str) -> bool,
 }
 
-/// The deliberate differences of the GCP plan from the reference (see the README's
-/// "Differences from the reference"), for the parity tests to allow and assert.
+/// The deliberate differences of the GCP plan from the reference (see
+/// `docs/differences.md`), for the parity tests to allow and assert.
 pub const GCP_FIXES: [Fix; 3] = [
     Fix {
         what: "metamist's current machine account joins main-list under a key of its own",

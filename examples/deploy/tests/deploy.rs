@@ -5,6 +5,7 @@ mod deploy {
     pub mod adversarial;
     pub mod commands;
     pub mod diff;
+    pub mod docs;
     pub mod help;
     pub mod program;
     pub mod schema;

@@ -290,7 +290,7 @@ fn plan_with_the_plugins_declares_the_references_resources() {
     let resources = plan["resources"].as_array().expect("resources");
     let reference = cpg_infra_reference::read("small-plugins");
     // The reference's resources plus the two deliberate extra memberships of
-    // `small` (see the README's "Differences from the reference").
+    // `small` (see `docs/differences.md`).
     let extra_memberships = resources
         .iter()
         .filter(|r| {
