@@ -1,5 +1,6 @@
 //! `deploy access`: effective access, read from the plan.
 
+use cpg_infra::config::Severity;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -86,7 +87,11 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
     match answer(&config, &graph, &access, query, json) {
         Ok(text) => crate::emit(&text),
         Err(error) => {
-            eprintln!("error: {}", crate::chain(&error));
+            eprintln!(
+                "{}: {}",
+                crate::diagnostics::label(Severity::Error),
+                crate::chain(&error)
+            );
             ExitCode::from(1)
         }
     }

@@ -1,5 +1,6 @@
 //! `deploy diff`: what a config change does to the infrastructure and to access.
 
+use cpg_infra::config::Severity;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,9 +20,14 @@ pub enum Format {
     Markdown,
 }
 
+/// The exit code of `--exit-code` when something changes: distinct from every
+/// failure (1 for problems found, 2 for a usage error), so that a script can tell
+/// "review this change" from "this did not run".
+pub const CHANGES: u8 = 4;
+
 /// Runs `deploy diff <old> <new>`, planning both as `deploy plan` does with the
 /// plugins from `plugins_dir`: 1 when either config is invalid; otherwise 0, or with
-/// `exit_code` 0 when nothing changes and 2 when something does.
+/// `exit_code` 0 when nothing changes and [`CHANGES`] when something does.
 pub fn run(
     old: &Path,
     new: &Path,
@@ -41,7 +47,10 @@ pub fn run(
         Format::Json => match serde_json::to_string_pretty(&diff.to_json()) {
             Ok(json) => json + "\n",
             Err(error) => {
-                eprintln!("error: cannot write JSON: {error}");
+                eprintln!(
+                    "{}: cannot write JSON: {error}",
+                    crate::diagnostics::label(Severity::Error)
+                );
                 return ExitCode::from(1);
             }
         },
@@ -51,7 +60,7 @@ pub fn run(
         return written;
     }
     if exit_code && !diff.is_empty() {
-        ExitCode::from(2)
+        ExitCode::from(CHANGES)
     } else {
         ExitCode::SUCCESS
     }

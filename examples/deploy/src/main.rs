@@ -14,6 +14,7 @@ mod program;
 mod schema;
 mod summary;
 
+use cpg_infra::config::Severity;
 use cpg_infra::error_chain as chain;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,7 +40,8 @@ Exit codes:
   1  problems found (an invalid config, a warning with --deny-warnings, a plugin
      that does not load, a question about nothing the plan has, a file that cannot
      be written, a failed deployment)
-  2  usage error, or no command outside Pulumi (diff --exit-code: something changes)
+  2  usage error, or no command outside Pulumi
+  4  diff --exit-code: something changes (never a failure)
 
 Examples:
   deploy validate config/ --deny-warnings
@@ -86,12 +88,22 @@ impl ColorWhen {
     /// Whether to colour what this binary writes to standard output.
     fn stdout(self) -> bool {
         use std::io::IsTerminal;
+        self.colours(std::io::stdout().is_terminal())
+    }
+
+    /// Whether to colour the diagnostics this binary writes to standard error.
+    fn stderr(self) -> bool {
+        use std::io::IsTerminal;
+        self.colours(std::io::stderr().is_terminal())
+    }
+
+    /// Whether to colour an output that is (or is not) a terminal.
+    fn colours(self, terminal: bool) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
             ColorWhen::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         }
     }
@@ -166,8 +178,9 @@ after (values only known at deploy time compared by their definition, secrets ne
 shown), then each person's or account's access gained and lost with the chain of
 groups that grants it.
 
-Exit codes: 1 when either config is invalid; otherwise 0, or with --exit-code 0 when
-nothing changes and 2 when something does (as `terraform plan -detailed-exitcode`).
+Exit codes: 1 when either config is invalid, 2 for a usage error; otherwise 0, or
+with --exit-code 0 when nothing changes and 4 when something does (a code no failure
+uses, so a script tells a change to review from a diff that did not run).
 
 Examples:
   deploy diff main-config/ pr-config/
@@ -325,7 +338,7 @@ struct DiffArgs {
     /// Print Markdown to paste into a pull request.
     #[arg(long)]
     markdown: bool,
-    /// Exit 0 when nothing changes and 2 when something does.
+    /// Exit 0 when nothing changes and 4 when something does.
     #[arg(long)]
     exit_code: bool,
     /// Where the enabled plugins' libraries are (for both configs).
@@ -393,6 +406,7 @@ fn color_in_args(args: &[std::ffi::OsString]) -> ColorWhen {
 
 /// Runs one parsed command line.
 fn run(cli: Cli) -> ExitCode {
+    diagnostics::set_colour(cli.color.stderr());
     let Some(command) = cli.command else {
         return program::run(cli.config_dir.as_deref());
     };
@@ -482,7 +496,12 @@ fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<
     match plugins::build(&infrastructure) {
         Ok(built) => Some((config, built.graph)),
         Err(error) => {
-            eprintln!("{}: error: {}", dir.display(), chain(&error));
+            eprintln!(
+                "{}: {}: {}",
+                dir.display(),
+                diagnostics::label(Severity::Error),
+                chain(&error)
+            );
             None
         }
     }
@@ -490,13 +509,14 @@ fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<
 
 fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
     if let Err(error) = cpg_infra::synthetic::check_dataset_count(datasets) {
-        eprintln!("error: {error}");
+        eprintln!("{}: {error}", crate::diagnostics::label(Severity::Error));
         return ExitCode::from(2);
     }
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied {
         eprintln!(
-            "error: {} is not empty; generate writes a new directory",
+            "{}: {} is not empty; generate writes a new directory",
+            diagnostics::label(Severity::Error),
             dir.display()
         );
         return ExitCode::from(1);
@@ -509,7 +529,11 @@ fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
             config.datasets.len()
         )),
         Err(error) => {
-            eprintln!("error: cannot write {}: {error}", dir.display());
+            eprintln!(
+                "{}: cannot write {}: {error}",
+                crate::diagnostics::label(Severity::Error),
+                dir.display()
+            );
             ExitCode::from(1)
         }
     }
@@ -522,7 +546,11 @@ fn migrate_state(export: &Path) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             drop(err);
-            eprintln!("error: {}", chain(&error));
+            eprintln!(
+                "{}: {}",
+                crate::diagnostics::label(Severity::Error),
+                chain(&error)
+            );
             ExitCode::from(1)
         }
     }
@@ -544,7 +572,10 @@ fn emit(text: &str) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot write to standard output: {error}");
+            eprintln!(
+                "{}: cannot write to standard output: {error}",
+                crate::diagnostics::label(Severity::Error)
+            );
             ExitCode::from(1)
         }
     }
@@ -562,7 +593,10 @@ fn write_json(graph: &Graph) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot write the plan: {error}");
+            eprintln!(
+                "{}: cannot write the plan: {error}",
+                crate::diagnostics::label(Severity::Error)
+            );
             ExitCode::from(1)
         }
     }
