@@ -58,13 +58,94 @@ fn validate_reports_every_problem_and_exits_1() {
 }
 
 #[test]
-fn validate_of_a_missing_directory_exits_1() {
+fn validate_of_a_missing_directory_names_the_directory_once() {
     let output = deploy(&["validate", "/nonexistent/cpg-infra-config"]);
     assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
     assert!(
-        text(&output.stderr).contains("cpg.toml: file not found"),
+        stderr.starts_with(
+            "error: /nonexistent/cpg-infra-config: cannot read the config directory: it does not exist\n"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cpg.toml"), "{stderr}");
+    let file = TempDir::new("cli-not-dir");
+    let not_dir = file.join("cpg.toml");
+    std::fs::write(&not_dir, "").expect("write");
+    let output = deploy(&["validate", not_dir.to_str().expect("utf-8 path")]);
+    assert!(
+        text(&output.stderr).contains("cannot read the config directory: it is not a directory"),
         "{}",
         text(&output.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_link_is_named_as_such_without_cascade() {
+    let dir = example_copy("dangling", |text| text);
+    let members = dir.join("datasets/cardiac/members.yaml");
+    std::fs::remove_file(&members).expect("rm");
+    std::os::unix::fs::symlink("nowhere.yaml", &members).expect("symlink");
+    let cpg = dir.join("cpg.toml");
+    let kept = dir.join("kept.toml");
+    std::fs::rename(&cpg, &kept).expect("mv");
+    std::os::unix::fs::symlink("gone.toml", &cpg).expect("symlink");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: cpg.toml: cannot read the file"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].starts_with("error: datasets/cardiac/members.yaml: cannot read the file"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("not found") && !stderr.contains("budget"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_cloud_reports_itself_and_nothing_that_follows() {
+    let dir = example_copy("cloud", |text| text);
+    std::fs::write(
+        dir.join("datasets/cardiac/budgets.yaml"),
+        "gpc:\n  monthly_budget: 4000\n",
+    )
+    .expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: datasets/cardiac/budgets.yaml: gpc (line 1)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn files_beside_the_dataset_directories_are_ignored() {
+    let dir = example_copy("readme", |text| text);
+    std::fs::write(dir.join("datasets/README.md"), "# Datasets\n").expect("write");
+    std::fs::write(dir.join("datasets/.gitkeep"), "").expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: datasets/README.md: not a dataset directory; ignored\n"
     );
 }
 
@@ -314,4 +395,56 @@ fn plan_with_the_plugins_declares_the_references_resources() {
         stderr.contains("warning: plugin metamist: ETL sources not found: "),
         "{stderr}"
     );
+}
+
+#[test]
+fn every_missing_key_is_reported_in_one_run() {
+    let dir = example_copy("empty-toml", |text| text);
+    std::fs::write(dir.join("cpg.toml"), "").expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let missing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: cpg.toml (line 1): missing required key"))
+        .collect();
+    assert_eq!(missing.len(), 6, "{stderr}");
+    for key in ["domain", "budget_currency", "common_dataset", "users"] {
+        assert!(
+            missing.iter().any(|l| l.contains(&format!("\"{key}\""))),
+            "{key} not reported: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn color_applies_to_every_diagnostic() {
+    let always = deploy(&[
+        "--color",
+        "always",
+        "validate",
+        "/nonexistent/cpg-infra-config",
+    ]);
+    let stderr = text(&always.stderr);
+    assert!(
+        stderr.starts_with("\u{1b}[1;31merror\u{1b}[0m: "),
+        "{stderr:?}"
+    );
+    let dir = TempDir::new("cli-colour");
+    std::fs::write(dir.join("x"), "").expect("write");
+    let generate = deploy(&["generate", "3", dir.path(), "--color=always"]);
+    assert!(
+        text(&generate.stderr).starts_with("\u{1b}[1;31merror\u{1b}[0m: "),
+        "{:?}",
+        text(&generate.stderr)
+    );
+    for choice in ["never", "auto"] {
+        let plain = deploy(&[
+            "--color",
+            choice,
+            "validate",
+            "/nonexistent/cpg-infra-config",
+        ]);
+        assert!(text(&plain.stderr).starts_with("error: "), "{choice}");
+    }
 }
