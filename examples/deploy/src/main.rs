@@ -160,13 +160,15 @@ every IAM member and binding, group membership (nested groups, dependencies, ad-
 groups, machine accounts, organisation-wide groups), Hail billing-project membership,
 metamist member list and access entitlement. Each grant is shown with the shortest
 chain of groups that leads to it. Without a question, prints everyone's access. Exits
-1 when the config is invalid or the question names nothing the plan knows.
+1 when the config is invalid or the question names nothing the plan knows (naming the
+nearest name it knows).
 
 Examples:
   deploy access config/ --person mokafor
   deploy access config/ --person mira.okafor@example.org --json
   deploy access config/ --bucket exg-cardiac-main
   deploy access config/ --resource gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key
+  deploy access config/ --dataset cardiac
   deploy access config/ --dataset cardiac --format dot | dot -Tsvg > cardiac.svg")]
     Access(AccessArgs),
     /// What a config change does: resources added, changed and destroyed, and the
@@ -290,10 +292,10 @@ struct AccessArgs {
     /// Everyone who can reach the bucket of this name.
     #[arg(long, group = "question", value_name = "NAME")]
     bucket: Option<String>,
-    /// Draw this dataset's groups, their nesting and what each grants (needs --format).
-    #[arg(long, group = "question", requires = "format", value_name = "DATASET")]
+    /// This dataset's groups, their members, their nesting and what each grants.
+    #[arg(long, group = "question", value_name = "DATASET")]
     dataset: Option<String>,
-    /// The picture's format, with --dataset.
+    /// The format of --dataset's answer: text (the default), or a picture.
     #[arg(long, value_enum, requires = "dataset")]
     format: Option<access::PictureFormat>,
     /// Print JSON for programs: each grant with person, role, resource and chain.
@@ -312,10 +314,10 @@ impl AccessArgs {
             access::Query::Resource(resource.clone())
         } else if let Some(bucket) = &self.bucket {
             access::Query::Bucket(bucket.clone())
-        } else if let (Some(dataset), Some(format)) = (&self.dataset, self.format) {
+        } else if let Some(dataset) = &self.dataset {
             access::Query::Dataset {
                 dataset: dataset.clone(),
-                format,
+                format: self.format.unwrap_or(access::PictureFormat::Text),
             }
         } else {
             access::Query::Everyone
