@@ -133,6 +133,8 @@ Pulumi config `<project>:plugins-dir`, else plugins/ beside this executable.
 Examples:
   deploy plan config/
   deploy plan config/ --json > plan.json
+  deploy plan config/ --dataset cardiac --type gcp:storage/bucket:Bucket
+  deploy plan config/ --show gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket
   deploy plan config/ --plugins-dir target/release --deny-warnings")]
     Plan(PlanArgs),
     /// List the plugins the config enables and whether each would load, and why not.
@@ -242,6 +244,15 @@ struct PlanArgs {
     /// Print the plan document (JSON) instead of the summary.
     #[arg(long)]
     json: bool,
+    /// List only this dataset's resources.
+    #[arg(long, value_name = "DATASET", conflicts_with = "json")]
+    dataset: Option<String>,
+    /// List only the resources of this type token.
+    #[arg(long = "type", value_name = "TYPE", conflicts_with = "json")]
+    type_token: Option<String>,
+    /// Show one resource's inputs (secrets masked) and options, as type::name.
+    #[arg(long, value_name = "TYPE::NAME", conflicts_with_all = ["json", "dataset", "type_token"])]
+    show: Option<String>,
     /// Where the enabled plugins' libraries are.
     #[arg(long, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
@@ -423,12 +434,7 @@ fn run(cli: Cli) -> ExitCode {
     }
     match command {
         Command::Validate(args) => validate(&args.dir, args.deny_warnings),
-        Command::Plan(args) => plan(
-            &args.dir,
-            args.json,
-            args.plugins_dir.as_deref(),
-            args.deny_warnings,
-        ),
+        Command::Plan(args) => plan(&args),
         Command::Plugins(args) => match diagnostics::load_checked(&args.dir, false) {
             Some(config) => plugins::list(&config, args.plugins_dir.as_deref()),
             None => ExitCode::from(1),
@@ -476,15 +482,30 @@ fn validate(dir: &Path, deny_warnings: bool) -> ExitCode {
     }
 }
 
-fn plan(dir: &Path, json: bool, plugins_dir: Option<&Path>, deny_warnings: bool) -> ExitCode {
-    let Some((config, graph)) = build(dir, plugins_dir, deny_warnings) else {
+fn plan(args: &PlanArgs) -> ExitCode {
+    let Some((config, graph)) = build(&args.dir, args.plugins_dir.as_deref(), args.deny_warnings)
+    else {
         return ExitCode::from(1);
     };
-    if json {
-        write_json(&graph)
-    } else {
-        let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
-        emit(&summary::render(&graph, &datasets))
+    if args.json {
+        return write_json(&graph);
+    }
+    let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+    let filter = summary::Filter {
+        dataset: args.dataset.clone(),
+        type_token: args.type_token.clone(),
+    };
+    let answer = match &args.show {
+        Some(resource) => summary::show(&graph, resource),
+        None => summary::check(&graph, &datasets, &filter)
+            .map(|()| summary::render(&graph, &datasets, &filter)),
+    };
+    match answer {
+        Ok(text) => emit(&text),
+        Err(error) => {
+            eprintln!("{}: {error}", diagnostics::label(Severity::Error));
+            ExitCode::from(1)
+        }
     }
 }
 

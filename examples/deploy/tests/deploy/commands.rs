@@ -448,3 +448,75 @@ fn color_applies_to_every_diagnostic() {
         assert!(text(&plain.stderr).starts_with("error: "), "{choice}");
     }
 }
+
+#[test]
+fn plan_lists_one_dataset_or_one_type() {
+    let dir = example_config();
+    let dir = dir.to_str().expect("utf-8 path");
+    let bucket = "gcp:storage/bucket:Bucket";
+    let output = deploy(&["plan", dir, "--dataset", "cardiac", "--type", bucket]);
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let listed: Vec<&str> = out
+        .split("\nresources:\n")
+        .nth(1)
+        .expect("resources")
+        .lines()
+        .collect();
+    assert!(!listed.is_empty(), "{out}");
+    for line in &listed {
+        assert!(line.starts_with(&format!("  {bucket}  cardiac-")), "{out}");
+    }
+    assert!(
+        out.contains("by dataset:\n") && !out.contains("exports:"),
+        "{out}"
+    );
+    let by_type = text(&deploy(&["plan", dir, "--type", bucket]).stdout);
+    assert!(
+        by_type.contains("  common-") && by_type.contains("  cardiac-"),
+        "{by_type}"
+    );
+    let wrong = deploy(&["plan", dir, "--type", "gcp:storage/bucket:Bukcet"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).ends_with(&format!(" — did you mean {bucket:?}?\n")),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let wrong = deploy(&["plan", dir, "--dataset", "cardic"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stderr).ends_with(" — did you mean \"cardiac\"?\n"));
+    assert_eq!(
+        deploy(&["plan", dir, "--json", "--type", bucket])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn plan_show_prints_one_resources_inputs_with_secrets_masked() {
+    let dir = example_config();
+    let dir = dir.to_str().expect("utf-8 path");
+    let id = "gcp:secretmanager/secretVersion:SecretVersion::cardiac-gcp-cromwell-service-account-full-secret-version";
+    let output = deploy(&["plan", dir, "--show", id]);
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(out.starts_with(&format!("{id}\n\ninputs:\n")), "{out}");
+    assert!(out.contains("\n  secretData: [secret]\n"), "{out}");
+    assert!(!out.contains("privateKey"), "{out}");
+    assert!(
+        out.contains(
+            "\n  secret: ${gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key.id}\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\noptions:\n"), "{out}");
+    let wrong = deploy(&["plan", dir, "--show", &id.replace("version", "versoin")]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).ends_with(&format!(" — did you mean {id:?}?\n")),
+        "{}",
+        text(&wrong.stderr)
+    );
+}
