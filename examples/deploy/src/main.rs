@@ -227,9 +227,10 @@ Examples:
 /// `deploy validate`.
 #[derive(Debug, Args)]
 struct ValidateArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Fail (exit 1) on warnings as on errors.
     #[arg(long)]
     deny_warnings: bool,
@@ -238,9 +239,10 @@ struct ValidateArgs {
 /// `deploy plan`.
 #[derive(Debug, Args)]
 struct PlanArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Print the plan document (JSON) instead of the summary.
     #[arg(long)]
     json: bool,
@@ -264,9 +266,10 @@ struct PlanArgs {
 /// `deploy plugins`.
 #[derive(Debug, Args)]
 struct PluginsArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Where the enabled plugins' libraries are.
     #[arg(long, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
@@ -290,9 +293,10 @@ struct GenerateArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("question").multiple(false))]
 struct AccessArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Everything this person can reach: a user key from cpg.toml, or an identity
     /// (email, Hail username).
     #[arg(long, group = "question", value_name = "USER")]
@@ -433,15 +437,15 @@ fn run(cli: Cli) -> ExitCode {
         return ExitCode::from(2);
     }
     match command {
-        Command::Validate(args) => validate(&args.dir, args.deny_warnings),
+        Command::Validate(args) => validate(&config_dir(args.dir), args.deny_warnings),
         Command::Plan(args) => plan(&args),
-        Command::Plugins(args) => match diagnostics::load_checked(&args.dir, false) {
+        Command::Plugins(args) => match diagnostics::load_checked(&config_dir(args.dir), false) {
             Some(config) => plugins::list(&config, args.plugins_dir.as_deref()),
             None => ExitCode::from(1),
         },
         Command::Generate(args) => generate(args.datasets, &args.dir, args.seed),
         Command::Access(args) => access::run(
-            &args.dir,
+            &config_dir(args.dir.clone()),
             &args.query(),
             args.json,
             args.plugins_dir.as_deref(),
@@ -470,6 +474,18 @@ fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// The config directory a command works on: the one given, else
+/// `CPG_INFRA_CONFIG_DIR` when set and not empty, else the current directory.
+fn config_dir(given: Option<PathBuf>) -> PathBuf {
+    given
+        .or_else(|| {
+            std::env::var_os("CPG_INFRA_CONFIG_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
 fn validate(dir: &Path, deny_warnings: bool) -> ExitCode {
     match diagnostics::load_checked(dir, deny_warnings) {
         Some(config) => emit(&format!(
@@ -483,8 +499,8 @@ fn validate(dir: &Path, deny_warnings: bool) -> ExitCode {
 }
 
 fn plan(args: &PlanArgs) -> ExitCode {
-    let Some((config, graph)) = build(&args.dir, args.plugins_dir.as_deref(), args.deny_warnings)
-    else {
+    let dir = config_dir(args.dir.clone());
+    let Some((config, graph)) = build(&dir, args.plugins_dir.as_deref(), args.deny_warnings) else {
         return ExitCode::from(1);
     };
     if args.json {

@@ -323,7 +323,7 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
         deploy(&["plan", "x", "--plugins-dir"]).status.code(),
         Some(2)
     );
-    assert_eq!(deploy(&["plugins"]).status.code(), Some(2));
+    assert_eq!(deploy(&["diff", "x"]).status.code(), Some(2));
 }
 
 /// A plugins directory holding the workspace's plugins. Their crates are this
@@ -518,5 +518,53 @@ fn plan_show_prints_one_resources_inputs_with_secrets_masked() {
         text(&wrong.stderr).ends_with(&format!(" — did you mean {id:?}?\n")),
         "{}",
         text(&wrong.stderr)
+    );
+}
+
+#[test]
+fn without_a_directory_commands_use_the_environment_then_the_current_directory() {
+    let run = |args: &[&str], cwd: &Path, env: Option<&Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_deploy"));
+        command
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("CPG_INFRA_CONFIG_DIR");
+        if let Some(dir) = env {
+            command.env("CPG_INFRA_CONFIG_DIR", dir);
+        }
+        command.output().expect("run deploy")
+    };
+    let example = example_config();
+    let elsewhere = TempDir::new("cli-cwd");
+    let here = run(&["validate"], &example, None);
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stderr));
+    assert!(
+        text(&here.stdout).starts_with(".: valid ("),
+        "{}",
+        text(&here.stdout)
+    );
+    let from_env = run(&["validate"], &elsewhere, Some(&example));
+    assert_eq!(
+        from_env.status.code(),
+        Some(0),
+        "{}",
+        text(&from_env.stderr)
+    );
+    assert!(text(&from_env.stdout).starts_with(&format!("{}: valid (", example.display())));
+    let plan = run(
+        &["plan", "--type", "gcp:storage/bucket:Bucket"],
+        &elsewhere,
+        Some(&example),
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    // A directory given beats the environment; an empty directory is not a config.
+    let given = run(&["validate", elsewhere.path()], &example, Some(&example));
+    assert_eq!(given.status.code(), Some(1));
+    let nothing = run(&["plugins"], &elsewhere, None);
+    assert_eq!(nothing.status.code(), Some(1));
+    assert!(
+        text(&nothing.stderr).contains("cpg.toml"),
+        "{}",
+        text(&nothing.stderr)
     );
 }
