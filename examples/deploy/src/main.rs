@@ -117,11 +117,14 @@ enum Command {
 Prints `<dir>: valid (N datasets, M users)` and exits 0 when the directory is valid;
 otherwise prints every problem on standard error, one per line, and exits 1.
 Warnings (`warning: …`, with file, key path and line) do not fail the command
-unless --deny-warnings is given.
+unless --deny-warnings is given. --message-format json writes one JSON object per
+diagnostic on standard output (severity, file, path, line, column, message);
+--message-format github writes GitHub Actions annotations (`::error file=…,line=…::…`).
 
 Examples:
   deploy validate config/
-  deploy validate config/ --deny-warnings")]
+  deploy validate config/ --deny-warnings
+  deploy validate config/ --message-format github")]
     Validate(ValidateArgs),
     /// List every resource the config declares, for people or (`--json`) programs.
     #[command(after_help = "\
@@ -234,6 +237,9 @@ struct ValidateArgs {
     /// Fail (exit 1) on warnings as on errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// How to write the diagnostics: for people, JSON lines or GitHub annotations.
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    message_format: diagnostics::MessageFormat,
 }
 
 /// `deploy plan`.
@@ -437,7 +443,11 @@ fn run(cli: Cli) -> ExitCode {
         return ExitCode::from(2);
     }
     match command {
-        Command::Validate(args) => validate(&config_dir(args.dir), args.deny_warnings),
+        Command::Validate(args) => validate(
+            &config_dir(args.dir),
+            args.deny_warnings,
+            args.message_format,
+        ),
         Command::Plan(args) => plan(&args),
         Command::Plugins(args) => match diagnostics::load_checked(&config_dir(args.dir), false) {
             Some(config) => plugins::list(&config, args.plugins_dir.as_deref()),
@@ -486,15 +496,22 @@ fn config_dir(given: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn validate(dir: &Path, deny_warnings: bool) -> ExitCode {
-    match diagnostics::load_checked(dir, deny_warnings) {
-        Some(config) => emit(&format!(
-            "{}: valid ({} datasets, {} users)\n",
-            dir.display(),
-            config.datasets.len(),
-            config.infrastructure.users.len()
-        )),
-        None => ExitCode::from(1),
+fn validate(dir: &Path, deny_warnings: bool, format: diagnostics::MessageFormat) -> ExitCode {
+    let Some(config) = diagnostics::load_checked_as(dir, deny_warnings, format) else {
+        return ExitCode::from(1);
+    };
+    let valid = format!(
+        "{}: valid ({} datasets, {} users)\n",
+        dir.display(),
+        config.datasets.len(),
+        config.infrastructure.users.len()
+    );
+    if format == diagnostics::MessageFormat::Human {
+        emit(&valid)
+    } else {
+        // Standard output holds only the diagnostics.
+        eprint!("{valid}");
+        ExitCode::SUCCESS
     }
 }
 

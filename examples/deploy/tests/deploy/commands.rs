@@ -568,3 +568,76 @@ fn without_a_directory_commands_use_the_environment_then_the_current_directory()
         text(&nothing.stderr)
     );
 }
+
+#[test]
+fn validate_writes_json_lines_and_github_annotations() {
+    let dir = example_copy("formats", |text| text);
+    std::fs::write(
+        dir.join("datasets/cardiac/budgets.yaml"),
+        "gpc:\n  monthly_budget: 4000\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("datasets/README.md"), "").expect("write");
+    let json = deploy(&["validate", dir.path(), "--message-format", "json"]);
+    assert_eq!(json.status.code(), Some(1), "{}", text(&json.stderr));
+    let objects: Vec<serde_json::Value> = text(&json.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(objects.len(), 2, "{}", text(&json.stdout));
+    let error = objects
+        .iter()
+        .find(|o| o["severity"] == "error")
+        .expect("the error");
+    assert_eq!(
+        error["file"],
+        format!("{}/datasets/cardiac/budgets.yaml", dir.path())
+    );
+    assert_eq!(error["path"], "gpc");
+    assert_eq!(error["line"], 1);
+    assert!(error["column"].is_null());
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did you mean \"gcp\"")),
+        "{error}"
+    );
+    let warning = objects
+        .iter()
+        .find(|o| o["severity"] == "warning")
+        .expect("the warning");
+    assert!(warning["line"].is_null());
+    assert!(
+        text(&json.stderr).contains("the configuration has 1 error"),
+        "{}",
+        text(&json.stderr)
+    );
+
+    let github = deploy(&["validate", dir.path(), "--message-format", "github"]);
+    assert_eq!(github.status.code(), Some(1));
+    let out = text(&github.stdout);
+    assert!(
+        out.contains(&format!(
+            "::error file={}/datasets/cardiac/budgets.yaml,line=1,title=gpc::",
+            dir.path()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "::warning file={}/datasets/README.md::not a dataset directory; ignored\n",
+            dir.path()
+        )),
+        "{out}"
+    );
+    // Valid: nothing but annotations on standard output.
+    let valid = deploy(&[
+        "validate",
+        example_config().to_str().expect("utf-8 path"),
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(valid.status.code(), Some(0));
+    assert!(valid.stdout.is_empty(), "{}", text(&valid.stdout));
+    assert!(text(&valid.stderr).contains(": valid ("));
+}
