@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use cpg_infra::config::Config;
 use cpg_infra::config::suggest::Suggestion;
-use cpg_infra::graph::{Graph, ResourceId, Value};
+use cpg_infra::graph::{Graph, Resource, ResourceId, Value};
 use cpg_infra_review::access::{Access, AccessGraph, Principal};
 use cpg_infra_review::describe::escape_controls;
 use cpg_infra_review::picture::{NodeKind, Picture};
@@ -44,7 +44,8 @@ pub enum PictureFormat {
     Text,
 }
 
-/// Why a question has no answer.
+/// Why a question about the config or its plan (`access`, `plan --dataset`,
+/// `--type`, `--show`) has no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum QuestionError {
     /// `--person` names no user and no identity with access.
@@ -74,6 +75,14 @@ pub enum QuestionError {
         /// What was asked.
         bucket: String,
         /// The nearest bucket name.
+        suggestion: Suggestion,
+    },
+    /// `plan --type` names no type the plan has.
+    #[error("the plan has no resource of type {token:?}{suggestion}")]
+    UnknownType {
+        /// What was asked.
+        token: String,
+        /// The nearest type token of the plan.
         suggestion: Suggestion,
     },
     /// `--dataset` names no dataset of the config.
@@ -145,12 +154,9 @@ fn answer(
             let id = ResourceId::new(token, name);
             let entries = access.who_reaches(&id);
             if entries.is_empty() && graph.get(&id).is_none() {
-                let ids: Vec<String> = graph.resources().iter().map(|r| r.id.to_string()).collect();
-                return Err(QuestionError::UnknownResource {
-                    resource: text.clone(),
-                    suggestion: Suggestion::closest(text, ids.iter().map(String::as_str)),
-                });
+                return Err(unknown_resource(graph, text));
             }
+
             entries
         }
         Query::Bucket(name) => {
@@ -166,17 +172,8 @@ fn answer(
             entries
         }
         Query::Dataset { dataset, format } => {
-            if !config.datasets.iter().any(|d| &d.dataset == dataset) {
-                let suggestion = Suggestion::closest(
-                    dataset,
-                    config.datasets.iter().map(|d| d.dataset.as_str()),
-                );
-                return Err(QuestionError::UnknownDataset {
-                    dataset: dataset.clone(),
-                    suggestion,
-                });
-            }
             let names: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+            check_dataset(&names, dataset)?;
             let picture = Picture::of_dataset(access, dataset, &names);
             return Ok(match format {
                 PictureFormat::Dot => picture.to_dot(),
@@ -209,6 +206,36 @@ fn person_principals(config: &Config, access: &AccessGraph, person: &str) -> Vec
     principals.sort();
     principals.dedup();
     principals
+}
+
+/// The resource `text` (as type::name) of the plan, or why there is none.
+pub fn resource<'g>(graph: &'g Graph, text: &str) -> Result<&'g Resource, QuestionError> {
+    let (token, name) = text
+        .split_once("::")
+        .ok_or_else(|| QuestionError::NotAResourceId(text.to_owned()))?;
+    graph
+        .get(&ResourceId::new(token, name))
+        .ok_or_else(|| unknown_resource(graph, text))
+}
+
+/// `text` names no resource of the plan: say so, with the nearest one.
+fn unknown_resource(graph: &Graph, text: &str) -> QuestionError {
+    let ids: Vec<String> = graph.resources().iter().map(|r| r.id.to_string()).collect();
+    QuestionError::UnknownResource {
+        resource: text.to_owned(),
+        suggestion: Suggestion::closest(text, ids.iter().map(String::as_str)),
+    }
+}
+
+/// `dataset` when the config has it; otherwise why not, with the nearest name.
+pub fn check_dataset(datasets: &[String], dataset: &str) -> Result<(), QuestionError> {
+    if datasets.iter().any(|d| d == dataset) {
+        return Ok(());
+    }
+    Err(QuestionError::UnknownDataset {
+        dataset: dataset.to_owned(),
+        suggestion: Suggestion::closest(dataset, datasets.iter().map(String::as_str)),
+    })
 }
 
 /// The declared bucket whose `name` input is `name`.

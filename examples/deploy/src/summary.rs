@@ -1,12 +1,14 @@
 //! The plan for people: counts per type and per dataset, then every resource; or
 //! only one dataset's or one type's resources; or one resource's inputs.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
 use cpg_infra::config::suggest::Suggestion;
-use cpg_infra::graph::{Graph, ResourceId};
+use cpg_infra::graph::Graph;
 use cpg_infra_review::describe::{describe, escape_controls};
+
+use crate::access::{QuestionError, check_dataset, resource};
 
 /// Which resources the summary lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,56 +19,19 @@ pub struct Filter {
     pub type_token: Option<String>,
 }
 
-/// Why a question about the plan has no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanQuestionError {
-    /// `--dataset` names no dataset of the config.
-    #[error("the config has no dataset {dataset:?}{suggestion}")]
-    UnknownDataset {
-        /// What was asked.
-        dataset: String,
-        /// The nearest dataset name.
-        suggestion: Suggestion,
-    },
-    /// `--type` names no type the plan has.
-    #[error("the plan has no resource of type {token:?}{suggestion}")]
-    UnknownType {
-        /// What was asked.
-        token: String,
-        /// The nearest type token of the plan.
-        suggestion: Suggestion,
-    },
-    /// `--show` is not `type::name`.
-    #[error("{0:?} is not a resource as type::name")]
-    NotAResourceId(String),
-    /// `--show` names no resource of the plan.
-    #[error("the plan has no resource {resource}{suggestion}")]
-    UnknownResource {
-        /// What was asked.
-        resource: String,
-        /// The nearest resource of the plan, as type::name.
-        suggestion: Suggestion,
-    },
-}
-
 /// Checks that `filter` names a dataset of `datasets` and a type of `graph`.
-pub fn check(graph: &Graph, datasets: &[String], filter: &Filter) -> Result<(), PlanQuestionError> {
-    if let Some(dataset) = &filter.dataset
-        && !datasets.contains(dataset)
-    {
-        return Err(PlanQuestionError::UnknownDataset {
-            dataset: dataset.clone(),
-            suggestion: Suggestion::closest(dataset, datasets.iter().map(String::as_str)),
-        });
+pub fn check(graph: &Graph, datasets: &[String], filter: &Filter) -> Result<(), QuestionError> {
+    if let Some(dataset) = &filter.dataset {
+        check_dataset(datasets, dataset)?;
     }
     if let Some(token) = &filter.type_token {
-        let tokens: std::collections::BTreeSet<&str> = graph
+        let tokens: BTreeSet<&str> = graph
             .resources()
             .iter()
             .map(|r| &*r.id.type_token)
             .collect();
         if !tokens.contains(token.as_str()) {
-            return Err(PlanQuestionError::UnknownType {
+            return Err(QuestionError::UnknownType {
                 token: token.clone(),
                 suggestion: Suggestion::closest(token, tokens),
             });
@@ -77,17 +42,8 @@ pub fn check(graph: &Graph, datasets: &[String], filter: &Filter) -> Result<(), 
 
 /// One resource for people: its id, each input (secrets as `[secret]`, never their
 /// contents) and its options.
-pub fn show(graph: &Graph, text: &str) -> Result<String, PlanQuestionError> {
-    let Some((token, name)) = text.split_once("::") else {
-        return Err(PlanQuestionError::NotAResourceId(text.to_owned()));
-    };
-    let Some(resource) = graph.get(&ResourceId::new(token, name)) else {
-        let ids: Vec<String> = graph.resources().iter().map(|r| r.id.to_string()).collect();
-        return Err(PlanQuestionError::UnknownResource {
-            resource: text.to_owned(),
-            suggestion: Suggestion::closest(text, ids.iter().map(String::as_str)),
-        });
-    };
+pub fn show(graph: &Graph, text: &str) -> Result<String, QuestionError> {
+    let resource = resource(graph, text)?;
     let mut out = format!("{}\n\ninputs:\n", escape_controls(&resource.id.to_string()));
     for (key, value) in &resource.inputs {
         let _ = writeln!(out, "  {}: {}", escape_controls(key), describe(value));

@@ -94,10 +94,7 @@ fn a_dangling_link_is_named_as_such_without_cascade() {
     let output = deploy(&["validate", dir.path()]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 2, "{stderr}");
     assert!(
         errors[0].starts_with("error: cpg.toml: cannot read the file"),
@@ -124,10 +121,7 @@ fn an_unknown_cloud_reports_itself_and_nothing_that_follows() {
     let output = deploy(&["validate", dir.path()]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
         errors[0].starts_with("error: datasets/cardiac/budgets.yaml: gpc (line 1)"),
@@ -177,6 +171,14 @@ fn plan_of_an_invalid_config_exits_1() {
     let output = deploy(&["plan", "/nonexistent/cpg-infra-config", "--json"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
+}
+
+/// The lines of `stderr` that are errors.
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect()
 }
 
 /// A copy of the example config with `production.yaml` changed by `edit`.
@@ -306,10 +308,7 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "nothing half-built is printed");
     let stderr = text(&output.stderr);
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 2, "{stderr}");
     assert!(
         errors[0].starts_with("error: plugin \"billing_aggregator\": "),
