@@ -1,15 +1,16 @@
 //! `deploy access`: effective access, read from the plan.
 
+use cpg_infra::config::Severity;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use cpg_infra::config::Config;
 use cpg_infra::config::suggest::Suggestion;
-use cpg_infra::graph::{Graph, ResourceId, Value};
+use cpg_infra::graph::{Graph, Resource, ResourceId, Value};
 use cpg_infra_review::access::{Access, AccessGraph, Principal};
 use cpg_infra_review::describe::escape_controls;
-use cpg_infra_review::picture::Picture;
+use cpg_infra_review::picture::{NodeKind, Picture};
 
 /// What to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +39,13 @@ pub enum PictureFormat {
     Dot,
     /// A Mermaid flowchart.
     Mermaid,
+    /// Text for people: each group with its members, the groups it is in and what
+    /// it grants.
+    Text,
 }
 
-/// Why a question has no answer.
+/// Why a question about the config or its plan (`access`, `plan --dataset`,
+/// `--type`, `--show`) has no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum QuestionError {
     /// `--person` names no user and no identity with access.
@@ -57,11 +62,29 @@ pub enum QuestionError {
     #[error("{0:?} is not a resource as type::name")]
     NotAResourceId(String),
     /// `--resource` names no resource of the plan.
-    #[error("the plan has no resource {0}")]
-    UnknownResource(String),
+    #[error("the plan has no resource {resource}{suggestion}")]
+    UnknownResource {
+        /// What was asked.
+        resource: String,
+        /// The nearest resource of the plan, as type::name.
+        suggestion: Suggestion,
+    },
     /// `--bucket` names no bucket of the plan.
-    #[error("the plan has no bucket named {0:?}")]
-    UnknownBucket(String),
+    #[error("the plan has no bucket named {bucket:?}{suggestion}")]
+    UnknownBucket {
+        /// What was asked.
+        bucket: String,
+        /// The nearest bucket name.
+        suggestion: Suggestion,
+    },
+    /// `plan --type` names no type the plan has.
+    #[error("the plan has no resource of type {token:?}{suggestion}")]
+    UnknownType {
+        /// What was asked.
+        token: String,
+        /// The nearest type token of the plan.
+        suggestion: Suggestion,
+    },
     /// `--dataset` names no dataset of the config.
     #[error("the config has no dataset {dataset:?}{suggestion}")]
     UnknownDataset {
@@ -86,7 +109,11 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
     match answer(&config, &graph, &access, query, json) {
         Ok(text) => crate::emit(&text),
         Err(error) => {
-            eprintln!("error: {}", crate::chain(&error));
+            eprintln!(
+                "{}: {}",
+                crate::diagnostics::label(Severity::Error),
+                crate::chain(&error)
+            );
             ExitCode::from(1)
         }
     }
@@ -127,8 +154,9 @@ fn answer(
             let id = ResourceId::new(token, name);
             let entries = access.who_reaches(&id);
             if entries.is_empty() && graph.get(&id).is_none() {
-                return Err(QuestionError::UnknownResource(text.clone()));
+                return Err(unknown_resource(graph, text));
             }
+
             entries
         }
         Query::Bucket(name) => {
@@ -136,26 +164,21 @@ fn answer(
                 .unwrap_or_else(|| ResourceId::new(cpg_infra_gcp::tokens::BUCKET, name));
             let entries = access.who_reaches(&id);
             if entries.is_empty() && graph.get(&id).is_none() {
-                return Err(QuestionError::UnknownBucket(name.clone()));
+                return Err(QuestionError::UnknownBucket {
+                    bucket: name.clone(),
+                    suggestion: Suggestion::closest(name, bucket_names(graph)),
+                });
             }
             entries
         }
         Query::Dataset { dataset, format } => {
-            if !config.datasets.iter().any(|d| &d.dataset == dataset) {
-                let suggestion = Suggestion::closest(
-                    dataset,
-                    config.datasets.iter().map(|d| d.dataset.as_str()),
-                );
-                return Err(QuestionError::UnknownDataset {
-                    dataset: dataset.clone(),
-                    suggestion,
-                });
-            }
             let names: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+            check_dataset(&names, dataset)?;
             let picture = Picture::of_dataset(access, dataset, &names);
             return Ok(match format {
                 PictureFormat::Dot => picture.to_dot(),
                 PictureFormat::Mermaid => picture.to_mermaid(),
+                PictureFormat::Text => picture_text(&picture),
             });
         }
     };
@@ -185,6 +208,36 @@ fn person_principals(config: &Config, access: &AccessGraph, person: &str) -> Vec
     principals
 }
 
+/// The resource `text` (as type::name) of the plan, or why there is none.
+pub fn resource<'g>(graph: &'g Graph, text: &str) -> Result<&'g Resource, QuestionError> {
+    let (token, name) = text
+        .split_once("::")
+        .ok_or_else(|| QuestionError::NotAResourceId(text.to_owned()))?;
+    graph
+        .get(&ResourceId::new(token, name))
+        .ok_or_else(|| unknown_resource(graph, text))
+}
+
+/// `text` names no resource of the plan: say so, with the nearest one.
+fn unknown_resource(graph: &Graph, text: &str) -> QuestionError {
+    let ids: Vec<String> = graph.resources().iter().map(|r| r.id.to_string()).collect();
+    QuestionError::UnknownResource {
+        resource: text.to_owned(),
+        suggestion: Suggestion::closest(text, ids.iter().map(String::as_str)),
+    }
+}
+
+/// `dataset` when the config has it; otherwise why not, with the nearest name.
+pub fn check_dataset(datasets: &[String], dataset: &str) -> Result<(), QuestionError> {
+    if datasets.iter().any(|d| d == dataset) {
+        return Ok(());
+    }
+    Err(QuestionError::UnknownDataset {
+        dataset: dataset.to_owned(),
+        suggestion: Suggestion::closest(dataset, datasets.iter().map(String::as_str)),
+    })
+}
+
 /// The declared bucket whose `name` input is `name`.
 fn bucket_named(graph: &Graph, name: &str) -> Option<ResourceId> {
     graph
@@ -195,6 +248,79 @@ fn bucket_named(graph: &Graph, name: &str) -> Option<ResourceId> {
                 && r.inputs.get("name").and_then(Value::as_str) == Some(name)
         })
         .map(|r| r.id.clone())
+}
+
+/// The `name` input of every declared bucket.
+fn bucket_names(graph: &Graph) -> impl Iterator<Item = &str> {
+    graph
+        .resources()
+        .iter()
+        .filter(|r| r.id.type_token.ends_with("/bucket:Bucket"))
+        .filter_map(|r| r.inputs.get("name").and_then(Value::as_str))
+}
+
+/// A dataset's picture for people: each of its groups, with its direct members,
+/// the groups it is a member of, and each role it grants on each resource.
+fn picture_text(picture: &Picture) -> String {
+    let label = |key: &str| {
+        escape_controls(
+            picture
+                .nodes
+                .get(key)
+                .map_or(key, |node| node.label.as_str()),
+        )
+        .into_owned()
+    };
+    let mut out = format!("{}\n", escape_controls(&picture.title));
+    for (key, node) in &picture.nodes {
+        if node.kind != NodeKind::Group {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", label(key));
+        let members: Vec<String> = picture
+            .edges
+            .iter()
+            .filter(|(_, to, role)| to == key && role == "member")
+            .map(|(from, _, _)| label(from))
+            .collect();
+        let _ = writeln!(out, "  members: {}", list_or_none(&members));
+        let parents: Vec<String> = picture
+            .edges
+            .iter()
+            .filter(|(from, to, role)| {
+                from == key
+                    && role == "member"
+                    && picture
+                        .nodes
+                        .get(to)
+                        .is_some_and(|n| n.kind != NodeKind::Resource)
+            })
+            .map(|(_, to, _)| label(to))
+            .collect();
+        let _ = writeln!(out, "  member of: {}", list_or_none(&parents));
+        for (_, to, role) in picture.edges.iter().filter(|(from, to, _)| {
+            from == key
+                && picture
+                    .nodes
+                    .get(to)
+                    .is_some_and(|n| n.kind == NodeKind::Resource)
+        }) {
+            let _ = writeln!(out, "  {} on {}", escape_controls(role), label(to));
+        }
+    }
+    if picture.is_empty() {
+        out.push_str("no groups\n");
+    }
+    out
+}
+
+/// `items` joined by commas, or `none`.
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 /// The answer for people: per principal, each role on each resource and the chain

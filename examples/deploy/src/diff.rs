@@ -1,5 +1,6 @@
 //! `deploy diff`: what a config change does to the infrastructure and to access.
 
+use cpg_infra::config::Severity;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -22,19 +23,24 @@ pub enum Format {
 /// What makes `deploy diff` exit other than 0 once it has written the difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gates {
-    /// Exit 2 when something changes.
+    /// Exit [`CHANGES`] when something changes.
     pub exit_code: bool,
-    /// Exit 3 when data-bearing resources would be destroyed or replaced.
+    /// Exit [`DATA_AT_RISK`] when data-bearing resources would be destroyed or replaced.
     pub deny_destroy: bool,
 }
 
 /// The exit code of `--deny-destroy` when data is at risk.
-const DATA_AT_RISK: u8 = 3;
+pub const DATA_AT_RISK: u8 = 3;
+
+/// The exit code of `--exit-code` when something changes: distinct from every
+/// failure (1 for problems found, 2 for a usage error), so that a script can tell
+/// "review this change" from "this did not run".
+pub const CHANGES: u8 = 4;
 
 /// Runs `deploy diff <old> <new>`, planning both as `deploy plan` does with the
 /// plugins from `plugins_dir`: 1 when either config is invalid; otherwise 0, with
-/// `deny_destroy` 3 when data is at risk, and with `exit_code` 2 when something
-/// changes.
+/// `deny_destroy` [`DATA_AT_RISK`] when data is at risk, and with `exit_code`
+/// [`CHANGES`] when something changes.
 pub fn run(
     old: &Path,
     new: &Path,
@@ -54,7 +60,10 @@ pub fn run(
         Format::Json => match serde_json::to_string_pretty(&diff.to_json()) {
             Ok(json) => json + "\n",
             Err(error) => {
-                eprintln!("error: cannot write JSON: {error}");
+                eprintln!(
+                    "{}: cannot write JSON: {error}",
+                    crate::diagnostics::label(Severity::Error)
+                );
                 return ExitCode::from(1);
             }
         },
@@ -74,7 +83,7 @@ pub fn run(
         }
         ExitCode::from(DATA_AT_RISK)
     } else if gates.exit_code && !diff.is_empty() {
-        ExitCode::from(2)
+        ExitCode::from(CHANGES)
     } else {
         ExitCode::SUCCESS
     }

@@ -14,6 +14,7 @@ mod program;
 mod schema;
 mod summary;
 
+use cpg_infra::config::Severity;
 use cpg_infra::error_chain as chain;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,8 +40,9 @@ Exit codes:
   1  problems found (an invalid config, a warning with --deny-warnings, a plugin
      that does not load, a question about nothing the plan has, a file that cannot
      be written, a failed deployment)
-  2  usage error, or no command outside Pulumi (diff --exit-code: something changes)
+  2  usage error, or no command outside Pulumi
   3  diff --deny-destroy: data-bearing resources would be destroyed or replaced
+  4  diff --exit-code: something changes (never a failure)
 
 Examples:
   deploy validate config/ --deny-warnings
@@ -87,12 +89,22 @@ impl ColorWhen {
     /// Whether to colour what this binary writes to standard output.
     fn stdout(self) -> bool {
         use std::io::IsTerminal;
+        self.colours(std::io::stdout().is_terminal())
+    }
+
+    /// Whether to colour the diagnostics this binary writes to standard error.
+    fn stderr(self) -> bool {
+        use std::io::IsTerminal;
+        self.colours(std::io::stderr().is_terminal())
+    }
+
+    /// Whether to colour an output that is (or is not) a terminal.
+    fn colours(self, terminal: bool) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
             ColorWhen::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         }
     }
@@ -106,11 +118,14 @@ enum Command {
 Prints `<dir>: valid (N datasets, M users)` and exits 0 when the directory is valid;
 otherwise prints every problem on standard error, one per line, and exits 1.
 Warnings (`warning: …`, with file, key path and line) do not fail the command
-unless --deny-warnings is given.
+unless --deny-warnings is given. --message-format json writes one JSON object per
+diagnostic on standard output (severity, file, path, line, column, message);
+--message-format github writes GitHub Actions annotations (`::error file=…,line=…::…`).
 
 Examples:
   deploy validate config/
-  deploy validate config/ --deny-warnings")]
+  deploy validate config/ --deny-warnings
+  deploy validate config/ --message-format github")]
     Validate(ValidateArgs),
     /// List every resource the config declares, for people or (`--json`) programs.
     #[command(after_help = "\
@@ -122,6 +137,8 @@ Pulumi config `<project>:plugins-dir`, else plugins/ beside this executable.
 Examples:
   deploy plan config/
   deploy plan config/ --json > plan.json
+  deploy plan config/ --dataset cardiac --type gcp:storage/bucket:Bucket
+  deploy plan config/ --show gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket
   deploy plan config/ --plugins-dir target/release --deny-warnings")]
     Plan(PlanArgs),
     /// List the plugins the config enables and whether each would load, and why not.
@@ -149,13 +166,15 @@ every IAM member and binding, group membership (nested groups, dependencies, ad-
 groups, machine accounts, organisation-wide groups), Hail billing-project membership,
 metamist member list and access entitlement. Each grant is shown with the shortest
 chain of groups that leads to it. Without a question, prints everyone's access. Exits
-1 when the config is invalid or the question names nothing the plan knows.
+1 when the config is invalid or the question names nothing the plan knows (naming the
+nearest name it knows).
 
 Examples:
   deploy access config/ --person mokafor
   deploy access config/ --person mira.okafor@example.org --json
   deploy access config/ --bucket exg-cardiac-main
   deploy access config/ --resource gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key
+  deploy access config/ --dataset cardiac
   deploy access config/ --dataset cardiac --format dot | dot -Tsvg > cardiac.svg")]
     Access(AccessArgs),
     /// What a config change does: resources added, changed and destroyed, and the
@@ -167,8 +186,9 @@ after (values only known at deploy time compared by their definition, secrets ne
 shown), then each person's or account's access gained and lost with the chain of
 groups that grants it.
 
-Exit codes: 1 when either config is invalid; otherwise 0, or with --exit-code 0 when
-nothing changes and 2 when something does (as `terraform plan -detailed-exitcode`).
+Exit codes: 1 when either config is invalid, 2 for a usage error; otherwise 0, or
+with --exit-code 0 when nothing changes and 4 when something does (a code no failure
+uses, so a script tells a change to review from a diff that did not run).
 
 Examples:
   deploy diff main-config/ pr-config/
@@ -212,23 +232,37 @@ Examples:
 /// `deploy validate`.
 #[derive(Debug, Args)]
 struct ValidateArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Fail (exit 1) on warnings as on errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// How to write the diagnostics: for people, JSON lines or GitHub annotations.
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    message_format: diagnostics::MessageFormat,
 }
 
 /// `deploy plan`.
 #[derive(Debug, Args)]
 struct PlanArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Print the plan document (JSON) instead of the summary.
     #[arg(long)]
     json: bool,
+    /// List only this dataset's resources.
+    #[arg(long, value_name = "DATASET", conflicts_with = "json")]
+    dataset: Option<String>,
+    /// List only the resources of this type token.
+    #[arg(long = "type", value_name = "TYPE", conflicts_with = "json")]
+    type_token: Option<String>,
+    /// Show one resource's inputs (secrets masked) and options, as type::name.
+    #[arg(long, value_name = "TYPE::NAME", conflicts_with_all = ["json", "dataset", "type_token"])]
+    show: Option<String>,
     /// Where the enabled plugins' libraries are.
     #[arg(long, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
@@ -240,9 +274,10 @@ struct PlanArgs {
 /// `deploy plugins`.
 #[derive(Debug, Args)]
 struct PluginsArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Where the enabled plugins' libraries are.
     #[arg(long, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
@@ -266,9 +301,10 @@ struct GenerateArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("question").multiple(false))]
 struct AccessArgs {
-    /// The config directory (holding cpg.toml and production.yaml).
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
     #[arg(value_name = "CONFIG_DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// Everything this person can reach: a user key from cpg.toml, or an identity
     /// (email, Hail username).
     #[arg(long, group = "question", value_name = "USER")]
@@ -279,10 +315,10 @@ struct AccessArgs {
     /// Everyone who can reach the bucket of this name.
     #[arg(long, group = "question", value_name = "NAME")]
     bucket: Option<String>,
-    /// Draw this dataset's groups, their nesting and what each grants (needs --format).
-    #[arg(long, group = "question", requires = "format", value_name = "DATASET")]
+    /// This dataset's groups, their members, their nesting and what each grants.
+    #[arg(long, group = "question", value_name = "DATASET")]
     dataset: Option<String>,
-    /// The picture's format, with --dataset.
+    /// The format of --dataset's answer: text (the default), or a picture.
     #[arg(long, value_enum, requires = "dataset")]
     format: Option<access::PictureFormat>,
     /// Print JSON for programs: each grant with person, role, resource and chain.
@@ -301,10 +337,10 @@ impl AccessArgs {
             access::Query::Resource(resource.clone())
         } else if let Some(bucket) = &self.bucket {
             access::Query::Bucket(bucket.clone())
-        } else if let (Some(dataset), Some(format)) = (&self.dataset, self.format) {
+        } else if let Some(dataset) = &self.dataset {
             access::Query::Dataset {
                 dataset: dataset.clone(),
-                format,
+                format: self.format.unwrap_or(access::PictureFormat::Text),
             }
         } else {
             access::Query::Everyone
@@ -327,7 +363,7 @@ struct DiffArgs {
     /// Print Markdown to paste into a pull request.
     #[arg(long)]
     markdown: bool,
-    /// Exit 0 when nothing changes and 2 when something does.
+    /// Exit 0 when nothing changes and 4 when something does.
     #[arg(long)]
     exit_code: bool,
     /// Exit 3 when data-bearing resources (buckets, datasets, projects, secrets, …)
@@ -399,6 +435,7 @@ fn color_in_args(args: &[std::ffi::OsString]) -> ColorWhen {
 
 /// Runs one parsed command line.
 fn run(cli: Cli) -> ExitCode {
+    diagnostics::set_colour(cli.color.stderr());
     let Some(command) = cli.command else {
         return program::run(cli.config_dir.as_deref());
     };
@@ -412,20 +449,19 @@ fn run(cli: Cli) -> ExitCode {
         return ExitCode::from(2);
     }
     match command {
-        Command::Validate(args) => validate(&args.dir, args.deny_warnings),
-        Command::Plan(args) => plan(
-            &args.dir,
-            args.json,
-            args.plugins_dir.as_deref(),
+        Command::Validate(args) => validate(
+            &config_dir(args.dir),
             args.deny_warnings,
+            args.message_format,
         ),
-        Command::Plugins(args) => match diagnostics::load_checked(&args.dir, false) {
+        Command::Plan(args) => plan(&args),
+        Command::Plugins(args) => match diagnostics::load_checked(&config_dir(args.dir), false) {
             Some(config) => plugins::list(&config, args.plugins_dir.as_deref()),
             None => ExitCode::from(1),
         },
         Command::Generate(args) => generate(args.datasets, &args.dir, args.seed),
         Command::Access(args) => access::run(
-            &args.dir,
+            &config_dir(args.dir.clone()),
             &args.query(),
             args.json,
             args.plugins_dir.as_deref(),
@@ -457,27 +493,61 @@ fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn validate(dir: &Path, deny_warnings: bool) -> ExitCode {
-    match diagnostics::load_checked(dir, deny_warnings) {
-        Some(config) => emit(&format!(
-            "{}: valid ({} datasets, {} users)\n",
-            dir.display(),
-            config.datasets.len(),
-            config.infrastructure.users.len()
-        )),
-        None => ExitCode::from(1),
+/// The config directory a command works on: the one given, else
+/// `CPG_INFRA_CONFIG_DIR` when set and not empty, else the current directory.
+fn config_dir(given: Option<PathBuf>) -> PathBuf {
+    given
+        .or_else(|| {
+            std::env::var_os("CPG_INFRA_CONFIG_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn validate(dir: &Path, deny_warnings: bool, format: diagnostics::MessageFormat) -> ExitCode {
+    let Some(config) = diagnostics::load_checked_as(dir, deny_warnings, format) else {
+        return ExitCode::from(1);
+    };
+    let valid = format!(
+        "{}: valid ({} datasets, {} users)\n",
+        dir.display(),
+        config.datasets.len(),
+        config.infrastructure.users.len()
+    );
+    if format == diagnostics::MessageFormat::Human {
+        emit(&valid)
+    } else {
+        // Standard output holds only the diagnostics.
+        eprint!("{valid}");
+        ExitCode::SUCCESS
     }
 }
 
-fn plan(dir: &Path, json: bool, plugins_dir: Option<&Path>, deny_warnings: bool) -> ExitCode {
-    let Some((config, graph)) = build(dir, plugins_dir, deny_warnings) else {
+fn plan(args: &PlanArgs) -> ExitCode {
+    let dir = config_dir(args.dir.clone());
+    let Some((config, graph)) = build(&dir, args.plugins_dir.as_deref(), args.deny_warnings) else {
         return ExitCode::from(1);
     };
-    if json {
-        write_json(&graph)
-    } else {
-        let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
-        emit(&summary::render(&graph, &datasets))
+    if args.json {
+        return write_json(&graph);
+    }
+    let datasets: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
+    let filter = summary::Filter {
+        dataset: args.dataset.clone(),
+        type_token: args.type_token.clone(),
+    };
+    let answer = match &args.show {
+        Some(resource) => summary::show(&graph, resource),
+        None => summary::check(&graph, &datasets, &filter)
+            .map(|()| summary::render(&graph, &datasets, &filter)),
+    };
+    match answer {
+        Ok(text) => emit(&text),
+        Err(error) => {
+            eprintln!("{}: {error}", diagnostics::label(Severity::Error));
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -491,7 +561,12 @@ fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<
     match plugins::build(&infrastructure) {
         Ok(built) => Some((config, built.graph)),
         Err(error) => {
-            eprintln!("{}: error: {}", dir.display(), chain(&error));
+            eprintln!(
+                "{}: {}: {}",
+                dir.display(),
+                diagnostics::label(Severity::Error),
+                chain(&error)
+            );
             None
         }
     }
@@ -499,13 +574,14 @@ fn build(dir: &Path, plugins_dir: Option<&Path>, deny_warnings: bool) -> Option<
 
 fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
     if let Err(error) = cpg_infra::synthetic::check_dataset_count(datasets) {
-        eprintln!("error: {error}");
+        eprintln!("{}: {error}", crate::diagnostics::label(Severity::Error));
         return ExitCode::from(2);
     }
     let occupied = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied {
         eprintln!(
-            "error: {} is not empty; generate writes a new directory",
+            "{}: {} is not empty; generate writes a new directory",
+            diagnostics::label(Severity::Error),
             dir.display()
         );
         return ExitCode::from(1);
@@ -518,7 +594,11 @@ fn generate(datasets: usize, dir: &Path, seed: u64) -> ExitCode {
             config.datasets.len()
         )),
         Err(error) => {
-            eprintln!("error: cannot write {}: {error}", dir.display());
+            eprintln!(
+                "{}: cannot write {}: {error}",
+                crate::diagnostics::label(Severity::Error),
+                dir.display()
+            );
             ExitCode::from(1)
         }
     }
@@ -531,7 +611,11 @@ fn migrate_state(export: &Path) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             drop(err);
-            eprintln!("error: {}", chain(&error));
+            eprintln!(
+                "{}: {}",
+                crate::diagnostics::label(Severity::Error),
+                chain(&error)
+            );
             ExitCode::from(1)
         }
     }
@@ -553,7 +637,10 @@ fn emit(text: &str) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot write to standard output: {error}");
+            eprintln!(
+                "{}: cannot write to standard output: {error}",
+                crate::diagnostics::label(Severity::Error)
+            );
             ExitCode::from(1)
         }
     }
@@ -571,7 +658,10 @@ fn write_json(graph: &Graph) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: cannot write the plan: {error}");
+            eprintln!(
+                "{}: cannot write the plan: {error}",
+                crate::diagnostics::label(Severity::Error)
+            );
             ExitCode::from(1)
         }
     }

@@ -1,6 +1,7 @@
 //! Plugins for `deploy plan`, `access`, `diff` and `plugins`: opening the enabled
 //! plugins as the Pulumi program does, and listing what would load.
 
+use cpg_infra::config::Severity;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -25,7 +26,7 @@ pub fn prepare(
     cpg_infra_pulumi::prepare(CpgInfrastructure::from_validated(config), &options, mode).map_err(
         |error| {
             for line in error.lines() {
-                eprintln!("error: {line}");
+                eprintln!("{}: {line}", crate::diagnostics::label(Severity::Error));
             }
             ExitCode::from(1)
         },

@@ -3,6 +3,7 @@
 //! config directory, validates, builds and registers every resource with the
 //! engine ([`main_from_config_dir`]).
 
+use cpg_infra::config::Severity;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,19 +28,30 @@ pub fn run(config_dir: Option<&Path>) -> ExitCode {
         }
         Err(MainError::Config { dir, source }) => {
             for diagnostic in &source.diagnostics {
-                eprintln!("error: {diagnostic}");
+                eprintln!(
+                    "{}: {diagnostic}",
+                    crate::diagnostics::label(Severity::Error)
+                );
             }
-            eprintln!("error: {}: {source}", dir.display());
+            eprintln!(
+                "{}: {}: {source}",
+                crate::diagnostics::label(Severity::Error),
+                dir.display()
+            );
             ExitCode::from(1)
         }
         Err(MainError::Plugins(error)) => {
             for line in error.lines() {
-                eprintln!("error: {line}");
+                eprintln!("{}: {line}", crate::diagnostics::label(Severity::Error));
             }
             ExitCode::from(1)
         }
         Err(error) => {
-            eprintln!("error: {}", chain(&error));
+            eprintln!(
+                "{}: {}",
+                crate::diagnostics::label(Severity::Error),
+                chain(&error)
+            );
             ExitCode::from(1)
         }
     }

@@ -1,5 +1,6 @@
 //! `deploy schema`: the JSON Schema of each config file.
 
+use cpg_infra::config::Severity;
 use std::process::ExitCode;
 
 use cpg_infra_config_schema::ConfigFile;
@@ -8,10 +9,10 @@ use cpg_infra_config_schema::ConfigFile;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SchemaFile {
     /// The infrastructure config (also config-infrastructure.yaml).
-    #[value(name = "cpg.toml")]
+    #[value(name = "cpg.toml", alias = "config-infrastructure.yaml")]
     CpgToml,
     /// The datasets (also config-datasets.yaml).
-    #[value(name = "production.yaml")]
+    #[value(name = "production.yaml", alias = "config-datasets.yaml")]
     ProductionYaml,
     /// A dataset's access groups.
     #[value(name = "members.yaml")]
@@ -51,7 +52,10 @@ pub fn run(file: Option<SchemaFile>) -> ExitCode {
     match serde_json::to_string_pretty(&document) {
         Ok(text) => crate::emit(&(text + "\n")),
         Err(error) => {
-            eprintln!("error: cannot write the schema: {error}");
+            eprintln!(
+                "{}: cannot write the schema: {error}",
+                crate::diagnostics::label(Severity::Error)
+            );
             ExitCode::from(1)
         }
     }

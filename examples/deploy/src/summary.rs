@@ -1,9 +1,78 @@
-//! The plan for people: counts per type and per dataset, then every resource.
+//! The plan for people: counts per type and per dataset, then every resource; or
+//! only one dataset's or one type's resources; or one resource's inputs.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
+use cpg_infra::config::suggest::Suggestion;
 use cpg_infra::graph::Graph;
+use cpg_infra_review::describe::{describe, escape_controls};
+
+use crate::access::{QuestionError, check_dataset, resource};
+
+/// Which resources the summary lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only the resources of this dataset.
+    pub dataset: Option<String>,
+    /// Only the resources of this type token.
+    pub type_token: Option<String>,
+}
+
+/// Checks that `filter` names a dataset of `datasets` and a type of `graph`.
+pub fn check(graph: &Graph, datasets: &[String], filter: &Filter) -> Result<(), QuestionError> {
+    if let Some(dataset) = &filter.dataset {
+        check_dataset(datasets, dataset)?;
+    }
+    if let Some(token) = &filter.type_token {
+        let tokens: BTreeSet<&str> = graph
+            .resources()
+            .iter()
+            .map(|r| &*r.id.type_token)
+            .collect();
+        if !tokens.contains(token.as_str()) {
+            return Err(QuestionError::UnknownType {
+                token: token.clone(),
+                suggestion: Suggestion::closest(token, tokens),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// One resource for people: its id, each input (secrets as `[secret]`, never their
+/// contents) and its options.
+pub fn show(graph: &Graph, text: &str) -> Result<String, QuestionError> {
+    let resource = resource(graph, text)?;
+    let mut out = format!("{}\n\ninputs:\n", escape_controls(&resource.id.to_string()));
+    for (key, value) in &resource.inputs {
+        let _ = writeln!(out, "  {}: {}", escape_controls(key), describe(value));
+    }
+    let options = &resource.options;
+    let _ = writeln!(out, "\noptions:");
+    if let Some(parent) = &options.parent {
+        let _ = writeln!(out, "  parent: {}", escape_controls(&parent.to_string()));
+    }
+    for dependency in &options.depends_on {
+        let _ = writeln!(
+            out,
+            "  depends on: {}",
+            escape_controls(&dependency.to_string())
+        );
+    }
+    let _ = writeln!(out, "  protect: {}", options.protect);
+    if !options.ignore_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  ignore changes: {}",
+            options.ignore_changes.join(", ")
+        );
+    }
+    if options.delete_before_replace {
+        let _ = writeln!(out, "  delete before replace: true");
+    }
+    Ok(out)
+}
 
 /// The dataset a resource belongs to: the dataset its name starts with (as
 /// `{dataset}-{cloud}-…` names do), else the longest dataset name that is a run of
@@ -32,27 +101,39 @@ fn owner<'a>(name: &str, datasets: &HashSet<&'a str>) -> &'a str {
     prefix.or(anywhere).unwrap_or("(organisation)")
 }
 
-/// Renders the summary.
-pub fn render(graph: &Graph, datasets: &[String]) -> String {
+/// Renders the summary of the resources `filter` keeps; the exports only without
+/// a filter.
+pub fn render(graph: &Graph, datasets: &[String], filter: &Filter) -> String {
     let datasets: HashSet<&str> = datasets.iter().map(String::as_str).collect();
     let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
     let mut by_dataset: BTreeMap<&str, usize> = BTreeMap::new();
     let mut resources: Vec<(&str, &str)> = Vec::new();
     for resource in graph.resources() {
+        let dataset = owner(&resource.id.name, &datasets);
+        if filter.dataset.as_deref().is_some_and(|d| d != dataset)
+            || filter
+                .type_token
+                .as_deref()
+                .is_some_and(|t| t != &*resource.id.type_token)
+        {
+            continue;
+        }
         *by_type.entry(&resource.id.type_token).or_default() += 1;
-        *by_dataset
-            .entry(owner(&resource.id.name, &datasets))
-            .or_default() += 1;
+        *by_dataset.entry(dataset).or_default() += 1;
         resources.push((&resource.id.type_token, &resource.id.name));
     }
     resources.sort();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} resources, {} exports\n",
-        graph.len(),
-        graph.exports().len()
-    );
+    if *filter != Filter::default() {
+        let _ = writeln!(out, "{} of {} resources\n", resources.len(), graph.len());
+    } else {
+        let _ = writeln!(
+            out,
+            "{} resources, {} exports\n",
+            graph.len(),
+            graph.exports().len()
+        );
+    }
     let _ = writeln!(out, "by type:");
     for (token, count) in &by_type {
         let _ = writeln!(out, "  {count:5}  {token}");
@@ -65,9 +146,11 @@ pub fn render(graph: &Graph, datasets: &[String]) -> String {
     for (token, name) in resources {
         let _ = writeln!(out, "  {token}  {name}");
     }
-    let _ = writeln!(out, "\nexports:");
-    for name in graph.exports().keys() {
-        let _ = writeln!(out, "  {name}");
+    if *filter == Filter::default() {
+        let _ = writeln!(out, "\nexports:");
+        for name in graph.exports().keys() {
+            let _ = writeln!(out, "  {name}");
+        }
     }
     out
 }

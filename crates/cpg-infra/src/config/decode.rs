@@ -2,9 +2,10 @@
 //! instead of stopping at the first.
 //!
 //! Unknown keys, wrong types and invalid enum values are recorded and decoding goes
-//! on with a stand-in value, so one pass reports them all; a missing required key
-//! ends the decoding of the document it is in. The stand-ins never escape: a document
-//! with problems yields its problems, not a value.
+//! on with a stand-in value, so one pass reports them all. A missing required key
+//! stops serde; it is recorded, a stand-in is put in its place and the document is
+//! decoded again, so every missing key is reported in one run. The stand-ins never
+//! escape: a document with problems yields its problems, not a value.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -13,7 +14,7 @@ use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::diagnostic::Problem;
-use super::source::{Key, KeyPath, Node, NodeValue};
+use super::source::{Key, KeyPath, Node, NodeValue, Segment};
 use super::suggest::Suggestion;
 
 /// A problem found while decoding, at a path relative to the decoded node.
@@ -24,50 +25,137 @@ pub(crate) struct FieldProblem {
     pub problem: Problem,
 }
 
+/// How many missing keys one document may stand in for before decoding gives up.
+const MAX_STAND_INS: usize = 256;
+
 /// Decodes `node` (found at `base` in its file) as a `T`.
 ///
-/// Returns the value and every problem found. The value is `None` when a problem
-/// stopped decoding (a missing required key); otherwise it is present even when
+/// Returns the value and every problem found. The value is `None` when a required
+/// key is missing (every missing key is reported, none that only follows from
+/// another) or another problem stopped decoding; otherwise it is present even when
 /// problems were found, with stand-ins where the problems were.
 pub(crate) fn decode<T: DeserializeOwned>(
     node: &Node,
     base: &KeyPath,
 ) -> (Option<T>, Vec<FieldProblem>) {
-    let sink = Sink::default();
-    let result = T::deserialize(NodeDe {
-        node,
-        path: base.clone(),
-        sink: &sink,
-    });
-    let mut problems = sink.problems.into_inner();
-    match result {
-        Ok(value) => (Some(value), problems),
-        Err(error) => {
-            if !error.reported {
-                let (path, line) = error.at.unwrap_or_else(|| (base.clone(), node.line));
-                problems.push(FieldProblem {
-                    path,
-                    line,
-                    problem: error.problem,
-                });
+    let mut patched: Option<Node> = None;
+    let mut stand_ins: Vec<KeyPath> = Vec::new();
+    let mut missing: Vec<FieldProblem> = Vec::new();
+    loop {
+        let current = patched.as_ref().unwrap_or(node);
+        let sink = Sink {
+            problems: RefCell::default(),
+            stand_ins: stand_ins.clone(),
+        };
+        let result = T::deserialize(NodeDe {
+            node: current,
+            path: base.clone(),
+            sink: &sink,
+        });
+        let mut problems = sink.problems.into_inner();
+        let error = match result {
+            Ok(value) if missing.is_empty() => return (Some(value), problems),
+            Ok(_) => {
+                problems.append(&mut missing);
+                return (None, problems);
             }
-            (None, problems)
+            Err(error) => error,
+        };
+        let (path, line) = error.at.unwrap_or_else(|| (base.clone(), current.line));
+        if let Problem::MissingKey { key } = &error.problem
+            && !error.reported
+            && stand_ins.len() < MAX_STAND_INS
+        {
+            let stand_in = path.key(key.clone());
+            let relative = path
+                .0
+                .get(base.0.len()..)
+                .filter(|_| path.starts_with(base));
+            let mut next = current.clone();
+            if !stand_ins.contains(&stand_in)
+                && relative.is_some_and(|at| insert_stand_in(&mut next, at, key, line))
+            {
+                // A key missing inside a stand-in only follows from the first.
+                if !stand_ins.iter().any(|s| path.starts_with(s)) {
+                    missing.push(FieldProblem {
+                        path,
+                        line,
+                        problem: error.problem,
+                    });
+                }
+                stand_ins.push(stand_in);
+                patched = Some(next);
+                continue;
+            }
+        }
+        if !error.reported && !stand_ins.iter().any(|s| path.starts_with(s)) {
+            problems.push(FieldProblem {
+                path,
+                line,
+                problem: error.problem,
+            });
+        }
+        problems.append(&mut missing);
+        return (None, problems);
+    }
+}
+
+/// Adds `key: null` to the mapping (or stand-in null) at `at` inside `node`; `false`
+/// when `at` does not lead to one.
+fn insert_stand_in(node: &mut Node, at: &[Segment], key: &str, line: u32) -> bool {
+    let mut current = node;
+    for segment in at {
+        let next = match (segment, &mut current.value) {
+            (Segment::Key(name), NodeValue::Map(entries)) => entries
+                .iter_mut()
+                .find(|(k, _)| &k.name == name)
+                .map(|(_, value)| value),
+            (Segment::Index(index), NodeValue::Seq(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => return false,
         }
     }
+    let entry = (
+        Key {
+            name: key.to_owned(),
+            line,
+        },
+        Node::new(NodeValue::Null, line),
+    );
+    match &mut current.value {
+        NodeValue::Map(entries) => entries.push(entry),
+        // A stand-in itself, for a missing mapping.
+        NodeValue::Null => current.value = NodeValue::Map(vec![entry]),
+        _ => return false,
+    }
+    true
 }
 
 #[derive(Default)]
 struct Sink {
     problems: RefCell<Vec<FieldProblem>>,
+    /// Where a missing key was stood in for: nothing below is reported.
+    stand_ins: Vec<KeyPath>,
 }
 
 impl Sink {
     fn report(&self, path: &KeyPath, line: u32, problem: Problem) {
+        if self.is_stand_in(path) {
+            return;
+        }
         self.problems.borrow_mut().push(FieldProblem {
             path: path.clone(),
             line,
             problem,
         });
+    }
+
+    /// Whether `path` is at or below a stand-in for a missing key.
+    fn is_stand_in(&self, path: &KeyPath) -> bool {
+        self.stand_ins.iter().any(|s| path.starts_with(s))
     }
 }
 
@@ -117,8 +205,12 @@ struct NodeDe<'a> {
 }
 
 impl<'a> NodeDe<'a> {
-    /// Records a wrong type; the caller then visits a stand-in value.
-    fn mismatch(&self, expected: &str) {
+    /// Records a wrong type; the caller then visits a stand-in value. Returns
+    /// whether it was recorded: a stand-in for a missing key is not a wrong type.
+    fn mismatch(&self, expected: &str) -> bool {
+        if self.sink.is_stand_in(&self.path) {
+            return false;
+        }
         self.sink.report(
             &self.path,
             self.node.line,
@@ -127,6 +219,7 @@ impl<'a> NodeDe<'a> {
                 found: self.node.kind().to_owned(),
             },
         );
+        true
     }
 
     /// Gives an error raised below this node the location of this node, unless it
@@ -320,10 +413,7 @@ impl<'a> de::Deserializer<'a> for NodeDe<'a> {
     fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         let (items, wrong): (&[Node], bool) = match &self.node.value {
             NodeValue::Seq(items) => (items, false),
-            _ => {
-                self.mismatch("a list");
-                (&[], true)
-            }
+            _ => (&[], self.mismatch("a list")),
         };
         let result = visitor.visit_seq(SeqDe::new(&self, items));
         self.locate(result, wrong)
@@ -349,10 +439,7 @@ impl<'a> de::Deserializer<'a> for NodeDe<'a> {
     fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         let (entries, wrong) = match &self.node.value {
             NodeValue::Map(entries) => (all_entries(entries), false),
-            _ => {
-                self.mismatch("a mapping");
-                (Vec::new(), true)
-            }
+            _ => (Vec::new(), self.mismatch("a mapping")),
         };
         let result = visitor.visit_map(MapDe::new(&self, entries));
         self.locate(result, wrong)
@@ -366,10 +453,7 @@ impl<'a> de::Deserializer<'a> for NodeDe<'a> {
     ) -> Result<V::Value, DeError> {
         let (entries, wrong) = match &self.node.value {
             NodeValue::Map(entries) => (self.struct_entries(entries, fields), false),
-            _ => {
-                self.mismatch("a mapping");
-                (Vec::new(), true)
-            }
+            _ => (Vec::new(), self.mismatch("a mapping")),
         };
         let result = visitor.visit_map(MapDe::new(&self, entries));
         self.locate(result, wrong)
@@ -646,6 +730,33 @@ mod tests {
         assert_eq!(found[0].0, "inner");
         assert_eq!(found[0].1, 3);
         assert_eq!(found[0].2, Problem::MissingKey { key: "name".into() });
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Required {
+        first: String,
+        inner: Inner,
+        list: Vec<String>,
+        last: i64,
+    }
+
+    #[test]
+    fn every_missing_key_is_reported_in_one_pass_and_nothing_that_follows() {
+        let node = parse_yaml("list: 3\n").expect("yaml");
+        let (value, found) = decode::<Required>(&node, &KeyPath::root());
+        assert!(value.is_none());
+        let found: Vec<(String, Problem)> = found
+            .into_iter()
+            .map(|p| (p.path.to_string(), p.problem))
+            .collect();
+        let missing = |key: &str| Problem::MissingKey { key: key.into() };
+        // `list` is given with a wrong type; `inner.name` only follows from `inner`.
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(matches!(&found[0], (p, Problem::WrongType { .. }) if p == "list"));
+        assert_eq!(found[1].1, missing("first"));
+        assert_eq!(found[2].1, missing("inner"));
+        assert_eq!(found[3].1, missing("last"));
     }
 
     #[test]

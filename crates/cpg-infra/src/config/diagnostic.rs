@@ -96,6 +96,17 @@ pub enum Problem {
         /// What the file holds.
         holds: String,
     },
+    /// The config directory itself cannot be read: it does not exist, is not a
+    /// directory, or cannot be listed.
+    #[error("cannot read the config directory: {message}")]
+    UnreadableDir {
+        /// Why: the operating system's message or what the path is instead.
+        message: String,
+    },
+    /// An entry of `datasets/` that is not a dataset directory (a README, a dotfile);
+    /// it is ignored (a warning).
+    #[error("not a dataset directory; ignored")]
+    NotADatasetDir,
     /// Two files that hold the same config under alternative names.
     #[error("{other} holds the same config; keep one of the two")]
     ConflictingFiles {
@@ -372,7 +383,8 @@ impl Problem {
             | Problem::DependencyInBothLists { .. }
             | Problem::EmptyGroup { .. }
             | Problem::MemberLeftOut { .. }
-            | Problem::Questionable { .. } => Severity::Warning,
+            | Problem::Questionable { .. }
+            | Problem::NotADatasetDir => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -106,6 +106,17 @@ enum DatasetPart {
 
 impl Loader {
     fn load(&mut self) -> Option<(Config, SourceMap)> {
+        if let Some(message) = unreadable_dir(&self.dir) {
+            // Nothing in it can be read: name the directory once, not every file.
+            let dir = self.dir.display().to_string();
+            self.push(
+                &dir,
+                KeyPath::root(),
+                None,
+                Problem::UnreadableDir { message },
+            );
+            return None;
+        }
         let infrastructure = self.read_one_of(&INFRASTRUCTURE_FILES, "the infrastructure config");
         let datasets_file = self.read_one_of(&DATASETS_FILES, "dataset name → dataset options");
 
@@ -315,7 +326,11 @@ impl Loader {
                 Some(DatasetPart::Members(members)) => dataset.members = members,
                 Some(DatasetPart::Budgets(budgets)) => dataset.budgets = budgets,
                 Some(DatasetPart::Upload(upload)) => dataset.upload_config = Some(upload),
-                None => {}
+                // What validation would say of the missing value follows from the
+                // problems already reported for the file.
+                None => {
+                    self.broken_files.insert(file.name.clone());
+                }
             }
         }
         dataset
@@ -353,7 +368,7 @@ impl Loader {
         let present: Vec<&str> = names
             .iter()
             .copied()
-            .filter(|name| self.dir.join(name).exists())
+            .filter(|name| fs::symlink_metadata(self.dir.join(name)).is_ok())
             .collect();
         match present.as_slice() {
             [] => {
@@ -494,15 +509,16 @@ impl Loader {
             }
         };
         for (name, is_dir) in entries {
+            if name.starts_with('.') {
+                // Dotfiles (.gitkeep, .DS_Store) are no one's config.
+                continue;
+            }
             if !is_dir {
                 self.push(
                     &format!("datasets/{name}"),
                     KeyPath::root(),
                     None,
-                    Problem::UnknownFile {
-                        expected: vec!["a directory per dataset".to_owned()],
-                        suggestion: Suggestion::default(),
-                    },
+                    Problem::NotADatasetDir,
                 );
                 continue;
             }
@@ -571,14 +587,32 @@ fn placeholder_dataset(name: &str) -> CpgDatasetConfig {
         .build()
 }
 
+/// Why the config directory `dir` cannot be read, or `None` when it can be listed.
+fn unreadable_dir(dir: &Path) -> Option<String> {
+    match fs::metadata(dir) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            Some(if fs::symlink_metadata(dir).is_ok() {
+                "a symbolic link to nothing".to_owned()
+            } else {
+                "it does not exist".to_owned()
+            })
+        }
+        Err(error) => Some(error.to_string()),
+        Ok(metadata) if !metadata.is_dir() => Some("it is not a directory".to_owned()),
+        Ok(_) => fs::read_dir(dir).err().map(|error| error.to_string()),
+    }
+}
+
 /// The entries of a directory, sorted by name, with whether each is a directory.
 fn list_dir(dir: &Path) -> io::Result<Vec<(String, bool)>> {
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        // Follows symbolic links: a linked dataset directory is a directory.
-        entries.push((name, fs::metadata(entry.path())?.is_dir()));
+        // Follows symbolic links: a linked dataset directory is a directory. A link
+        // to nothing is listed as a file, so that reading it names it.
+        let is_dir = fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        entries.push((name, is_dir));
     }
     entries.sort();
     Ok(entries)

@@ -124,8 +124,51 @@ fn questions_about_nothing_exit_1() {
 fn conflicting_questions_are_usage_errors() {
     let both = deploy(&["access", &config(), "--person", "x", "--bucket", "y"]);
     assert_eq!(both.status.code(), Some(2));
-    let no_format = deploy(&["access", &config(), "--dataset", "intake"]);
-    assert_eq!(no_format.status.code(), Some(2));
+    let format_alone = deploy(&["access", &config(), "--format", "dot"]);
+    assert_eq!(format_alone.status.code(), Some(2));
+}
+
+#[test]
+fn every_name_asked_about_gets_a_suggestion() {
+    for (args, suggested) in [
+        (["--bucket", "exg-cardiac-mian"], "exg-cardiac-main"),
+        (
+            [
+                "--resource",
+                "gcp:storage/bucket:Bucket::cardiac-gcp-main-buckt",
+            ],
+            "gcp:storage/bucket:Bucket::cardiac-gcp-main-bucket",
+        ),
+        (["--person", "mira.okafr"], "mira.okafor"),
+        (["--dataset", "intak"], "intake"),
+    ] {
+        let output = deploy(&["access", &config(), args[0], args[1]]);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&output.stderr).ends_with(&format!(" — did you mean {suggested:?}?\n")),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_dataset_in_text_lists_each_group_its_members_and_grants() {
+    let output = deploy(&["access", &config(), "--dataset", "cardiac"]);
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(out.starts_with("access to cardiac\n\n"), "{out}");
+    assert!(out.contains("\n  members: "), "{out}");
+    assert!(out.contains("\n  member of: "), "{out}");
+    assert!(
+        out.contains("\ncardiac-analysis@example.org\n  members: ")
+            && out.contains("\n  roles/compute.viewer on Project cardiac-gcp-project\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("digraph") && !out.contains("flowchart"),
+        "{out}"
+    );
 }
 
 fn picture(format: &str) -> String {

@@ -58,13 +58,88 @@ fn validate_reports_every_problem_and_exits_1() {
 }
 
 #[test]
-fn validate_of_a_missing_directory_exits_1() {
+fn validate_of_a_missing_directory_names_the_directory_once() {
     let output = deploy(&["validate", "/nonexistent/cpg-infra-config"]);
     assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
     assert!(
-        text(&output.stderr).contains("cpg.toml: file not found"),
+        stderr.starts_with(
+            "error: /nonexistent/cpg-infra-config: cannot read the config directory: it does not exist\n"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cpg.toml"), "{stderr}");
+    let file = TempDir::new("cli-not-dir");
+    let not_dir = file.join("cpg.toml");
+    std::fs::write(&not_dir, "").expect("write");
+    let output = deploy(&["validate", not_dir.to_str().expect("utf-8 path")]);
+    assert!(
+        text(&output.stderr).contains("cannot read the config directory: it is not a directory"),
         "{}",
         text(&output.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_link_is_named_as_such_without_cascade() {
+    let dir = example_copy("dangling", |text| text);
+    let members = dir.join("datasets/cardiac/members.yaml");
+    std::fs::remove_file(&members).expect("rm");
+    std::os::unix::fs::symlink("nowhere.yaml", &members).expect("symlink");
+    let cpg = dir.join("cpg.toml");
+    let kept = dir.join("kept.toml");
+    std::fs::rename(&cpg, &kept).expect("mv");
+    std::os::unix::fs::symlink("gone.toml", &cpg).expect("symlink");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors = error_lines(&stderr);
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: cpg.toml: cannot read the file"),
+        "{stderr}"
+    );
+    assert!(
+        errors[1].starts_with("error: datasets/cardiac/members.yaml: cannot read the file"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("not found") && !stderr.contains("budget"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_cloud_reports_itself_and_nothing_that_follows() {
+    let dir = example_copy("cloud", |text| text);
+    std::fs::write(
+        dir.join("datasets/cardiac/budgets.yaml"),
+        "gpc:\n  monthly_budget: 4000\n",
+    )
+    .expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors = error_lines(&stderr);
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].starts_with("error: datasets/cardiac/budgets.yaml: gpc (line 1)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn files_beside_the_dataset_directories_are_ignored() {
+    let dir = example_copy("readme", |text| text);
+    std::fs::write(dir.join("datasets/README.md"), "# Datasets\n").expect("write");
+    std::fs::write(dir.join("datasets/.gitkeep"), "").expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: datasets/README.md: not a dataset directory; ignored\n"
     );
 }
 
@@ -96,6 +171,14 @@ fn plan_of_an_invalid_config_exits_1() {
     let output = deploy(&["plan", "/nonexistent/cpg-infra-config", "--json"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
+}
+
+/// The lines of `stderr` that are errors.
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect()
 }
 
 /// A copy of the example config with `production.yaml` changed by `edit`.
@@ -225,10 +308,7 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "nothing half-built is printed");
     let stderr = text(&output.stderr);
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors = error_lines(&stderr);
     assert_eq!(errors.len(), 2, "{stderr}");
     assert!(
         errors[0].starts_with("error: plugin \"billing_aggregator\": "),
@@ -242,7 +322,7 @@ fn plan_with_missing_plugins_reports_each_and_builds_nothing() {
         deploy(&["plan", "x", "--plugins-dir"]).status.code(),
         Some(2)
     );
-    assert_eq!(deploy(&["plugins"]).status.code(), Some(2));
+    assert_eq!(deploy(&["diff", "x"]).status.code(), Some(2));
 }
 
 /// A plugins directory holding the workspace's plugins. Their crates are this
@@ -314,4 +394,249 @@ fn plan_with_the_plugins_declares_the_references_resources() {
         stderr.contains("warning: plugin metamist: ETL sources not found: "),
         "{stderr}"
     );
+}
+
+#[test]
+fn every_missing_key_is_reported_in_one_run() {
+    let dir = example_copy("empty-toml", |text| text);
+    std::fs::write(dir.join("cpg.toml"), "").expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let missing: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: cpg.toml (line 1): missing required key"))
+        .collect();
+    assert_eq!(missing.len(), 6, "{stderr}");
+    for key in ["domain", "budget_currency", "common_dataset", "users"] {
+        assert!(
+            missing.iter().any(|l| l.contains(&format!("\"{key}\""))),
+            "{key} not reported: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn color_applies_to_every_diagnostic() {
+    let always = deploy(&[
+        "--color",
+        "always",
+        "validate",
+        "/nonexistent/cpg-infra-config",
+    ]);
+    let stderr = text(&always.stderr);
+    assert!(
+        stderr.starts_with("\u{1b}[1;31merror\u{1b}[0m: "),
+        "{stderr:?}"
+    );
+    let dir = TempDir::new("cli-colour");
+    std::fs::write(dir.join("x"), "").expect("write");
+    let generate = deploy(&["generate", "3", dir.path(), "--color=always"]);
+    assert!(
+        text(&generate.stderr).starts_with("\u{1b}[1;31merror\u{1b}[0m: "),
+        "{:?}",
+        text(&generate.stderr)
+    );
+    for choice in ["never", "auto"] {
+        let plain = deploy(&[
+            "--color",
+            choice,
+            "validate",
+            "/nonexistent/cpg-infra-config",
+        ]);
+        assert!(text(&plain.stderr).starts_with("error: "), "{choice}");
+    }
+}
+
+#[test]
+fn plan_lists_one_dataset_or_one_type() {
+    let dir = example_config();
+    let dir = dir.to_str().expect("utf-8 path");
+    let bucket = "gcp:storage/bucket:Bucket";
+    let output = deploy(&["plan", dir, "--dataset", "cardiac", "--type", bucket]);
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let listed: Vec<&str> = out
+        .split("\nresources:\n")
+        .nth(1)
+        .expect("resources")
+        .lines()
+        .collect();
+    assert!(!listed.is_empty(), "{out}");
+    for line in &listed {
+        assert!(line.starts_with(&format!("  {bucket}  cardiac-")), "{out}");
+    }
+    assert!(
+        out.contains("by dataset:\n") && !out.contains("exports:"),
+        "{out}"
+    );
+    let by_type = text(&deploy(&["plan", dir, "--type", bucket]).stdout);
+    assert!(
+        by_type.contains("  common-") && by_type.contains("  cardiac-"),
+        "{by_type}"
+    );
+    let wrong = deploy(&["plan", dir, "--type", "gcp:storage/bucket:Bukcet"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).ends_with(&format!(" — did you mean {bucket:?}?\n")),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let wrong = deploy(&["plan", dir, "--dataset", "cardic"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong.stderr).ends_with(" — did you mean \"cardiac\"?\n"));
+    assert_eq!(
+        deploy(&["plan", dir, "--json", "--type", bucket])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn plan_show_prints_one_resources_inputs_with_secrets_masked() {
+    let dir = example_config();
+    let dir = dir.to_str().expect("utf-8 path");
+    let id = "gcp:secretmanager/secretVersion:SecretVersion::cardiac-gcp-cromwell-service-account-full-secret-version";
+    let output = deploy(&["plan", dir, "--show", id]);
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(out.starts_with(&format!("{id}\n\ninputs:\n")), "{out}");
+    assert!(out.contains("\n  secretData: [secret]\n"), "{out}");
+    assert!(!out.contains("privateKey"), "{out}");
+    assert!(
+        out.contains(
+            "\n  secret: ${gcp:secretmanager/secret:Secret::cardiac-gcp-cromwell-full-key.id}\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\noptions:\n"), "{out}");
+    let wrong = deploy(&["plan", dir, "--show", &id.replace("version", "versoin")]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).ends_with(&format!(" — did you mean {id:?}?\n")),
+        "{}",
+        text(&wrong.stderr)
+    );
+}
+
+#[test]
+fn without_a_directory_commands_use_the_environment_then_the_current_directory() {
+    let run = |args: &[&str], cwd: &Path, env: Option<&Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_deploy"));
+        command
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("CPG_INFRA_CONFIG_DIR");
+        if let Some(dir) = env {
+            command.env("CPG_INFRA_CONFIG_DIR", dir);
+        }
+        command.output().expect("run deploy")
+    };
+    let example = example_config();
+    let elsewhere = TempDir::new("cli-cwd");
+    let here = run(&["validate"], &example, None);
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stderr));
+    assert!(
+        text(&here.stdout).starts_with(".: valid ("),
+        "{}",
+        text(&here.stdout)
+    );
+    let from_env = run(&["validate"], &elsewhere, Some(&example));
+    assert_eq!(
+        from_env.status.code(),
+        Some(0),
+        "{}",
+        text(&from_env.stderr)
+    );
+    assert!(text(&from_env.stdout).starts_with(&format!("{}: valid (", example.display())));
+    let plan = run(
+        &["plan", "--type", "gcp:storage/bucket:Bucket"],
+        &elsewhere,
+        Some(&example),
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    // A directory given beats the environment; an empty directory is not a config.
+    let given = run(&["validate", elsewhere.path()], &example, Some(&example));
+    assert_eq!(given.status.code(), Some(1));
+    let nothing = run(&["plugins"], &elsewhere, None);
+    assert_eq!(nothing.status.code(), Some(1));
+    assert!(
+        text(&nothing.stderr).contains("cpg.toml"),
+        "{}",
+        text(&nothing.stderr)
+    );
+}
+
+#[test]
+fn validate_writes_json_lines_and_github_annotations() {
+    let dir = example_copy("formats", |text| text);
+    std::fs::write(
+        dir.join("datasets/cardiac/budgets.yaml"),
+        "gpc:\n  monthly_budget: 4000\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("datasets/README.md"), "").expect("write");
+    let json = deploy(&["validate", dir.path(), "--message-format", "json"]);
+    assert_eq!(json.status.code(), Some(1), "{}", text(&json.stderr));
+    let objects: Vec<serde_json::Value> = text(&json.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(objects.len(), 2, "{}", text(&json.stdout));
+    let error = objects
+        .iter()
+        .find(|o| o["severity"] == "error")
+        .expect("the error");
+    assert_eq!(
+        error["file"],
+        format!("{}/datasets/cardiac/budgets.yaml", dir.path())
+    );
+    assert_eq!(error["path"], "gpc");
+    assert_eq!(error["line"], 1);
+    assert!(error["column"].is_null());
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did you mean \"gcp\"")),
+        "{error}"
+    );
+    let warning = objects
+        .iter()
+        .find(|o| o["severity"] == "warning")
+        .expect("the warning");
+    assert!(warning["line"].is_null());
+    assert!(
+        text(&json.stderr).contains("the configuration has 1 error"),
+        "{}",
+        text(&json.stderr)
+    );
+
+    let github = deploy(&["validate", dir.path(), "--message-format", "github"]);
+    assert_eq!(github.status.code(), Some(1));
+    let out = text(&github.stdout);
+    assert!(
+        out.contains(&format!(
+            "::error file={}/datasets/cardiac/budgets.yaml,line=1,title=gpc::",
+            dir.path()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "::warning file={}/datasets/README.md::not a dataset directory; ignored\n",
+            dir.path()
+        )),
+        "{out}"
+    );
+    // Valid: nothing but annotations on standard output.
+    let valid = deploy(&[
+        "validate",
+        example_config().to_str().expect("utf-8 path"),
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(valid.status.code(), Some(0));
+    assert!(valid.stdout.is_empty(), "{}", text(&valid.stdout));
+    assert!(text(&valid.stderr).contains(": valid ("));
 }

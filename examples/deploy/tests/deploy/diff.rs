@@ -68,7 +68,7 @@ fn a_config_against_itself_reports_nothing_and_exits_0() {
 fn one_person_added_to_one_group_reports_exactly_their_memberships_and_access() {
     let pr = with_analysis_member("sam.ito");
     let output = deploy(&["diff", &config(), pr.path(), "--json", "--exit-code"]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
     let document = json(&output);
     assert_eq!(document["removed"], serde_json::json!([]));
     assert_eq!(document["access_lost"], serde_json::json!([]));
@@ -332,7 +332,7 @@ fn deny_destroy_exits_3_when_data_is_at_risk_and_0_otherwise() {
         "--deny-destroy",
         "--exit-code",
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
 }
 
 #[test]
@@ -402,4 +402,25 @@ fn the_markdown_for_a_new_dataset_fits_a_pull_request_comment() {
     // The JSON has everything the Markdown may leave out.
     let document = json(&deploy(&["diff", &config(), pr.path(), "--json"]));
     assert!(document["summary"]["add"].as_u64().expect("add") > 50);
+}
+
+#[test]
+fn under_exit_code_changes_share_no_code_with_any_failure() {
+    let pr = with_analysis_member("sam.ito");
+    let changes = deploy(&["diff", &config(), pr.path(), "--exit-code"]);
+    let same = deploy(&["diff", &config(), &config(), "--exit-code"]);
+    let invalid = deploy(&[
+        "diff",
+        &config(),
+        "/nonexistent/cpg-infra-config",
+        "--exit-code",
+    ]);
+    let usage = deploy(&["diff", &config(), "--exit-code"]);
+    let codes = [&changes, &same, &invalid, &usage].map(|o| o.status.code());
+    assert_eq!(
+        codes,
+        [Some(4), Some(0), Some(1), Some(2)],
+        "{}",
+        text(&changes.stderr)
+    );
 }

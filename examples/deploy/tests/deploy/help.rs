@@ -73,9 +73,9 @@ fn usage_errors_name_the_problem_and_exit_2() {
     assert!(text(&not_a_number.stderr).contains("invalid value 'many'"));
     let extra = deploy(&["validate", "a", "b"]);
     assert_eq!(extra.status.code(), Some(2));
-    let missing = deploy(&["validate"]);
+    let missing = deploy(&["generate", "3"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing.stderr).contains("<CONFIG_DIR>"));
+    assert!(text(&missing.stderr).contains("<DIR>"));
     let bad_color = deploy(&["--color", "sometimes", "validate", "a"]);
     assert_eq!(bad_color.status.code(), Some(2));
 }

@@ -62,3 +62,20 @@ fn an_unknown_file_is_a_usage_error() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn the_alternative_file_names_print_the_same_schema() {
+    for (alias, file) in [
+        ("config-infrastructure.yaml", "cpg.toml"),
+        ("config-datasets.yaml", "production.yaml"),
+    ] {
+        let by_alias = deploy(&["schema", "--file", alias]);
+        assert_eq!(
+            by_alias.status.code(),
+            Some(0),
+            "{}",
+            text(&by_alias.stderr)
+        );
+        assert_eq!(by_alias.stdout, deploy(&["schema", "--file", file]).stdout);
+    }
+}
