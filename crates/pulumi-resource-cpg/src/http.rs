@@ -232,7 +232,11 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.send_once(req).await;
+            // Cancel ends a request under way at once, not after its timeout.
+            let outcome = self.engine.unless_cancelled(self.send_once(req)).await;
+            if matches!(outcome, Err(Error::Cancelled)) {
+                return outcome;
+            }
             let transient = match &outcome {
                 Ok(r) => {
                     r.status == 429 || r.status >= 500 || req.retry_statuses.contains(&r.status)
