@@ -206,3 +206,84 @@ async fn cancel_aborts_a_hung_request() {
     assert_eq!(e.code(), tonic::Code::Cancelled, "{}", e.message());
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+/// No message of the provider — errors, check failures, engine log lines — quotes a
+/// token, a password in a URL or a secret configuration value.
+#[tokio::test]
+async fn no_secret_appears_in_any_message() {
+    use super::harness::{GOOGLE_TOKEN, HAIL_TOKEN, MockEngine, provider, st};
+    use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
+
+    let mut messages = Vec::new();
+    // A 401 (and a 503 before it, retried) whose body echoes the Authorization header.
+    let mut h = Harness::start().await;
+    h.ci.add_group("g1");
+    let echo = json!({"error": {"message": format!("bad Authorization: Bearer {GOOGLE_TOKEN}")}})
+        .to_string();
+    h.ci.recorder().inject(
+        "GET",
+        "/v1/groups/g1/memberships",
+        [Fault::Answer(503, echo.clone()), Fault::Answer(401, echo)],
+    );
+    let e = h
+        .create(MEMBERSHIP, "m", member("g1", "di@example.org"))
+        .await
+        .expect_err("401");
+    assert!(e.message().contains("HTTP 401"), "{}", e.message());
+    messages.push(e.message().to_string());
+    // A Hail URL with credentials in it, answering 401 with the token echoed.
+    let creds_url = h.hail.url.replacen("http://", "http://user:pa55word@", 1);
+    let echo = format!("token {HAIL_TOKEN} refused");
+    h.hail
+        .recorder()
+        .inject("GET", "/billing_projects/ds", [Fault::Answer(401, echo)]);
+    let e = h
+        .create(
+            HAIL_MEMBER,
+            "hm",
+            json!({"billing_project": format!("gcp::{creds_url}::ds"), "user": "alice"}),
+        )
+        .await
+        .expect_err("401");
+    messages.push(e.message().to_string());
+    messages.extend(h.engine.messages());
+
+    // Secrets in the provider configuration, in the wrong shape or inside a URL.
+    let engine = MockEngine::default();
+    let mut client = provider(Default::default(), &engine).await;
+    for args in [
+        json!({"accessToken": ["s3cr3t-token"]}),
+        json!({"accessToken": {"token": "s3cr3t-token"}}),
+        json!({"metamistEndpoint": "https://user:s3cr3t-token@metamist.example.org"}),
+    ] {
+        let e = client
+            .configure(rpc::ConfigureRequest {
+                args: Some(st(args.clone())),
+                ..Default::default()
+            })
+            .await
+            .expect_err("refused");
+        messages.push(e.message().to_string());
+        let check = client
+            .check_config(rpc::CheckRequest {
+                news: Some(st(args)),
+                ..Default::default()
+            })
+            .await
+            .expect("check")
+            .into_inner();
+        assert_eq!(check.failures.len(), 1);
+        messages.extend(check.failures.into_iter().map(|f| f.reason));
+    }
+    messages.extend(engine.messages());
+
+    for secret in [GOOGLE_TOKEN, HAIL_TOKEN, "pa55word", "s3cr3t-token"] {
+        for m in &messages {
+            assert!(!m.contains(secret), "{secret} in {m}");
+        }
+    }
+    assert!(
+        messages.iter().any(|m| m.contains("<redacted>")),
+        "{messages:?}"
+    );
+}
