@@ -84,7 +84,7 @@ impl ProviderConfig {
                 problems.push(ConfigProblem {
                     key: key.into(),
                     // The value is not quoted: it may be a secret given in the wrong shape.
-                    reason: format!("expected a string, found {}", kind_of(value)),
+                    reason: format!("expected a string, found {}", crate::kinds::shape(value)),
                 });
                 continue;
             };
@@ -118,18 +118,6 @@ impl ProviderConfig {
         } else {
             Err(problems)
         }
-    }
-}
-
-/// What kind of JSON value `v` is, for messages that must not quote it.
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
