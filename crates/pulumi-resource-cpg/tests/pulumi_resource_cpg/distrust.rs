@@ -6,16 +6,13 @@ use std::time::{Duration, Instant};
 use cpg_infra_fakes::Fault;
 use serde_json::json;
 
+use super::google::member;
 use super::harness::Harness;
 
 const MEMBERSHIP: &str = "cpg:google:GroupMembership";
 const SETTINGS: &str = "cpg:google:GroupSettings";
 const PROJECT: &str = "cpg:metamist:Project";
 const HAIL_MEMBER: &str = "cpg:hail:BillingProjectMembership";
-
-fn member(group: &str, email: &str) -> serde_json::Value {
-    json!({"group_key": format!("groups/{group}"), "member_key": email})
-}
 
 /// Malformed membership listings: Read and Delete fail, naming the call; nothing is
 /// reported gone and no DELETE is sent.
