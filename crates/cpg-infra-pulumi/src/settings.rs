@@ -25,6 +25,28 @@ pub enum SettingsError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A variable that may hold secrets cannot be read; its value is not quoted.
+    #[error("{name}: {reason} (the value is not shown: it may hold secrets)")]
+    Unreadable {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it, and where.
+        reason: String,
+    },
+}
+
+/// Where and why `text` is not what was expected, without quoting any of it (serde's
+/// own message may quote a value).
+fn unquoted(error: &serde_json::Error, expected: &str) -> String {
+    let what = match error.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not JSON",
+        _ => "another shape",
+    };
+    format!(
+        "expected {expected}; found {what} at line {} column {}",
+        error.line(),
+        error.column()
+    )
 }
 
 /// The environment of a Pulumi program (`pulumi preview` / `pulumi up`).
@@ -109,10 +131,9 @@ impl EngineSettings {
             None => BTreeMap::new(),
             Some(text) => {
                 serde_json::from_str::<BTreeMap<String, String>>(&text).map_err(|error| {
-                    SettingsError::Invalid {
+                    SettingsError::Unreadable {
                         name: "PULUMI_CONFIG",
-                        value: text.clone(),
-                        reason: format!("expected a JSON object of strings: {error}"),
+                        reason: unquoted(&error, "a JSON object of strings"),
                     }
                 })?
             }
@@ -259,9 +280,22 @@ mod tests {
             with("PULUMI_DRY_RUN", "maybe"),
             "PULUMI_DRY_RUN=\"maybe\": expected true or false"
         );
-        assert!(
-            with("PULUMI_CONFIG", "[1]")
-                .starts_with("PULUMI_CONFIG=\"[1]\": expected a JSON object")
-        );
+        assert!(with("PULUMI_CONFIG", "[1]").starts_with(
+            "PULUMI_CONFIG: expected a JSON object of strings; found another shape at line 1"
+        ));
+        // The stack's configuration holds secrets: no part of it is quoted.
+        for value in [
+            r#"{"cpg:token": ["s3cr3t"]}"#,
+            r#"{"cpg:token": {"v": "s3cr3t"}}"#,
+            r#""s3cr3t""#,
+            r#"{"cpg:token": "s3cr3t", "n": 3}"#,
+            r#"{"cpg:token": "s3cr3t""#,
+        ] {
+            let shown = with("PULUMI_CONFIG", value);
+            assert!(
+                shown.starts_with("PULUMI_CONFIG: expected") && !shown.contains("s3cr3t"),
+                "{shown}"
+            );
+        }
     }
 }

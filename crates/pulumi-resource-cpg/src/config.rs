@@ -83,7 +83,8 @@ impl ProviderConfig {
             let Some(text) = value.as_str() else {
                 problems.push(ConfigProblem {
                     key: key.into(),
-                    reason: format!("expected a string, found {value}"),
+                    // The value is not quoted: it may be a secret given in the wrong shape.
+                    reason: format!("expected a string, found {}", crate::kinds::shape(value)),
                 });
                 continue;
             };
@@ -120,14 +121,22 @@ impl ProviderConfig {
     }
 }
 
-/// An API root: an `http(s)://` URL, normalised to end in `/`.
+/// An API root: an `http(s)://` URL without credentials, normalised to end in `/`.
+/// Messages quote it with any `user:password@` blanked out.
 fn endpoint(text: &str) -> Result<String, String> {
+    let shown = crate::http::redact_url(text);
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
-        .ok_or_else(|| format!("{text:?} is not an http:// or https:// URL"))?;
+        .ok_or_else(|| format!("{shown:?} is not an http:// or https:// URL"))?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('@') {
+        return Err(format!(
+            "{shown:?} carries credentials (user:password@); give the token as cpg:accessToken"
+        ));
+    }
     if rest.is_empty() || rest.starts_with('/') || text.contains(['?', '#', ' ']) {
-        return Err(format!("{text:?} is not an API root URL"));
+        return Err(format!("{shown:?} is not an API root URL"));
     }
     Ok(if text.ends_with('/') {
         text.into()
@@ -189,6 +198,28 @@ mod tests {
                 "groupSettingsEndpoint"
             ]
         );
+    }
+
+    #[test]
+    fn problems_never_quote_secrets() {
+        for props in [
+            json!({"accessToken": ["s3cr3t"]}),
+            json!({"accessToken": {"token": "s3cr3t"}}),
+            json!({"metamistEndpoint": "https://user:s3cr3t@metamist.example.org/"}),
+            json!({"metamistEndpoint": "ftp://user:s3cr3t@metamist.example.org/"}),
+            json!({"cloudIdentityEndpoint": "https://user:s3cr3t@x/?a"}),
+        ] {
+            let problems = ProviderConfig::from_properties(&props_of(&props))
+                .err()
+                .unwrap_or_default();
+            assert_eq!(problems.len(), 1, "{props}");
+            let shown = format!("{problems:?}");
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+        }
+    }
+
+    fn props_of(v: &Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
     }
 
     #[test]

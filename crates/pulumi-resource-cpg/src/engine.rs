@@ -95,6 +95,19 @@ impl Engine {
         *self.cancelled.borrow()
     }
 
+    /// Runs `work`, or fails as soon as the engine cancels (dropping `work`, and with it
+    /// any request under way).
+    pub async fn unless_cancelled<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut rx = self.cancelled.subscribe();
+        tokio::select! {
+            outcome = work => outcome,
+            _ = rx.wait_for(|c| *c) => Err(Error::Cancelled),
+        }
+    }
+
     /// Waits `d`, or fails early when the engine cancels.
     pub async fn sleep(&self, d: Duration) -> Result<(), Error> {
         let mut rx = self.cancelled.subscribe();

@@ -124,6 +124,28 @@ impl Request {
         self
     }
 
+    /// The credentials the request carries: its header values (and the tokens in
+    /// `Bearer` ones) and its form body's values.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        for (name, value) in &self.headers {
+            if name.eq_ignore_ascii_case("authorization") || name.contains("authorization") {
+                secrets.push(value.clone());
+                if let Some(token) = value.strip_prefix("Bearer ") {
+                    secrets.push(token.to_string());
+                }
+            }
+        }
+        if let Some(form) = &self.form {
+            secrets.extend(
+                form.split('&')
+                    .filter_map(|pair| pair.split_once('=').map(|(_, v)| v.to_string())),
+            );
+        }
+        secrets.retain(|s| s.len() >= 4);
+        secrets
+    }
+
     /// Also retries on these statuses.
     pub fn retry_on(mut self, statuses: &'static [u16]) -> Self {
         self.retry_statuses = statuses;
@@ -140,6 +162,8 @@ pub struct Response {
     pub text: String,
     method: String,
     url: String,
+    /// The credentials the request carried, blanked out of any message quoting the body.
+    secrets: Vec<String>,
 }
 
 impl Response {
@@ -169,13 +193,15 @@ impl Response {
         }
     }
 
-    /// The answer as an error.
+    /// The answer as an error; the body is quoted with the request's credentials, and
+    /// anything that looks like a bearer token, blanked out.
     pub fn into_error(self) -> Error {
+        let body = redact(&self.text, &self.secrets);
         Error::Status {
             method: self.method,
             url: self.url,
             status: self.status,
-            body: self.text.chars().take(500).collect(),
+            body: body.chars().take(500).collect(),
         }
     }
 
@@ -232,7 +258,11 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = self.send_once(req).await;
+            // Cancel ends a request under way at once, not after its timeout.
+            let outcome = self.engine.unless_cancelled(self.send_once(req)).await;
+            if matches!(outcome, Err(Error::Cancelled)) {
+                return outcome;
+            }
             let transient = match &outcome {
                 Ok(r) => {
                     r.status == 429 || r.status >= 500 || req.retry_statuses.contains(&r.status)
@@ -262,7 +292,7 @@ impl Http {
                     &format!(
                         "{} {}: {what}; retrying in {delay:?} (attempt {} of {})",
                         req.method,
-                        req.url,
+                        redact_url(&req.url),
                         attempt + 1,
                         self.retry.max_attempts
                     ),
@@ -285,10 +315,11 @@ impl Http {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form.clone());
         }
-        let transport = |source| Error::Transport {
+        // reqwest's messages quote the URL: it is given once, without credentials.
+        let transport = |source: reqwest::Error| Error::Transport {
             method: req.method.to_string(),
-            url: req.url.clone(),
-            source,
+            url: redact_url(&req.url),
+            source: source.without_url(),
         };
         let resp = builder.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
@@ -297,8 +328,52 @@ impl Http {
             status,
             text,
             method: req.method.to_string(),
-            url: req.url.clone(),
+            url: redact_url(&req.url),
+            secrets: req.secrets(),
         })
+    }
+}
+
+/// What stands in a message for a secret.
+pub const REDACTED: &str = "<redacted>";
+
+/// `text` with every one of `secrets` and every `Bearer <token>` blanked out.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(secret.as_str(), REDACTED);
+    }
+    // A token the service echoes that the request did not carry (another header's).
+    let mut blanked = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = find_bearer(rest) {
+        let (head, tail) = rest.split_at(at + "bearer ".len());
+        blanked.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '}'))
+            .unwrap_or(tail.len());
+        if end > 0 {
+            blanked.push_str(REDACTED);
+        }
+        rest = &tail[end..];
+    }
+    blanked.push_str(rest);
+    blanked
+}
+
+fn find_bearer(text: &str) -> Option<usize> {
+    text.to_ascii_lowercase().find("bearer ")
+}
+
+/// `url` with any `user:password@` replaced by `<redacted>@`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{REDACTED}{}", &rest[at..]),
+        None => url.to_string(),
     }
 }
 
@@ -342,6 +417,23 @@ mod tests {
             shown.contains("authorization") && !shown.contains("s3cr3t"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn redaction_blanks_credentials_and_bearer_tokens() {
+        let shown = redact(
+            r#"{"error": "bad header Authorization: Bearer abc.def, also s3cr3t"}"#,
+            &["s3cr3t".to_string()],
+        );
+        assert_eq!(
+            shown,
+            r#"{"error": "bad header Authorization: Bearer <redacted>, also <redacted>"}"#
+        );
+        assert_eq!(
+            redact_url("https://u:p@host:1/a@b?x=1"),
+            "https://<redacted>@host:1/a@b?x=1"
+        );
+        assert_eq!(redact_url("https://host/a@b"), "https://host/a@b");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod pulumi_resource_cpg {
     pub mod auth;
     pub mod binary;
     pub mod credentials;
+    pub mod distrust;
     pub mod end_to_end;
     pub mod google;
     pub mod hail;

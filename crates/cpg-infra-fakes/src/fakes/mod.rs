@@ -100,6 +100,9 @@ pub enum Fault {
     /// Cloud Identity only: another writer adds the membership just before this create,
     /// which then answers 409.
     ConcurrentCreate,
+    /// Answer with this status and this body (sent as JSON, whatever it holds), without
+    /// doing anything: a malformed or surprising answer.
+    Answer(u16, String),
 }
 
 #[derive(Debug)]
@@ -207,6 +210,15 @@ impl Recorder {
                 Ok(None)
             }
             Some(Fault::Status(s)) => Err(error(s, "injected fault")),
+            Some(Fault::Answer(s, body)) => {
+                let code = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                Err((
+                    code,
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+                    .into_response())
+            }
             Some(f @ Fault::ConcurrentCreate) => Ok(Some(f)),
         }
     }

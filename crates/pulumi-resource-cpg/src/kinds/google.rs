@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
-use super::{Outcome, Services, string};
+use super::{Outcome, Services, shape, string};
 use crate::Error;
 use crate::auth::{CLOUD_IDENTITY_SCOPE, GROUPS_SETTINGS_SCOPE};
 use crate::http::{Request, encode};
@@ -76,11 +76,21 @@ impl MembershipCache {
     }
 }
 
+/// The most pages one listing may take (at [`PAGE_SIZE`] a page, 100,000 members): a
+/// service that keeps handing out new page tokens is not followed for ever.
+const PAGE_CAP: usize = 1000;
+
+/// Lists the group's memberships, every page. An answer that is not a listing is an
+/// error naming the call; only a missing `memberships` key means "none" (the API, as
+/// every proto3 JSON answer, leaves out an empty list). A page token seen before, or
+/// more than [`PAGE_CAP`] pages, is an error too.
 async fn list(svc: &Services, urn: &str, group: &str) -> Result<Vec<Member>, Error> {
     let token = svc.google_token(CLOUD_IDENTITY_SCOPE).await?;
     let mut members = Vec::new();
     let mut page_token = String::new();
-    loop {
+    let mut seen_tokens = std::collections::BTreeSet::new();
+    let call = format!("listing the memberships of {group}");
+    for _ in 0..PAGE_CAP {
         let mut url = format!(
             "{}v1/{group}/memberships?pageSize={PAGE_SIZE}",
             svc.config.cloud_identity_endpoint
@@ -97,8 +107,28 @@ async fn list(svc: &Services, urn: &str, group: &str) -> Result<Vec<Member>, Err
             return Ok(Vec::new());
         }
         let url = resp.url().to_string();
+        let unexpected = |what: String| Error::Unexpected {
+            url: url.clone(),
+            what: format!("{call}: {what}"),
+        };
         let page = resp.json()?;
-        for m in page["memberships"].as_array().into_iter().flatten() {
+        let Some(page) = page.as_object() else {
+            return Err(unexpected(format!(
+                "expected a listing (a JSON object), got {}",
+                shape(&page)
+            )));
+        };
+        let listed = match page.get("memberships") {
+            None => &[][..],
+            Some(Value::Array(listed)) => listed.as_slice(),
+            Some(other) => {
+                return Err(unexpected(format!(
+                    "memberships: expected a list, got {}",
+                    shape(other)
+                )));
+            }
+        };
+        for m in listed {
             let name = m["name"].as_str();
             let key = m["preferredMemberKey"]["id"].as_str();
             match (name, key) {
@@ -107,18 +137,38 @@ async fn list(svc: &Services, urn: &str, group: &str) -> Result<Vec<Member>, Err
                     key: key.to_ascii_lowercase(),
                 }),
                 _ => {
-                    return Err(Error::Unexpected {
-                        url,
-                        what: format!("a membership without name or preferredMemberKey.id: {m}"),
-                    });
+                    return Err(unexpected(format!(
+                        "a membership without name or preferredMemberKey.id: {m}"
+                    )));
                 }
             }
         }
-        match page["nextPageToken"].as_str() {
-            Some(t) if !t.is_empty() => page_token = t.into(),
-            _ => return Ok(members),
+        match page.get("nextPageToken") {
+            None => return Ok(members),
+            Some(Value::String(t)) if t.is_empty() => return Ok(members),
+            Some(Value::String(t)) => {
+                if !seen_tokens.insert(t.clone()) {
+                    return Err(unexpected(format!(
+                        "the page token {t:?} was handed out twice; the listing would never end"
+                    )));
+                }
+                page_token = t.clone();
+            }
+            Some(other) => {
+                return Err(unexpected(format!(
+                    "nextPageToken: expected a string, got {}",
+                    shape(other)
+                )));
+            }
         }
     }
+    Err(Error::Unexpected {
+        url: format!(
+            "{}v1/{group}/memberships",
+            svc.config.cloud_identity_endpoint
+        ),
+        what: format!("{call}: more than {PAGE_CAP} pages; stopped"),
+    })
 }
 
 fn membership_outcome(group: &str, member: &Member) -> Outcome {
@@ -305,7 +355,36 @@ pub(super) async fn apply_settings(
     let req = Request::new(Method::PUT, settings_url(svc, email))
         .google(&token)
         .json(Value::Object(settings.clone()));
-    let current = svc.http.send(&req, urn).await?.json()?;
+    let resp = svc.http.send(&req, urn).await?;
+    let url = resp.url().to_string();
+    let current = resp.json()?;
+    // The answer is the group's settings after the change: a value other than the one
+    // sent means the change did not take.
+    let Some(answer) = current.as_object() else {
+        return Err(Error::Unexpected {
+            url,
+            what: format!(
+                "setting the settings of {email}: expected the group's settings, got {}",
+                shape(&current)
+            ),
+        });
+    };
+    let differing: Vec<String> = settings
+        .iter()
+        .filter_map(|(key, wanted)| match answer.get(key) {
+            Some(shown) if shown != wanted => Some(format!("{key} is {shown}, not {wanted}")),
+            _ => None,
+        })
+        .collect();
+    if !differing.is_empty() {
+        return Err(Error::Unexpected {
+            url,
+            what: format!(
+                "setting the settings of {email}: the answer shows {}",
+                differing.join(", ")
+            ),
+        });
+    }
     Ok(settings_outcome(email, settings, &current))
 }
 

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use super::{Outcome, Services, string};
+use super::{Outcome, Services, shape, string};
 use crate::Error;
 use crate::auth::hail_token;
 use crate::http::{Request, encode};
@@ -58,7 +58,18 @@ async fn get_user(
     if resp.status == 404 {
         return Ok(None);
     }
-    resp.json().map(Some)
+    let url = resp.url().to_string();
+    let user = resp.json()?;
+    if !user.is_object() {
+        return Err(Error::Unexpected {
+            url,
+            what: format!(
+                "reading Hail Batch user {username}: expected an object, got {}",
+                shape(&user)
+            ),
+        });
+    }
+    Ok(Some(user))
 }
 
 fn user_outcome(batch_uri: &str, username: &str, category: &str, cloud_id: &Value) -> Outcome {
@@ -198,7 +209,22 @@ async fn get_billing_project(
     if resp.status == 404 || (resp.status == 403 && resp.text.contains("Unknown Hail Batch")) {
         return Ok(None);
     }
-    resp.json().map(Some)
+    let url = resp.url().to_string();
+    let project = resp.json()?;
+    // Whether a user is a member is read from `users`: without that list, no answer
+    // about membership (or absence) can be given.
+    let what = match &project {
+        Value::Object(p) => match p.get("users") {
+            Some(Value::Array(_)) => return Ok(Some(project)),
+            Some(other) => format!("users: expected a list, got {}", shape(other)),
+            None => "no users list".to_string(),
+        },
+        other => format!("expected an object, got {}", shape(other)),
+    };
+    Err(Error::Unexpected {
+        url,
+        what: format!("reading Hail Batch billing project {name}: {what}"),
+    })
 }
 
 fn is_closed(project: &Value) -> bool {
@@ -404,10 +430,11 @@ pub(super) async fn delete_billing_membership(
         encode(&m.user)
     );
     let resp = post(svc, urn, &m.batch_uri, &path, &m.category).await?;
-    if resp.is_success() || resp.status == 404 {
+    if resp.is_success() {
         return Ok(());
     }
-    // A refusal after a lost answer: done if the user is gone now.
+    // A refusal (a 404 included: the user may have left meanwhile) or a lost answer:
+    // done only if the user is no longer listed now.
     let now = get_billing_project(svc, urn, &m.batch_uri, &m.project, &m.category).await?;
     if now.is_some_and(|p| !is_closed(&p) && has_user(&p, &m.user)) {
         return Err(resp.into_error());

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
-use super::{Outcome, Services, string};
+use super::{Outcome, Services, shape, string};
 use crate::Error;
 use crate::auth::Want;
 use crate::http::{Request, encode};
@@ -39,8 +39,18 @@ async fn project_id(
         let url = format!("{}api/v1/project/all", svc.config.metamist_endpoint);
         let req = Request::new(Method::GET, url.clone()).bearer(&token(svc).await?);
         let all = svc.http.send(&req, urn).await?.json()?;
+        // Only a list is an answer; anything else (null, an object) is not "no projects".
+        let Some(all) = all.as_array() else {
+            return Err(Error::Unexpected {
+                url,
+                what: format!(
+                    "listing metamist's projects: expected a list, got {}",
+                    shape(&all)
+                ),
+            });
+        };
         let mut projects = BTreeMap::new();
-        for p in all.as_array().into_iter().flatten() {
+        for p in all {
             match (p["name"].as_str(), p["id"].as_i64()) {
                 (Some(n), Some(id)) => {
                     projects.insert(n.to_string(), id);

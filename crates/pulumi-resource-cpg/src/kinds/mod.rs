@@ -198,3 +198,16 @@ pub(crate) fn string<'a>(m: &'a Map<String, Value>, key: &str) -> Result<&'a str
             reason: "a non-empty string is required".into(),
         })
 }
+
+/// What kind of JSON value `v` is, for messages about unexpected answers (the value
+/// itself is not quoted: it may be long, or carry what should not be shown).
+pub(crate) fn shape(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

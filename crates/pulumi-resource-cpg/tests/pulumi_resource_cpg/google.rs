@@ -14,7 +14,7 @@ const SETTINGS: &str = "cpg:google:GroupSettings";
 const UPDATE: i32 = 4;
 const UPDATE_REPLACE: i32 = 5;
 
-fn member(group: &str, email: &str) -> serde_json::Value {
+pub fn member(group: &str, email: &str) -> serde_json::Value {
     json!({"group_key": format!("groups/{group}"), "member_key": email})
 }
 
