@@ -18,4 +18,5 @@
 pub mod access;
 pub mod describe;
 pub mod diff;
+pub mod differences;
 pub mod picture;
