@@ -268,12 +268,12 @@ mod tests {
         let fix = &FIXES[0];
         assert!(fix.affects(&ResourceId::new(
             fix.type_token,
-            &format!("cardiac{}", fix.name_suffix)
+            format!("cardiac{}", fix.name_suffix)
         )));
         assert!(!fix.affects(&ResourceId::new(fix.type_token, fix.name_suffix)));
         assert!(!fix.affects(&ResourceId::new(
             cpg_infra_kinds::HAIL_USER,
-            &format!("cardiac{}", fix.name_suffix)
+            format!("cardiac{}", fix.name_suffix)
         )));
     }
 }
