@@ -7,16 +7,18 @@
 //! ([`reference_dir`], [`read`]), answers the plan's deploy-time
 //! values from the mock outputs ([`Reference`], a [`Resolver`]), and compares a plan
 //! with a recording ([`differences`], [`assert_matches`]) allowing only the
-//! deliberate differences a caller names ([`Fix`]). It is for tests: it panics with
+//! deliberate differences a caller names ([`Fix`], from `deploy differences`' list). It is for tests: it panics with
 //! the file and the reason when a recording cannot be read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cpg_infra::config::{Config, load_dir};
-use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, Value as GraphValue};
+use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, ResourceId, Value as GraphValue};
 use cpg_infra_gcp::tokens;
+use cpg_infra_kinds::migrate;
 use cpg_infra_kinds::schema::Kind;
+pub use cpg_infra_review::differences::{Change, Differences, FIXES, Fix};
 use serde_json::{Value, json};
 
 mod export;
@@ -354,49 +356,52 @@ fn compare_aliases(
     }
 }
 
-/// A deliberate difference from the reference (see `docs/differences.md`): which reported differences it accounts for.
-#[derive(Debug, Clone, Copy)]
-pub struct Fix {
-    /// What the fix is, as the tests name it.
-    pub what: &'static str,
-    /// Whether a line of [`differences`] is this fix showing.
-    pub accounts_for: fn(&str) -> bool,
+/// Whether a line of [`differences`] is `fix` showing: the extra resource a
+/// [`Change::Created`] fix declares, or the changed input of a
+/// [`Change::ChangedInput`] fix with the reference's and the planned value.
+pub fn accounts_for(fix: &Fix, line: &str) -> bool {
+    let (id, rest) = match line.strip_prefix("extra: ") {
+        Some(id) => (id, None),
+        None => match line.split_once(": input ") {
+            Some((id, rest)) => (id, Some(rest)),
+            None => return false,
+        },
+    };
+    let Some((token, name)) = id.split_once("::") else {
+        return false;
+    };
+    if !fix.affects(&ResourceId::new(token, name)) {
+        return false;
+    }
+    match (fix.change, rest) {
+        (Change::Created, None) => true,
+        (
+            Change::ChangedInput {
+                input,
+                reference,
+                planned,
+            },
+            Some(rest),
+        ) => rest
+            .strip_prefix(&format!("{input}: reference "))
+            .and_then(|values| values.split_once(", plan "))
+            .is_some_and(|(theirs, ours)| theirs.contains(reference) && ours.contains(planned)),
+        _ => false,
+    }
 }
 
-/// The deliberate differences of the GCP plan from the reference (see
-/// `docs/differences.md`), for the parity tests to allow and assert.
-pub const GCP_FIXES: [Fix; 3] = [
-    Fix {
-        what: "metamist's current machine account joins main-list under a key of its own",
-        accounts_for: |d| {
-            d.starts_with("extra: cpg:google:GroupMembership::")
-                && d.ends_with("-gcp-metamist-machine-account-in-main-list")
-        },
-    },
-    Fix {
-        what: "images-dev-reader gets the test group",
-        accounts_for: |d| {
-            d.starts_with("extra: cpg:google:GroupMembership::")
-                && d.ends_with("-gcp-test-in-images-dev-reader-group-member")
-        },
-    },
-    Fix {
-        what: "main-read reads main-web",
-        accounts_for: |d| {
-            d.contains("-gcp-main-read-main-web-bucket-viewer: input role: reference \"organizations/123456789012/roles/StorageViewerAndCreator\", plan \"organizations/123456789012/roles/StorageObjectAndBucketViewer\"")
-        },
-    },
-];
-
 /// Checks a plan against a recording: every difference must be one of `fixes`, the
-/// plan must hold each of the recording's `resources` resources once (beside the
-/// fixes' extras), and the stack's exports must match. Returns which fixes showed,
-/// in the order of `fixes`.
+/// resources that differ must be exactly those [`Differences::of`] the plan names for
+/// `fixes`, the `cpg:` resources it says `migrate-state` moves must be exactly the
+/// recording's dynamic resources, the plan must hold each of the recording's
+/// `resources` resources once (beside the fixes' extras), and the stack's exports must
+/// match. Returns which fixes showed, in the order of `fixes`.
 ///
 /// # Panics
 ///
-/// On an unexplained difference, a resource count that differs, or an export that
-/// differs: the assertion failures of the parity tests.
+/// On an unexplained difference, a difference `deploy differences` would not name
+/// (or one it names that does not show), a resource count that differs, or an export
+/// that differs: the assertion failures of the parity tests.
 pub fn assert_matches(
     recorded: &Value,
     graph: &Graph,
@@ -407,7 +412,7 @@ pub fn assert_matches(
     let unexplained: Vec<&str> = found
         .iter()
         .map(String::as_str)
-        .filter(|d| !fixes.iter().any(|fix| (fix.accounts_for)(d)))
+        .filter(|d| !fixes.iter().any(|fix| accounts_for(fix, d)))
         .collect();
     assert!(
         unexplained.is_empty(),
@@ -415,6 +420,40 @@ pub fn assert_matches(
         unexplained.len(),
         unexplained.join("\n")
     );
+    // `deploy differences` names exactly the resources that differ, and moves
+    // exactly the reference's dynamic resources.
+    let named = Differences::of(graph);
+    let shown: BTreeSet<String> = found
+        .iter()
+        .filter(|d| fixes.iter().any(|fix| accounts_for(fix, d)))
+        .map(|d| {
+            let d = d.strip_prefix("extra: ").unwrap_or(d);
+            d.split_once(": input ").map_or(d, |(id, _)| id).to_owned()
+        })
+        .collect();
+    let listed: BTreeSet<String> = named
+        .fixed
+        .iter()
+        .filter(|d| fixes.contains(d.fix))
+        .map(|d| d.resource.to_string())
+        .collect();
+    assert_eq!(listed, shown, "the differences deploy differences names");
+    let dynamic: BTreeSet<String> = recorded["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["type"] == migrate::DYNAMIC_TYPE)
+        .map(|r| {
+            format!(
+                "{}::{}",
+                type_token(r),
+                r["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    let moved: BTreeSet<String> = named.moved.iter().map(|m| m.resource.to_string()).collect();
+    assert_eq!(moved, dynamic, "the resources migrate-state moves");
+
     let extra = found.iter().filter(|d| d.starts_with("extra: ")).count();
     assert_eq!(
         graph.len() - extra,
@@ -439,7 +478,7 @@ pub fn assert_matches(
 
     fixes
         .iter()
-        .filter(|fix| found.iter().any(|d| (fix.accounts_for)(d)))
+        .filter(|fix| found.iter().any(|d| accounts_for(fix, d)))
         .map(|fix| fix.what)
         .collect()
 }
@@ -570,19 +609,56 @@ mod tests {
         assert_matches(&recording(), &Graph::new(), 2, &[]);
     }
 
+    /// An empty recording, and a plan of one resource `FIXES[1]` creates.
+    fn one_fix() -> (Value, Graph) {
+        let recorded = json!({"resources": [], "resource_count": 0, "exports": {}});
+        let mut graph = Graph::new();
+        let fix = &FIXES[1];
+        graph
+            .declare(cpg_infra::graph::Resource::new(
+                fix.type_token,
+                format!("ds{}", fix.name_suffix),
+            ))
+            .expect("declare");
+        (recorded, graph)
+    }
+
     #[test]
     fn a_fix_accounts_for_its_differences_and_is_reported() {
-        let fixes = [Fix {
-            what: "nothing is planned",
-            accounts_for: |d| d.starts_with("missing: "),
-        }];
-        // Nothing planned against a recording that claims no resources: only the
-        // fix's differences show.
-        let mut recorded = recording();
-        recorded["resource_count"] = json!(0);
+        let (recorded, graph) = one_fix();
         assert_eq!(
-            assert_matches(&recorded, &Graph::new(), 0, &fixes),
-            ["nothing is planned"]
+            assert_matches(&recorded, &graph, 0, &FIXES),
+            ["images-dev-reader gets the test group"]
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "1 unexplained differences")]
+    fn a_fix_not_allowed_is_unexplained() {
+        let (recorded, graph) = one_fix();
+        assert_matches(&recorded, &graph, 0, &FIXES[2..]);
+    }
+
+    #[test]
+    fn a_changed_input_shows_only_with_both_values() {
+        let fix = &FIXES[2];
+        let id = format!("{}::ds{}", fix.type_token, fix.name_suffix);
+        assert!(accounts_for(
+            fix,
+            &format!(
+                "{id}: input role: reference \"o/roles/StorageViewerAndCreator\", plan \"o/roles/StorageObjectAndBucketViewer\""
+            )
+        ));
+        assert!(!accounts_for(
+            fix,
+            &format!(
+                "{id}: input role: reference \"o/roles/StorageViewerAndCreator\", plan \"o/roles/Other\""
+            )
+        ));
+        assert!(!accounts_for(fix, &format!("extra: {id}")));
+        assert!(!accounts_for(
+            fix,
+            &format!("{id}: dependsOn: reference {{}}, plan {{}}")
+        ));
     }
 }

@@ -18,6 +18,7 @@
 pub mod access;
 pub mod describe;
 pub mod diff;
+pub mod differences;
 pub mod markdown;
 pub mod picture;
 pub mod replace;

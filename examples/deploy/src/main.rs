@@ -8,6 +8,7 @@
 mod access;
 mod diagnostics;
 mod diff;
+mod differences;
 mod migrate_state;
 mod plugins;
 mod program;
@@ -220,6 +221,18 @@ Examples:
   deploy migrate-state before.json > after.json
   (after `pulumi stack export --file before.json`; then `pulumi stack import --file after.json`)")]
     MigrateState(MigrateStateArgs),
+    /// What the first preview of a stack adopted from the reference changes.
+    #[command(after_help = "\
+Plans the config as `deploy plan` does (both clouds, the enabled plugins) and lists
+each resource where the plan differs from what the reference builds on purpose, with
+its change (created, or an input changed in place) and its row of the Differences
+table (docs/differences.md); then the cpg: resources `deploy migrate-state` moves
+from the reference's Python dynamic resources. Exits 1 when the config is invalid.
+
+Examples:
+  deploy differences config/
+  deploy differences config/ --json | jq '.differences[].resource'")]
+    Differences(DifferencesArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -375,6 +388,20 @@ struct DiffArgs {
     plugins_dir: Option<PathBuf>,
 }
 
+/// `deploy differences`.
+#[derive(Debug, Args)]
+struct DifferencesArgs {
+    /// The config directory (holding cpg.toml and production.yaml).
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Print JSON for programs: `differences` and `moved`.
+    #[arg(long)]
+    json: bool,
+    /// Where the enabled plugins' libraries are.
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+}
+
 /// `deploy schema`.
 #[derive(Debug, Args)]
 struct SchemaArgs {
@@ -486,6 +513,9 @@ fn run(cli: Cli) -> ExitCode {
                 },
                 args.plugins_dir.as_deref(),
             )
+        }
+        Command::Differences(args) => {
+            differences::run(&args.dir, args.json, args.plugins_dir.as_deref())
         }
         Command::Schema(args) => schema::run(args.file),
         Command::MigrateState(args) => migrate_state(&args.export),

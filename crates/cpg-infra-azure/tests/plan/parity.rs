@@ -10,30 +10,13 @@
 use std::collections::BTreeSet;
 
 use cpg_infra::graph::{Graph, Value as GraphValue};
-use cpg_infra_reference::{Fix, GCP_FIXES, differences};
+use cpg_infra_reference::{Fix, differences};
 
 use super::support::{load, plan, reference, reference_dir};
 
-/// Every deliberate difference a reference config may show.
-const FIXES: [Fix; 5] = [
-    GCP_FIXES[0],
-    GCP_FIXES[1],
-    GCP_FIXES[2],
-    Fix {
-        what: "images-dev-reader gets the test group on Azure",
-        accounts_for: |d| {
-            d.starts_with("extra: azuread:index/groupMember:GroupMember::")
-                && d.ends_with("-azure-test-in-images-dev-reader-group-member")
-        },
-    },
-    Fix {
-        what: "main-read reads main-web on Azure",
-        accounts_for: |d| {
-            // Storage Blob Data Contributor becomes Storage Blob Data Reader.
-            d.contains("-azure-main-read-main-web-bucket-viewer: input roleDefinitionId: reference \"/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe\", plan \"/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1\"")
-        },
-    },
-];
+/// Every deliberate difference a reference config may show: the list `deploy
+/// differences` prints from.
+const FIXES: [Fix; 5] = cpg_infra_reference::FIXES;
 
 /// Plans reference config `name` and checks every difference is a documented fix;
 /// returns which fixes showed.

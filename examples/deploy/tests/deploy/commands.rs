@@ -640,3 +640,34 @@ fn validate_writes_json_lines_and_github_annotations() {
     assert!(valid.stdout.is_empty(), "{}", text(&valid.stdout));
     assert!(text(&valid.stderr).contains(": valid ("));
 }
+
+#[test]
+fn differences_lists_the_fixes_and_the_moved_resources_of_a_reference_config() {
+    let dir = cpg_infra_reference::reference_dir().join("small");
+    let out = deploy(&["differences", dir.to_str().expect("utf-8 path"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let whats: std::collections::BTreeSet<&str> = listed["differences"]
+        .as_array()
+        .expect("differences")
+        .iter()
+        .filter_map(|d| d["what"].as_str())
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            "images-dev-reader gets the test group",
+            "main-read reads main-web",
+            "metamist's current machine account joins main-list under a key of its own"
+        ]
+        .into()
+    );
+    let moved = listed["moved"].as_array().expect("moved");
+    assert!(!moved.is_empty());
+    assert!(
+        moved
+            .iter()
+            .all(|m| m["from"] == "pulumi-python:dynamic:Resource"
+                && m["to"].as_str().is_some_and(|t| t.starts_with("cpg:")))
+    );
+}
