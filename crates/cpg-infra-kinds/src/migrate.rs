@@ -260,6 +260,7 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
     let mut targets: HashSet<String> = HashSet::new();
     let mut moved = Vec::new();
     let mut first_moved = None;
+    let no_inputs = Map::new();
     for (i, r) in resources.iter().enumerate() {
         let (urn, ty) = &urns[i];
         if ty != DYNAMIC_TYPE {
@@ -268,11 +269,10 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         let inputs = r
             .get("inputs")
             .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+            .unwrap_or(&no_inputs);
         let (kind, told_by) = match inputs.get("__provider").and_then(kind_from_provider) {
             Some(k) => (k, "__provider"),
-            None => match kind_from_inputs(&inputs) {
+            None => match kind_from_inputs(inputs) {
                 Some(k) => (k, "inputs"),
                 None => {
                     let mut names: Vec<&str> = inputs.keys().map(String::as_str).collect();
