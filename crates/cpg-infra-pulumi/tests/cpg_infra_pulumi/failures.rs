@@ -32,6 +32,20 @@ fn dependants(graph: &Graph, failed: &ResourceId) -> BTreeSet<ResourceId> {
     }
 }
 
+/// The settings of an engine (monitor and engine alike) at `address`.
+fn settings_for(address: &str) -> EngineSettings {
+    let env = [
+        ("PULUMI_MONITOR", address.to_owned()),
+        ("PULUMI_ENGINE", address.to_owned()),
+        ("PULUMI_PROJECT", "cpg".into()),
+        ("PULUMI_STACK", "test".into()),
+        ("PULUMI_DRY_RUN", "false".into()),
+        ("PULUMI_PARALLEL", "4".into()),
+    ];
+    EngineSettings::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        .expect("settings")
+}
+
 #[test]
 fn a_refused_registration_names_the_resource_and_registers_no_dependant() {
     let graph = plan(&example_dir());
@@ -117,18 +131,7 @@ fn an_unreachable_engine_is_an_error_within_seconds() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let env = [
-        ("PULUMI_MONITOR", format!("127.0.0.1:{port}")),
-        ("PULUMI_ENGINE", format!("127.0.0.1:{port}")),
-        ("PULUMI_PROJECT", "cpg".into()),
-        ("PULUMI_STACK", "test".into()),
-        ("PULUMI_DRY_RUN", "false".into()),
-        ("PULUMI_PARALLEL", "4".into()),
-    ];
-    let settings = EngineSettings::from_lookup(|name| {
-        env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
-    })
-    .expect("settings");
+    let settings = settings_for(&format!("127.0.0.1:{port}"));
     let started = Instant::now();
     let error = Session::connect(settings).expect_err("nothing listens");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -267,18 +270,7 @@ fn an_engine_that_accepts_and_never_answers_is_reported_as_silent() {
 fn a_listener_that_never_speaks_is_reported_as_silent() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listens");
     let address = listener.local_addr().expect("address").to_string();
-    let env = [
-        ("PULUMI_MONITOR", address.clone()),
-        ("PULUMI_ENGINE", address.clone()),
-        ("PULUMI_PROJECT", "cpg".into()),
-        ("PULUMI_STACK", "test".into()),
-        ("PULUMI_DRY_RUN", "false".into()),
-        ("PULUMI_PARALLEL", "4".into()),
-    ];
-    let settings = EngineSettings::from_lookup(|name| {
-        env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
-    })
-    .expect("settings");
+    let settings = settings_for(&address);
     let started = Instant::now();
     let error =
         Session::connect_within(settings, Duration::from_secs(1)).expect_err("never answers");
