@@ -10,7 +10,7 @@
 //! old URN follows (parents, dependencies, property dependencies, deleted-with). Ids,
 //! inputs and outputs stay (without `__provider`); nothing else changes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
@@ -52,6 +52,27 @@ pub enum MigrateError {
     HasChildren {
         /// The parent.
         urn: String,
+    },
+    /// Two resources of the export have the same URN; the state would keep both.
+    #[error(
+        "{urn}: the export holds this URN twice (/deployment/resources/{first} and /deployment/resources/{second})"
+    )]
+    DuplicateUrn {
+        /// The URN.
+        urn: String,
+        /// The index of its first resource.
+        first: usize,
+        /// The index of its second resource.
+        second: usize,
+    },
+    /// A dynamic resource would move to a URN that another resource of the export
+    /// already has (or that another moved resource takes).
+    #[error("{urn}: would become {new_urn}, which the export already holds")]
+    RenameCollision {
+        /// The resource's URN before.
+        urn: String,
+        /// The URN it would take.
+        new_urn: String,
     },
 }
 
@@ -208,13 +229,21 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         .and_then(Value::as_array_mut)
         .ok_or_else(|| not_export("/deployment/resources", "missing or not a list"))?;
 
-    // Every resource's URN and type, checked first.
+    // Every resource's URN and type, checked first; each URN once, indexed by position.
     let mut urns = Vec::with_capacity(resources.len());
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(resources.len());
     for (i, r) in resources.iter().enumerate() {
         let urn = r.get("urn").and_then(Value::as_str);
         let ty = r.get("type").and_then(Value::as_str);
         match (urn, ty) {
             (Some(urn), Some(ty)) if split_urn(urn).is_some() => {
+                if let Some(first) = index.insert(urn, i) {
+                    return Err(MigrateError::DuplicateUrn {
+                        urn: urn.into(),
+                        first,
+                        second: i,
+                    });
+                }
                 urns.push((urn.to_string(), ty.to_string()))
             }
             _ => {
@@ -226,10 +255,12 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         }
     }
 
-    // Which resources move, and where to.
-    let mut renames: BTreeMap<String, String> = BTreeMap::new();
+    // Which resources move, and where to: old URN → new URN and kind.
+    let mut renames: HashMap<String, (String, Kind)> = HashMap::new();
+    let mut targets: HashSet<String> = HashSet::new();
     let mut moved = Vec::new();
     let mut first_moved = None;
+    let no_inputs = Map::new();
     for (i, r) in resources.iter().enumerate() {
         let (urn, ty) = &urns[i];
         if ty != DYNAMIC_TYPE {
@@ -238,11 +269,10 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         let inputs = r
             .get("inputs")
             .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+            .unwrap_or(&no_inputs);
         let (kind, told_by) = match inputs.get("__provider").and_then(kind_from_provider) {
             Some(k) => (k, "__provider"),
-            None => match kind_from_inputs(&inputs) {
+            None => match kind_from_inputs(inputs) {
                 Some(k) => (k, "inputs"),
                 None => {
                     let mut names: Vec<&str> = inputs.keys().map(String::as_str).collect();
@@ -260,7 +290,13 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         let token = kind.spec().token;
         let new_urn = with_type(urn, token)
             .ok_or_else(|| not_export(&format!("/deployment/resources/{i}/urn"), "not a URN"))?;
-        renames.insert(urn.clone(), new_urn.clone());
+        if new_urn != *urn && !targets.insert(new_urn.clone()) {
+            return Err(MigrateError::RenameCollision {
+                urn: urn.clone(),
+                new_urn,
+            });
+        }
+        renames.insert(urn.clone(), (new_urn.clone(), kind));
         moved.push(Moved {
             old_urn: urn.clone(),
             new_urn,
@@ -268,6 +304,20 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
             told_by,
         });
         first_moved.get_or_insert(i);
+    }
+    // A new URN another resource keeps (one that does not move away itself).
+    for m in &moved {
+        let stays = |j: &usize| {
+            renames
+                .get(&urns[*j].0)
+                .is_none_or(|(new, _)| *new == urns[*j].0)
+        };
+        if m.new_urn != m.old_urn && index.get(m.new_urn.as_str()).is_some_and(stays) {
+            return Err(MigrateError::RenameCollision {
+                urn: m.old_urn.clone(),
+                new_urn: m.new_urn.clone(),
+            });
+        }
     }
     for r in resources.iter() {
         if let Some(parent) = r.get("parent").and_then(Value::as_str)
@@ -285,10 +335,13 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         .map(|(s, p, ..)| (s.to_string(), p.to_string()))
         .unwrap_or_default();
     let provider_urn = format!("urn:pulumi:{stack}::{project}::{PROVIDER_TYPE}::{provider_name}");
-    let existing = resources
-        .iter()
-        .find(|r| r.get("urn").and_then(Value::as_str) == Some(&provider_urn))
-        .and_then(|r| r.get("id").and_then(Value::as_str).map(String::from));
+    let existing = index.get(provider_urn.as_str()).and_then(|&j| {
+        resources[j]
+            .get("id")
+            .and_then(Value::as_str)
+            .map(String::from)
+    });
+    drop(index);
     let provider_added = existing.is_none() && !moved.is_empty();
     let id = existing.unwrap_or_else(|| provider_id(&provider_urn));
     let provider_ref = format!("{provider_urn}::{id}");
@@ -302,14 +355,10 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         let own = obj
             .get("urn")
             .and_then(Value::as_str)
-            .and_then(|u| renames.get(u))
-            .cloned();
-        if let Some(new_urn) = &own {
-            let kind = moved.iter().find(|m| &m.new_urn == new_urn).map(|m| m.kind);
+            .and_then(|u| renames.get(u));
+        if let Some((new_urn, kind)) = own {
             obj.insert("urn".into(), json!(new_urn));
-            if let Some(kind) = kind {
-                obj.insert("type".into(), json!(kind.spec().token));
-            }
+            obj.insert("type".into(), json!(kind.spec().token));
             obj.insert("provider".into(), json!(provider_ref));
             for key in ["inputs", "outputs"] {
                 if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
@@ -324,7 +373,7 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
                 .and_then(Value::as_str)
                 .and_then(|u| renames.get(u))
             {
-                obj.insert(key.into(), json!(new));
+                obj.insert(key.into(), json!(new.0));
                 changed = true;
             }
         }
@@ -363,10 +412,10 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
     })
 }
 
-fn rename_all(list: &mut [Value], renames: &BTreeMap<String, String>) -> bool {
+fn rename_all(list: &mut [Value], renames: &HashMap<String, (String, Kind)>) -> bool {
     let mut changed = false;
     for v in list {
-        if let Some(new) = v.as_str().and_then(|u| renames.get(u)) {
+        if let Some((new, _)) = v.as_str().and_then(|u| renames.get(u)) {
             *v = json!(new);
             changed = true;
         }

@@ -273,3 +273,64 @@ fn documents_it_does_not_understand_are_refused() {
     let err = migrate(&odd, "0.1.0").expect_err("unknown kind");
     assert!(err.to_string().contains("colour"), "{err}");
 }
+
+/// A one-resource export of a Hail user named `name`, as the reference recorded it.
+fn hail_user(name: &str) -> Value {
+    json!({
+        "urn": format!("urn:pulumi:s::p::{DYNAMIC_TYPE}::{name}"),
+        "type": DYNAMIC_TYPE,
+        "id": name,
+        "inputs": {"username": name, "batch_uri": "https://b", "token_category": "gcp"},
+    })
+}
+
+#[test]
+fn an_export_holding_a_urn_twice_is_refused_naming_it() {
+    let export = json!({"version": 3, "deployment": {"resources": [
+        hail_user("a"), hail_user("b"), hail_user("a"),
+    ]}});
+    let err = migrate(&export, "0.1.0").expect_err("duplicate URN");
+    let urn = format!("urn:pulumi:s::p::{DYNAMIC_TYPE}::a");
+    assert_eq!(
+        err,
+        MigrateError::DuplicateUrn {
+            urn: urn.clone(),
+            first: 0,
+            second: 2
+        }
+    );
+    assert!(err.to_string().contains(&urn), "{err}");
+}
+
+#[test]
+fn a_rename_onto_a_urn_the_export_holds_is_refused_naming_both() {
+    let mut adopted = hail_user("a");
+    adopted["urn"] = json!("urn:pulumi:s::p::cpg:hail:User::a");
+    adopted["type"] = json!("cpg:hail:User");
+    let export = json!({"version": 3, "deployment": {"resources": [hail_user("a"), adopted]}});
+    let err = migrate(&export, "0.1.0").expect_err("collision");
+    assert_eq!(
+        err,
+        MigrateError::RenameCollision {
+            urn: format!("urn:pulumi:s::p::{DYNAMIC_TYPE}::a"),
+            new_urn: "urn:pulumi:s::p::cpg:hail:User::a".into(),
+        }
+    );
+    let text = err.to_string();
+    assert!(text.contains("cpg:hail:User::a"), "{text}");
+    assert!(text.contains(DYNAMIC_TYPE), "{text}");
+}
+
+#[test]
+fn two_renames_onto_one_urn_are_refused() {
+    // Two URNs that differ only in the type segment the migration replaces.
+    let mut other = hail_user("a");
+    other["urn"] = json!("urn:pulumi:s::p::pulumi-python:dynamic:Other::a");
+    let export = json!({"version": 3, "deployment": {"resources": [hail_user("a"), other]}});
+    assert!(matches!(
+        migrate(&export, "0.1.0"),
+        Err(MigrateError::RenameCollision { urn, new_urn })
+            if urn == "urn:pulumi:s::p::pulumi-python:dynamic:Other::a"
+                && new_urn == "urn:pulumi:s::p::cpg:hail:User::a"
+    ));
+}

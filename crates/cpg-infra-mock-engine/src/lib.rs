@@ -113,6 +113,10 @@ pub struct MockOptions {
     pub stop_after: Option<usize>,
     /// How long each RegisterResource takes, so concurrency is observable.
     pub delay: Duration,
+    /// Answer the registration of this (type, name) with an empty URN.
+    pub empty_urn: Option<(String, String)>,
+    /// Accept connections but never answer `SupportsFeature` (a hung engine).
+    pub silent: bool,
     /// Providers that answer for the custom resources of their package instead
     /// of the mock (and of [`MockOptions::outputs`]); configured on first use.
     pub providers: Vec<ProviderRoute>,
@@ -144,6 +148,8 @@ impl Default for MockOptions {
             fail: None,
             stop_after: None,
             delay: Duration::ZERO,
+            empty_urn: None,
+            silent: false,
             providers: Vec::new(),
             state: BTreeMap::new(),
         }
@@ -160,6 +166,8 @@ impl std::fmt::Debug for MockOptions {
             .field("fail", &self.fail)
             .field("stop_after", &self.stop_after)
             .field("delay", &self.delay)
+            .field("empty_urn", &self.empty_urn)
+            .field("silent", &self.silent)
             .field("providers", &self.providers)
             .field("state", &self.state.len())
             .finish_non_exhaustive()

@@ -76,6 +76,9 @@ impl ResourceMonitor for Monitor {
         &self,
         request: Request<SupportsFeatureRequest>,
     ) -> Result<Response<SupportsFeatureResponse>, Status> {
+        if self.0.options.silent {
+            std::future::pending::<()>().await;
+        }
         let id = request.into_inner().id;
         let has_support = self.0.options.features.contains(&id);
         self.0.recorded().features.push(id);
@@ -144,7 +147,15 @@ impl ResourceMonitor for Monitor {
                 request.name
             )));
         }
-        let urn = urn(options, &request.r#type, &request.name, &request.parent);
+        let urn = if options
+            .empty_urn
+            .as_ref()
+            .is_some_and(|(t, n)| *t == request.r#type && *n == request.name)
+        {
+            String::new()
+        } else {
+            urn(options, &request.r#type, &request.name, &request.parent)
+        };
         let forwarder = shared
             .forwarders
             .iter()

@@ -17,6 +17,25 @@ pub enum DeployError {
         #[source]
         source: tonic::transport::Error,
     },
+    /// The engine accepted the connection but did not answer the first exchange
+    /// in time: it is hung, or the address is not a Pulumi engine.
+    #[error(
+        "the Pulumi engine at {address} accepted the connection but did not answer within {} s",
+        .waited.as_secs_f64()
+    )]
+    EngineSilent {
+        /// The resource monitor's address.
+        address: String,
+        /// How long it was given.
+        waited: std::time::Duration,
+    },
+    /// The engine answered a registration with an empty URN, which no later
+    /// resource could refer to.
+    #[error("{} {}: the engine answered the registration with an empty URN", .resource.type_token, .resource.name)]
+    EmptyUrn {
+        /// The resource.
+        resource: ResourceId,
+    },
     /// The engine stopped answering: its process ended or the connection broke.
     #[error("the Pulumi engine went away while {during}: {message}")]
     EngineGone {
@@ -104,6 +123,7 @@ impl DeployError {
             DeployError::Register { resource, .. }
             | DeployError::Invoke { resource, .. }
             | DeployError::Evaluate { resource, .. }
+            | DeployError::EmptyUrn { resource }
             | DeployError::UnknownReference { resource, .. } => Some(resource),
             _ => None,
         }

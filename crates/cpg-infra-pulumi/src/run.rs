@@ -67,6 +67,7 @@ impl Run<'_> {
             self.schedule.initially_ready().into_iter().collect();
         let mut in_flight: JoinSet<(Node, Result<Done, Status>)> = JoinSet::new();
         let mut failures: Vec<DeployError> = Vec::new();
+        let mut keep = Keep::new(self.graph, self.schedule);
         let mut max_in_flight = 0;
         let parallel = self.settings.parallel;
         loop {
@@ -81,6 +82,7 @@ impl Run<'_> {
                     };
                     self.start(node, &outputs, &root)
                 };
+                keep.started(node, self.graph, &mut registered);
                 match started {
                     Ok(Start::Spawn(future)) => {
                         in_flight.spawn(async move { (node, future.await) });
@@ -89,6 +91,7 @@ impl Run<'_> {
                         self.finish(
                             node,
                             done,
+                            &keep,
                             &mut registered,
                             &mut invoked,
                             &mut waits,
@@ -120,10 +123,18 @@ impl Run<'_> {
                 }
             };
             match result {
+                Ok(Done::Resource(resource)) if resource.urn.is_empty() => {
+                    let error = DeployError::EmptyUrn {
+                        resource: self.graph.resources()[node].id.clone(),
+                    };
+                    self.report(&error).await;
+                    failures.push(error);
+                }
                 Ok(done) => {
                     self.finish(
                         node,
                         done,
+                        &keep,
                         &mut registered,
                         &mut invoked,
                         &mut waits,
@@ -139,6 +150,7 @@ impl Run<'_> {
             }
         }
         if let Some(first) = failures.into_iter().next() {
+            self.summarise(&first, &registered).await;
             return Err(first);
         }
         let exports = self.register_exports(&root, &registered, &invoked).await?;
@@ -158,6 +170,20 @@ impl Run<'_> {
             return;
         }
         let message = crate::error::chain(error);
+        let _ = log(&mut self.engine, Severity::Error, &message, "").await;
+    }
+
+    /// Logs how many resources were registered and names those that were not
+    /// (best effort, as [`Run::report`]).
+    async fn summarise(
+        &mut self,
+        error: &DeployError,
+        registered: &HashMap<ResourceId, Registered>,
+    ) {
+        if matches!(error, DeployError::EngineGone { .. }) {
+            return;
+        }
+        let message = summary(self.graph, registered);
         let _ = log(&mut self.engine, Severity::Error, &message, "").await;
     }
 
@@ -194,17 +220,22 @@ impl Run<'_> {
     }
 
     /// Records a finished node and frees the nodes that waited only for it.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
         node: Node,
         done: Done,
+        keep: &Keep,
         registered: &mut HashMap<ResourceId, Registered>,
         invoked: &mut HashMap<String, InvokeResult>,
         waits: &mut [usize],
         ready: &mut std::collections::VecDeque<Node>,
     ) {
         match done {
-            Done::Resource(resource) => {
+            Done::Resource(mut resource) => {
+                if !keep.needed(node) {
+                    resource.object = Struct::default();
+                }
                 registered.insert(self.graph.resources()[node].id.clone(), resource);
             }
             Done::Invoke(result) => {
@@ -237,6 +268,12 @@ impl Run<'_> {
             .await
             .map_err(|status| call_error("RegisterResource (the root stack)", &status))?
             .into_inner();
+        if response.urn.is_empty() {
+            return Err(DeployError::Engine {
+                call: "RegisterResource (the root stack)",
+                message: "answered with an empty URN".to_owned(),
+            });
+        }
         match self
             .engine
             .set_root_resource(SetRootResourceRequest {
@@ -498,4 +535,85 @@ impl Run<'_> {
 enum Start {
     Spawn(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Done, Status>> + Send>>),
     Now(Done),
+}
+
+/// How many resources a failed run registered, and the first of those it did not.
+pub(crate) fn summary(graph: &Graph, registered: &HashMap<ResourceId, Registered>) -> String {
+    /// How many unregistered resources are named.
+    const NAMED: usize = 20;
+    let missing: Vec<&ResourceId> = graph
+        .resources()
+        .iter()
+        .map(|r| &r.id)
+        .filter(|id| !registered.contains_key(*id))
+        .collect();
+    let mut message = format!(
+        "{} of {} resources registered; not registered: ",
+        graph.len() - missing.len(),
+        graph.len()
+    );
+    let named: Vec<String> = missing
+        .iter()
+        .take(NAMED)
+        .map(ToString::to_string)
+        .collect();
+    message.push_str(&named.join(", "));
+    if missing.len() > NAMED {
+        message.push_str(&format!(" and {} more", missing.len() - NAMED));
+    }
+    message
+}
+
+/// Which registered resources' outputs are still needed: a resource's outputs
+/// are kept while a node that uses them has not started, or for ever when a
+/// stack export uses them; otherwise only its URN and id stay.
+struct Keep {
+    /// Per resource: the nodes using it that have not started (+1 for exports).
+    uses: Vec<usize>,
+    /// Per node: the resources it uses.
+    uses_of: Vec<Vec<Node>>,
+}
+
+impl Keep {
+    fn new(graph: &Graph, schedule: &Schedule<'_>) -> Keep {
+        let exported: std::collections::HashSet<ResourceId> = graph
+            .exports()
+            .values()
+            .flat_map(|value| value.dependencies())
+            .collect();
+        let mut uses = vec![0; schedule.resources];
+        let mut uses_of = vec![Vec::new(); schedule.dependants.len()];
+        for (node, dependants) in schedule.dependants.iter().enumerate() {
+            if node < schedule.resources {
+                uses[node] =
+                    dependants.len() + usize::from(exported.contains(&graph.resources()[node].id));
+                for &user in dependants {
+                    uses_of[user].push(node);
+                }
+            }
+        }
+        Keep { uses, uses_of }
+    }
+
+    /// Whether the outputs of `node` are needed by a node not yet started.
+    fn needed(&self, node: Node) -> bool {
+        self.uses.get(node).is_some_and(|&n| n > 0)
+    }
+
+    /// `node` has started: the outputs no other node needs any more are dropped.
+    fn started(
+        &mut self,
+        node: Node,
+        graph: &Graph,
+        registered: &mut HashMap<ResourceId, Registered>,
+    ) {
+        for &used in &self.uses_of[node] {
+            self.uses[used] -= 1;
+            if self.uses[used] == 0
+                && let Some(r) = registered.get_mut(&graph.resources()[used].id)
+            {
+                r.object = Struct::default();
+            }
+        }
+    }
 }

@@ -33,6 +33,11 @@ const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(6 * 60);
 const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 const _: () = assert!(HTTP2_KEEPALIVE_INTERVAL.as_secs() > 5 * 60);
 
+/// How long the first exchange with the engine (connecting and asking the
+/// monitor's features) may take: an engine that accepts connections but never
+/// answers is reported after this, not after the keep-alive gives up.
+pub const FIRST_EXCHANGE_DEADLINE: Duration = Duration::from_secs(10);
+
 /// The type of the root resource.
 pub const ROOT_TYPE: &str = "pulumi:pulumi:Stack";
 
@@ -200,13 +205,24 @@ pub(crate) fn call_error(call: &'static str, status: &Status) -> DeployError {
 
 impl Session {
     /// Connects to the resource monitor and the engine and asks which features
-    /// the monitor supports. An unreachable address is an error within seconds.
+    /// the monitor supports. An unreachable address is an error within seconds,
+    /// and so is an engine that does not answer within
+    /// [`FIRST_EXCHANGE_DEADLINE`].
     pub fn connect(settings: EngineSettings) -> Result<Session, DeployError> {
+        Session::connect_within(settings, FIRST_EXCHANGE_DEADLINE)
+    }
+
+    /// [`Session::connect`] with another deadline for the first exchange: past
+    /// it, the error is [`DeployError::EngineSilent`].
+    pub fn connect_within(
+        settings: EngineSettings,
+        deadline: Duration,
+    ) -> Result<Session, DeployError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(DeployError::Runtime)?;
-        let (monitor, engine, features) = runtime.block_on(async {
+        let first_exchange = async {
             let monitor =
                 ResourceMonitorClient::new(channel("resource monitor", &settings.monitor).await?)
                     .max_decoding_message_size(usize::MAX)
@@ -231,6 +247,16 @@ impl Session {
                 deleted_with: supports("deletedWith").await?,
             };
             Ok::<_, DeployError>((monitor, engine, features))
+        };
+        let (monitor, engine, features) = runtime.block_on(async {
+            tokio::time::timeout(deadline, first_exchange)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(DeployError::EngineSilent {
+                        address: settings.monitor.clone(),
+                        waited: deadline,
+                    })
+                })
         })?;
         Ok(Session {
             runtime,

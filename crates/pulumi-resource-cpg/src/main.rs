@@ -19,7 +19,17 @@ async fn main() -> ExitCode {
     // address, which is the last argument.
     let args: Vec<String> = std::env::args().skip(1).collect();
     let engine_address = args.last().filter(|a| !a.starts_with('-')).cloned();
-    match run(engine_address).await {
+    let probed = match engine_address.as_deref() {
+        Some(address) => match reach(address).await {
+            Ok(found) => Some(found),
+            Err(message) => {
+                eprintln!("pulumi-resource-cpg: {message}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    match run(engine_address, probed).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut message = format!("pulumi-resource-cpg: {e}");
@@ -34,19 +44,33 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(engine_address: Option<String>) -> Result<(), Error> {
+/// How long resolving and connecting to the engine's address may take at start.
+const ENGINE_REACH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The engine's address resolved and connected to once, or why not.
+async fn reach(address: &str) -> Result<SocketAddr, String> {
+    let resolved = tokio::time::timeout(ENGINE_REACH_TIMEOUT, tokio::net::lookup_host(address))
+        .await
+        .map_err(|_| format!("the engine address {address} did not resolve in time"))?
+        .map_err(|e| format!("the engine address {address} does not resolve: {e}"))?
+        .next()
+        .ok_or_else(|| format!("the engine address {address} resolves to no address"))?;
+    tokio::time::timeout(
+        ENGINE_REACH_TIMEOUT,
+        tokio::net::TcpStream::connect(resolved),
+    )
+    .await
+    .map_err(|_| format!("cannot reach the engine at {address}: no answer in time"))?
+    .map_err(|e| format!("cannot reach the engine at {address}: {e}"))?;
+    Ok(resolved)
+}
+
+async fn run(engine_address: Option<String>, probed: Option<SocketAddr>) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(Error::Io)?;
     let port = listener.local_addr().map_err(Error::Io)?.port();
     let engine = Arc::new(Engine::new(engine_address.as_deref())?);
-    let probed: Option<SocketAddr> = match engine_address.as_deref() {
-        Some(a) => tokio::net::lookup_host(a)
-            .await
-            .ok()
-            .and_then(|mut it| it.next()),
-        None => None,
-    };
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{port}").map_err(Error::Io)?;

@@ -32,6 +32,20 @@ fn dependants(graph: &Graph, failed: &ResourceId) -> BTreeSet<ResourceId> {
     }
 }
 
+/// The settings of an engine (monitor and engine alike) at `address`.
+fn settings_for(address: &str) -> EngineSettings {
+    let env = [
+        ("PULUMI_MONITOR", address.to_owned()),
+        ("PULUMI_ENGINE", address.to_owned()),
+        ("PULUMI_PROJECT", "cpg".into()),
+        ("PULUMI_STACK", "test".into()),
+        ("PULUMI_DRY_RUN", "false".into()),
+        ("PULUMI_PARALLEL", "4".into()),
+    ];
+    EngineSettings::from_lookup(|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        .expect("settings")
+}
+
 #[test]
 fn a_refused_registration_names_the_resource_and_registers_no_dependant() {
     let graph = plan(&example_dir());
@@ -117,18 +131,7 @@ fn an_unreachable_engine_is_an_error_within_seconds() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let env = [
-        ("PULUMI_MONITOR", format!("127.0.0.1:{port}")),
-        ("PULUMI_ENGINE", format!("127.0.0.1:{port}")),
-        ("PULUMI_PROJECT", "cpg".into()),
-        ("PULUMI_STACK", "test".into()),
-        ("PULUMI_DRY_RUN", "false".into()),
-        ("PULUMI_PARALLEL", "4".into()),
-    ];
-    let settings = EngineSettings::from_lookup(|name| {
-        env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
-    })
-    .expect("settings");
+    let settings = settings_for(&format!("127.0.0.1:{port}"));
     let started = Instant::now();
     let error = Session::connect(settings).expect_err("nothing listens");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -237,4 +240,92 @@ fn a_provider_the_mock_cannot_reach_fails_the_registrations_routed_to_it() {
             .all(|(t, ..)| !t.starts_with("cpg:"))
     );
     assert!(recorded.state.is_empty());
+}
+
+#[test]
+fn an_engine_that_accepts_and_never_answers_is_reported_as_silent() {
+    let graph = plan(&example_dir());
+    let mock = mock_for(
+        &graph,
+        MockOptions {
+            silent: true,
+            ..MockOptions::default()
+        },
+    );
+    let started = Instant::now();
+    let error = Session::connect_within(mock.settings(4), Duration::from_secs(1))
+        .expect_err("never answers");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        matches!(error, DeployError::EngineSilent { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("did not answer within 1 s"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_listener_that_never_speaks_is_reported_as_silent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listens");
+    let address = listener.local_addr().expect("address").to_string();
+    let settings = settings_for(&address);
+    let started = Instant::now();
+    let error =
+        Session::connect_within(settings, Duration::from_secs(1)).expect_err("never answers");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the Pulumi engine at {address} accepted the connection but did not answer within 1 s"
+        )
+    );
+    drop(listener);
+}
+
+#[test]
+fn an_empty_urn_is_an_error_naming_the_resource_and_the_run_says_what_was_not_registered() {
+    let graph = plan(&example_dir());
+    let group = ResourceId::new("gcp:cloudidentity/group:Group", "cardiac-gcp-full-group");
+    let mock = mock_for(
+        &graph,
+        MockOptions {
+            empty_urn: Some((group.type_token.to_string(), group.name.to_string())),
+            ..MockOptions::default()
+        },
+    );
+    let error = deploy(&graph, &mock, 8).expect_err("fails");
+    assert!(
+        matches!(&error, DeployError::EmptyUrn { resource } if *resource == group),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "gcp:cloudidentity/group:Group cardiac-gcp-full-group: the engine answered the registration with an empty URN"
+    );
+    let recorded = mock.recorded();
+    // Without the root, and without the group whose answer was refused.
+    let registered = recorded.registrations.len() - 2;
+    let summary = recorded
+        .logs
+        .iter()
+        .find(|l| l.message.contains("resources registered; not registered: "))
+        .unwrap_or_else(|| panic!("{:?}", recorded.logs));
+    assert!(
+        summary.message.starts_with(&format!(
+            "{registered} of {} resources registered",
+            graph.len()
+        )),
+        "{}",
+        summary.message
+    );
+    // The dependants of the group were never registered and are named.
+    let waiting = dependants(&graph, &group);
+    let first = waiting.iter().next().expect("the group has dependants");
+    assert!(
+        graph.len() - registered > 20 || summary.message.contains(&first.to_string()),
+        "{}",
+        summary.message
+    );
 }
