@@ -129,7 +129,6 @@ pub fn sdk_options(type_token: &str) -> ResourceOptions {
             .into_iter()
             .map(|version| Alias {
                 type_token: Some(format!("{provider}:{module}/{version}:{kind}")),
-                no_parent: true,
                 ..Alias::default()
             })
             .collect(),
@@ -145,6 +144,7 @@ pub fn resource(type_token: &str, name: impl AsRef<str>) -> Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cpg_infra::graph::AliasParent;
 
     #[test]
     fn aliases_name_each_api_version() {
@@ -158,7 +158,7 @@ mod tests {
             options
                 .aliases
                 .iter()
-                .all(|a| a.no_parent && a.name.is_none())
+                .all(|a| a.parent == AliasParent::Inherit && a.name.is_none())
         );
         assert!(sdk_options(tokens::GROUP).aliases.is_empty());
     }

@@ -19,7 +19,6 @@ pub fn sdk_options(type_token: &str) -> ResourceOptions {
     let secret_outputs = |outputs: &[&str]| outputs.iter().map(|s| (*s).to_owned()).collect();
     let renamed = |old: &str| Alias {
         type_token: Some(old.to_owned()),
-        no_parent: true,
         ..Alias::default()
     };
     match type_token {

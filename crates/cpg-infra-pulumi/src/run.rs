@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use cpg_infra::graph::{Graph, Resource, ResourceId};
+use cpg_infra::graph::{AliasParent, Graph, Resource, ResourceId};
 use prost_types::Struct;
 use pulumi_gestalt_proto::pulumi::pulumirpc::{
     Alias as WireAlias, RegisterResourceOutputsRequest, RegisterResourceRequest,
@@ -462,7 +462,13 @@ impl Run<'_> {
                         r#type: a.type_token.clone().unwrap_or_default(),
                         stack: String::new(),
                         project: String::new(),
-                        parent: a.no_parent.then_some(alias::spec::Parent::NoParent(true)),
+                        // As Pulumi's Python SDK: an alias without a parent of its
+                        // own sets the oneof to an empty `parentUrn`, which the
+                        // engine reads as the resource's current parent.
+                        parent: Some(match a.parent {
+                            AliasParent::Inherit => alias::spec::Parent::ParentUrn(String::new()),
+                            AliasParent::NoParent => alias::spec::Parent::NoParent(true),
+                        }),
                     })),
                 })
                 .collect();
@@ -476,7 +482,7 @@ impl Run<'_> {
                 // URN: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`;
                 // the qualified type is the parent's, then `$`, then the type,
                 // except under the root stack or without a parent.
-                let parent_type = if a.no_parent || parent == root.urn {
+                let parent_type = if a.parent == AliasParent::NoParent || parent == root.urn {
                     None
                 } else {
                     parent.split("::").nth(2)

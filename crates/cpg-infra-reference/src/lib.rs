@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cpg_infra::config::{Config, load_dir};
-use cpg_infra::graph::{Graph, Invoke, OutputRef, Resolver, ResourceId, Value as GraphValue};
+use cpg_infra::graph::{
+    Alias, AliasParent, Graph, Invoke, OutputRef, Resolver, ResourceId, Value as GraphValue,
+};
 use cpg_infra_gcp::tokens;
 use cpg_infra_kinds::migrate;
 use cpg_infra_kinds::schema::Kind;
@@ -335,21 +337,14 @@ fn compare_aliases(
     resource: &cpg_infra::graph::Resource,
     found: &mut Vec<String>,
 ) {
-    let their_aliases: Vec<&str> = recorded["options"]["aliases"]
+    let their_aliases: Vec<&Value> = recorded["options"]["aliases"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|a| a["spec"]["parentUrn"] == "")
-        .filter_map(|a| a["spec"]["type"].as_str())
+        .map(|a| &a["spec"])
         .collect();
-    let our_aliases: Vec<&str> = resource
-        .options
-        .aliases
-        .iter()
-        .filter(|a| a.no_parent && a.name.is_none())
-        .filter_map(|a| a.type_token.as_deref())
-        .collect();
-    if their_aliases != our_aliases {
+    let our_aliases: Vec<Value> = resource.options.aliases.iter().map(alias_spec).collect();
+    if their_aliases.iter().copied().ne(our_aliases.iter()) {
         found.push(format!(
             "{id}: aliases: reference {their_aliases:?}, plan {our_aliases:?}"
         ));
@@ -388,6 +383,39 @@ pub fn accounts_for(fix: &Fix, line: &str) -> bool {
             .is_some_and(|(theirs, ours)| theirs.contains(reference) && ours.contains(planned)),
         _ => false,
     }
+}
+
+/// An alias as the recordings write the spec Pulumi's Python SDK sends (protobuf's
+/// JSON form: empty strings left out, the parent oneof always set): `parentUrn: ""`
+/// for a parent inherited from the resource, `noParent: true` for none.
+///
+/// ```
+/// use cpg_infra::graph::{Alias, AliasParent};
+///
+/// let alias = Alias { type_token: Some("t:m:Old".into()), ..Alias::default() };
+/// assert_eq!(
+///     cpg_infra_reference::alias_spec(&alias),
+///     serde_json::json!({"type": "t:m:Old", "parentUrn": ""})
+/// );
+/// let alias = Alias { parent: AliasParent::NoParent, ..alias };
+/// assert_eq!(
+///     cpg_infra_reference::alias_spec(&alias),
+///     serde_json::json!({"type": "t:m:Old", "noParent": true})
+/// );
+/// ```
+pub fn alias_spec(alias: &Alias) -> Value {
+    let mut spec = serde_json::Map::new();
+    if let Some(name) = &alias.name {
+        spec.insert("name".into(), name.as_str().into());
+    }
+    if let Some(type_token) = &alias.type_token {
+        spec.insert("type".into(), type_token.as_str().into());
+    }
+    match alias.parent {
+        AliasParent::Inherit => spec.insert("parentUrn".into(), "".into()),
+        AliasParent::NoParent => spec.insert("noParent".into(), true.into()),
+    };
+    Value::Object(spec)
 }
 
 /// Checks a plan against a recording: every difference must be one of `fixes`, the

@@ -390,8 +390,12 @@ fn plugin_options(recorded: &Value) -> Value {
                 if let Some(name) = spec.get("name") {
                     plan.insert("name".into(), name.clone());
                 }
-                if spec.get("parentUrn") == Some(&Value::from("")) {
+                if spec.get("noParent") == Some(&Value::Bool(true)) {
                     plan.insert("noParent".into(), Value::Bool(true));
+                }
+                // A parent the plan cannot name stays, so that it shows as a difference.
+                if let Some(parent) = spec.get("parentUrn").filter(|p| *p != "") {
+                    plan.insert("parentUrn".into(), parent.clone());
                 }
                 if let Some(type_token) = spec.get("type") {
                     plan.insert("type".into(), type_token.clone());

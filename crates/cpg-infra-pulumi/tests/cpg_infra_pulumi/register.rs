@@ -262,7 +262,7 @@ fn registrations_stay_within_parallel() {
 
 /// A graph that uses every resource option.
 fn every_option() -> cpg_infra::graph::Graph {
-    use cpg_infra::graph::{Alias, Graph, Resource, ResourceOptions, Value};
+    use cpg_infra::graph::{Alias, AliasParent, Graph, Resource, ResourceOptions, Value};
     let mut graph = Graph::new();
     let provider = graph
         .declare(Resource::new("pulumi:providers:gcp", "admin").input("project", "admin-project"))
@@ -284,11 +284,19 @@ fn every_option() -> cpg_infra::graph::Graph {
                     protect: true,
                     ignore_changes: vec!["labels".into()],
                     delete_before_replace: true,
-                    aliases: vec![Alias {
-                        name: Some("old-child".into()),
-                        type_token: None,
-                        no_parent: true,
-                    }],
+                    aliases: vec![
+                        Alias {
+                            name: Some("old-child".into()),
+                            type_token: None,
+                            parent: AliasParent::NoParent,
+                        },
+                        // A second alias that keeps the parent.
+                        Alias {
+                            name: Some("older-child".into()),
+                            type_token: None,
+                            parent: AliasParent::Inherit,
+                        },
+                    ],
                     provider: Some(provider.clone()),
                     additional_secret_outputs: vec!["selfLink".into()],
                     replace_on_changes: vec!["location".into()],
@@ -338,15 +346,23 @@ fn every_resource_option_is_sent() {
         assert_eq!(child.property_dependencies["project"].urns, [parent_urn]);
         assert!(child.property_dependencies["name"].urns.is_empty());
         assert!(child.alias_specs);
-        assert_eq!(
-            child.aliases[0].alias,
+        let spec = |name: &str, parent| {
             Some(Alias::Spec(Spec {
-                name: "old-child".into(),
+                name: name.into(),
                 r#type: String::new(),
                 stack: String::new(),
                 project: String::new(),
-                parent: Some(Parent::NoParent(true)),
+                parent: Some(parent),
             }))
+        };
+        let aliases: Vec<_> = child.aliases.iter().map(|a| a.alias.clone()).collect();
+        assert_eq!(
+            aliases,
+            [
+                spec("old-child", Parent::NoParent(true)),
+                // As Pulumi's Python SDK: the parent oneof set to an empty URN.
+                spec("older-child", Parent::ParentUrn(String::new())),
+            ]
         );
         // The mock's URN shows the parent's type.
         let answered = recorded
@@ -365,24 +381,9 @@ fn every_resource_option_is_sent() {
 
 #[test]
 fn aliases_as_urns_name_the_parents_type_unless_no_parent() {
-    let mut graph = every_option();
+    let graph = every_option();
     let mut options = MockOptions::default();
     options.features.remove("aliasSpecs");
-    // A second alias that keeps the parent.
-    let child = graph.resources().len() - 1;
-    let mut resources: Vec<_> = graph.resources().to_vec();
-    resources[child]
-        .options
-        .aliases
-        .push(cpg_infra::graph::Alias {
-            name: Some("older-child".into()),
-            type_token: None,
-            no_parent: false,
-        });
-    graph = cpg_infra::graph::Graph::new();
-    for resource in resources {
-        graph.declare(resource).expect("declare");
-    }
     let mock = super::support::mock_for(&graph, options);
     deploy(&graph, &mock, 4).expect("deploys");
     let recorded = mock.recorded();
@@ -418,6 +419,7 @@ fn reference_small_registrations_carry_the_references_urns_versions_and_dependen
     };
     let mut compared = 0;
     let mut with_property_dependencies = 0;
+    let mut with_aliases = 0;
     let mut mismatches = Vec::new();
     for request in &sent.registrations[1..] {
         let id = format!("{}::{}", request.r#type, request.name);
@@ -477,6 +479,21 @@ fn reference_small_registrations_carry_the_references_urns_versions_and_dependen
                 "{id}: property dependencies {ours:?} != {property:?}"
             ));
         }
+        // Alias specs in protobuf's JSON form, as the recording writes them.
+        let recorded_aliases: Vec<&serde_json::Value> = expected["options"]["aliases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
+        let sent_aliases: Vec<serde_json::Value> = request.aliases.iter().map(alias_json).collect();
+        if recorded_aliases.iter().copied().ne(sent_aliases.iter()) {
+            mismatches.push(format!(
+                "{id}: aliases {sent_aliases:?} != {recorded_aliases:?}"
+            ));
+        }
+        if !sent_aliases.is_empty() {
+            with_aliases += 1;
+        }
         let all: BTreeSet<String> = request.dependencies.iter().map(|u| id_of(u)).collect();
         let expected_all: BTreeSet<String> = property
             .values()
@@ -493,10 +510,46 @@ fn reference_small_registrations_carry_the_references_urns_versions_and_dependen
         with_property_dependencies > 700,
         "{with_property_dependencies}"
     );
+    assert!(with_aliases >= 50, "{with_aliases}");
     assert!(
         mismatches.is_empty(),
         "{} mismatches:\n{}",
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// An alias as protobuf's JSON form writes it: empty strings left out, the parent
+/// oneof written whenever it is set.
+fn alias_json(alias: &cpg_infra_pulumi::proto::Alias) -> serde_json::Value {
+    use cpg_infra_pulumi::proto::alias::{Alias, spec::Parent};
+    let mut json = serde_json::Map::new();
+    match &alias.alias {
+        Some(Alias::Urn(urn)) => {
+            json.insert("urn".into(), urn.as_str().into());
+        }
+        Some(Alias::Spec(spec)) => {
+            let mut fields = serde_json::Map::new();
+            for (key, value) in [
+                ("name", &spec.name),
+                ("type", &spec.r#type),
+                ("stack", &spec.stack),
+                ("project", &spec.project),
+            ] {
+                if !value.is_empty() {
+                    fields.insert(key.into(), value.as_str().into());
+                }
+            }
+            match &spec.parent {
+                Some(Parent::ParentUrn(urn)) => {
+                    fields.insert("parentUrn".into(), urn.as_str().into())
+                }
+                Some(Parent::NoParent(no)) => fields.insert("noParent".into(), (*no).into()),
+                None => None,
+            };
+            json.insert("spec".into(), fields.into());
+        }
+        None => {}
+    }
+    json.into()
 }

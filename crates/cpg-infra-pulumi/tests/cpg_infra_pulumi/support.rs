@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 
 use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
-use cpg_infra::graph::{EvaluateError, Graph, Invoke, OutputRef, Resolver, ResourceId, Value};
+use cpg_infra::graph::{
+    AliasParent, EvaluateError, Graph, Invoke, OutputRef, Resolver, ResourceId, Value,
+};
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
 use cpg_infra_mock_engine::{MockEngine, MockOptions, Recorded, answering_for};
 use cpg_infra_pulumi::proto::RegisterResourceRequest;
+use cpg_infra_pulumi::proto::alias::spec::Parent;
 use cpg_infra_pulumi::wire::{self, Lookup};
 use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, Session};
 use prost_types::{Struct, Value as Wire};
@@ -256,10 +259,11 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
                 Some(spec.r#type.as_str()).filter(|t| !t.is_empty()),
                 declared.type_token.as_deref()
             );
-            assert_eq!(
-                spec.parent == Some(cpg_infra_pulumi::proto::alias::spec::Parent::NoParent(true)),
-                declared.no_parent
-            );
+            let parent = match declared.parent {
+                AliasParent::Inherit => Parent::ParentUrn(String::new()),
+                AliasParent::NoParent => Parent::NoParent(true),
+            };
+            assert_eq!(spec.parent, Some(parent), "{id}: alias parent");
         }
         assert_eq!(request.alias_specs, !options.aliases.is_empty(), "{id}");
     }

@@ -21,7 +21,7 @@ pub(crate) use evaluate::json_dumps_object;
 pub use evaluate::{EvaluateError, Resolver, python_json_dumps, sort_members};
 pub use plan::Plan;
 pub use read::ReadError;
-pub use resource::{Alias, Resource, ResourceId, ResourceOptions};
+pub use resource::{Alias, AliasParent, Resource, ResourceId, ResourceOptions};
 pub use value::{Children, Function, Invoke, OutputRef, Value, Walk};
 
 /// The version of the plan's JSON format.

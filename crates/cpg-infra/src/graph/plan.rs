@@ -5,7 +5,7 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 use super::asset::{Archive, Asset};
-use super::resource::{Alias, Resource, ResourceOptions};
+use super::resource::{Alias, AliasParent, Resource, ResourceOptions};
 use super::value::{Function, Value};
 use super::{Graph, PLAN_FORMAT_VERSION};
 
@@ -51,7 +51,7 @@ impl Serialize for Alias {
         if let Some(name) = &self.name {
             map.serialize_entry("name", name)?;
         }
-        if self.no_parent {
+        if self.parent == AliasParent::NoParent {
             map.serialize_entry("noParent", &true)?;
         }
         if let Some(type_token) = &self.type_token {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde_json::Value as Json;
 
 use super::asset::{Archive, Asset, Digest256};
-use super::resource::{Alias, Resource, ResourceId, ResourceOptions};
+use super::resource::{Alias, AliasParent, Resource, ResourceId, ResourceOptions};
 use super::value::{Function, Invoke, OutputRef, Value};
 
 /// Why a JSON document is not a plan value or resource.
@@ -297,10 +297,11 @@ fn read_options(json: &Json) -> Result<ResourceOptions, ReadError> {
                     options.aliases.push(Alias {
                         name: text("name")?,
                         type_token: text("type")?,
-                        no_parent: fields
-                            .get("noParent")
-                            .and_then(Json::as_bool)
-                            .unwrap_or(false),
+                        parent: if fields.get("noParent").and_then(Json::as_bool) == Some(true) {
+                            AliasParent::NoParent
+                        } else {
+                            AliasParent::Inherit
+                        },
                     });
                 }
             }
@@ -397,7 +398,7 @@ mod tests {
         resource.options.aliases.push(Alias {
             name: Some("old".into()),
             type_token: None,
-            no_parent: true,
+            parent: AliasParent::NoParent,
         });
         resource.options.parent = Some(ResourceId::new("t:p:P", "p"));
         assert_eq!(Resource::from_plan_json(&resource.to_json()), Ok(resource));

@@ -42,8 +42,20 @@ pub struct Alias {
     pub name: Option<String>,
     /// The earlier type token.
     pub type_token: Option<String>,
-    /// Whether the earlier resource had no parent (the stack's root).
-    pub no_parent: bool,
+    /// The earlier resource's parent.
+    pub parent: AliasParent,
+}
+
+/// The parent an earlier identity of a resource had.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AliasParent {
+    /// The resource's own parent, whatever it is now: what Pulumi's SDKs send for an
+    /// alias that names no parent (its spec's `parentUrn` left empty).
+    #[default]
+    Inherit,
+    /// No parent at all: the resource was registered without one (the spec's
+    /// `noParent`).
+    NoParent,
 }
 
 /// Every resource option Pulumi has.
