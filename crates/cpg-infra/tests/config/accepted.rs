@@ -33,3 +33,123 @@ fn empty_wheel_bucket_name_is_skipped() {
     let hail = config.infrastructure.hail.expect("hail");
     assert_eq!(hail.gcp.wheel_bucket_name.as_deref(), Some(""));
 }
+
+/// Adds a dataset `name` with `components` on gcp (and its budget).
+fn add_dataset(dir: &ConfigDir, name: &str, components: &str) {
+    dir.append(
+        "production.yaml",
+        &format!(
+            "{name}:\n  gcp:\n    project: project-{}\n  components:\n    gcp: [{components}]\n",
+            name.replace('_', "-").trim_matches('-')
+        ),
+    );
+    dir.write(
+        &format!("datasets/{name}/budgets.yaml"),
+        super::support::BUDGETS_YAML,
+    );
+}
+
+#[test]
+fn dataset_name_with_underscore_or_edge_hyphen_is_a_warning_without_a_cloud_name_from_it() {
+    for name in ["few_genomes", "fewgenomes2-"] {
+        let dir = ConfigDir::valid();
+        add_dataset(&dir, name, "storage");
+        let warnings = warnings(&dir);
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert!(
+            warnings[0].starts_with(&format!("production.yaml: {name}.dataset")),
+            "{warnings:#?}"
+        );
+    }
+}
+
+#[test]
+fn dataset_name_with_underscore_is_refused_by_the_notebooks_component() {
+    let dir = ConfigDir::valid();
+    add_dataset(&dir, "few_genomes", "storage, notebooks");
+    let errors = dir.errors();
+    assert!(
+        errors.iter().any(|e| e.starts_with("production.yaml: few_genomes.dataset")
+            && e.contains("the notebooks component on gcp makes the service account id \"notebook-few_genomes\"")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn dataset_name_with_leading_hyphen_is_refused_by_storage_without_a_prefix() {
+    let dir = ConfigDir::valid();
+    dir.replace(
+        "cpg.toml",
+        "dataset_storage_prefix = \"cpg-\"",
+        "dataset_storage_prefix = \"\"",
+    );
+    add_dataset(&dir, "-genomes", "storage");
+    let errors = dir.errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("the storage component on gcp makes the bucket \"-genomes-main\"")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn dropbox_move_to_bucket_and_uploaders_are_checked_only_with_data_dropbox() {
+    let dir = ConfigDir::valid();
+    dir.replace(
+        "datasets/fewgenomes/upload.yaml",
+        "  uploaders: [uploader]\n  move_to_bucket: partner\n",
+        "  uploaders: [nobody]\n  move_to_bucket: elsewhere\n",
+    );
+    // With [data_dropbox], both are errors.
+    let errors = dir.errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown upload bucket \"elsewhere\"")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("unknown user \"nobody\"")),
+        "{errors:#?}"
+    );
+    // Without it, the dropboxes reach no server, which is the one warning.
+    dir.replace(
+        "cpg.toml",
+        "[infrastructure.data_dropbox.gcp]\nproject = \"dropbox-server\"\nserver_machine_account = \"dropbox@dropbox-server.iam.gserviceaccount.com\"\n",
+        "",
+    );
+    let warnings = warnings(&dir);
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0].contains("reach no dropbox server"),
+        "{warnings:#?}"
+    );
+}
+
+#[test]
+fn uploaders_cloud_identities_are_required_only_with_the_storage_component() {
+    let dir = ConfigDir::valid();
+    dir.append(
+        "cpg.toml",
+        "\n[infrastructure.users.dora]\nid = \"dora\"\nclouds.dry-run = { id = \"dora\" }\n",
+    );
+    dir.replace(
+        "datasets/fewgenomes/upload.yaml",
+        "default_bucket:\n  uploaders:\n  - uploader\n",
+        "default_bucket:\n  uploaders:\n  - dora\n",
+    );
+    let errors = dir.errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("user \"dora\" has no gcp identity")),
+        "{errors:#?}"
+    );
+    dir.replace(
+        "production.yaml",
+        "    project: fewgenomes\n",
+        "    project: fewgenomes\n  components:\n    gcp: [hail-accounts]\n",
+    );
+    assert_eq!(warnings(&dir), Vec::<String>::new());
+}
