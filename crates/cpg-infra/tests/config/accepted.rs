@@ -153,3 +153,62 @@ fn uploaders_cloud_identities_are_required_only_with_the_storage_component() {
     );
     assert_eq!(warnings(&dir), Vec::<String>::new());
 }
+
+#[test]
+fn metamist_members_without_the_metamist_component_are_a_warning() {
+    let dir = ConfigDir::valid();
+    dir.replace(
+        "production.yaml",
+        "    project: fewgenomes\n",
+        "    project: fewgenomes\n  components:\n    gcp: [storage]\n",
+    );
+    dir.append(
+        "datasets/fewgenomes/members.yaml",
+        "metadata-access:\n- bob\n",
+    );
+    assert_eq!(
+        warnings(&dir),
+        [
+            "datasets/fewgenomes/members.yaml: metadata-access (line 5): the metadata-access members reach no metamist project: enable_metamist_project is on but the dataset has no metamist component on gcp, so its metamist groups are not made and metamist is sent no members"
+        ]
+    );
+}
+
+#[test]
+fn fields_with_no_effect_are_warnings() {
+    let dir = ConfigDir::valid();
+    dir.write(
+        "datasets/common/budgets.yaml",
+        "gcp:\n  monthly_budget: 500\n  currency: USD\n",
+    );
+    dir.append(
+        "cpg.toml",
+        "\n[infrastructure.billing.aggregator]\nslack_token_secret_name = \"token\"\ndestination_bq_table = \"a.b.d\"\nslack_channel = \"billing\"\nfunctions = []\nbilling_sheet_id = \"sheet\"\nmonthly_summary_table = \"a.b.e\"\n",
+    );
+    let found = dir.diagnostics();
+    for expected in [
+        "warning: datasets/common/budgets.yaml: gcp.currency (line 3): currency has no effect: budgets are written in the organisation's budget_currency",
+        "warning: cpg.toml: infrastructure.billing.aggregator.billing_sheet_id",
+        "warning: cpg.toml: infrastructure.billing.aggregator.monthly_summary_table",
+    ] {
+        assert!(
+            found.iter().any(|d| d.starts_with(expected)),
+            "{expected:?} among {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn metamist_plugin_without_etl_is_a_warning() {
+    let dir = ConfigDir::valid();
+    dir.replace(
+        "cpg.toml",
+        "plugins_enabled = []",
+        "plugins_enabled = [\"metamist\"]",
+    );
+    let found = dir.diagnostics();
+    assert!(
+        found.iter().any(|d| d == "warning: cpg.toml: infrastructure.plugins_enabled[0] (line 6): the metamist plugin declares nothing: the infrastructure config has no [metamist.etl] section"),
+        "{found:#?}"
+    );
+}

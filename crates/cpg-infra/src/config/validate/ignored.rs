@@ -1,0 +1,118 @@
+//! Settings the reference accepts and builds nothing from, or builds less from than a
+//! reader would expect: each is a warning where it is given.
+
+use super::{Context, Findings, path};
+use crate::config::diagnostic::Problem;
+use crate::config::names::{CloudName, Component, GroupName};
+use crate::config::source::KeyPath;
+
+/// The metamist plugin's name in `plugins_enabled`.
+const METAMIST_PLUGIN: &str = "metamist";
+
+pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
+    check_infrastructure(cx, findings);
+    check_metamist_plugin(cx, findings);
+    for dataset in cx.datasets {
+        let name = &dataset.dataset;
+        for (cloud, budget) in &dataset.budgets {
+            if budget.currency.is_some() {
+                findings.dataset(
+                    name,
+                    path(&["budgets", cloud.as_str(), "currency"]),
+                    no_effect(
+                        "currency",
+                        "budgets are written in the organisation's budget_currency",
+                    ),
+                );
+            }
+        }
+        // The reference sends metamist the dataset's metamist groups' members, which
+        // only the metamist component makes: without it, it warns and sends nothing.
+        if dataset.enable_metamist_project
+            && dataset.deploy_locations.contains(&CloudName::Gcp)
+            && !dataset.has_component(CloudName::Gcp, Component::Metamist)
+        {
+            for group in [
+                GroupName::MetadataAccess,
+                GroupName::MetadataContribute,
+                GroupName::MetadataWrite,
+            ] {
+                if dataset.members.get(&group).is_some_and(|m| !m.is_empty()) {
+                    findings.dataset(
+                        name,
+                        path(&["members", group.as_str()]),
+                        Problem::NoEffect {
+                            setting: format!("the {group} members"),
+                            effect: "reach no metamist project".into(),
+                            reason: "enable_metamist_project is on but the dataset has no \
+                                     metamist component on gcp, so its metamist groups are not \
+                                     made and metamist is sent no members"
+                                .into(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn no_effect(setting: &str, reason: &str) -> Problem {
+    Problem::NoEffect {
+        setting: setting.into(),
+        effect: "has no effect".into(),
+        reason: reason.into(),
+    }
+}
+
+/// Organisation-wide optional fields that nothing reads. (The required
+/// `gcp_cost_controls.pubsub_topic` and `azure.config_bucket_name` are read by nothing
+/// either; a warning on a field that cannot be left out would only be noise.)
+fn check_infrastructure(cx: &Context<'_>, findings: &mut Findings) {
+    let infra = cx.infra;
+    let mut unused: Vec<(KeyPath, &str, &str)> = Vec::new();
+    if let Some(billing) = &infra.billing {
+        if let Some(aggregator) = &billing.aggregator {
+            if aggregator.billing_sheet_id.is_some() {
+                unused.push((
+                    path(&["billing", "aggregator", "billing_sheet_id"]),
+                    "billing_sheet_id",
+                    "no resource or function configuration reads it",
+                ));
+            }
+            if aggregator.monthly_summary_table.is_some() {
+                unused.push((
+                    path(&["billing", "aggregator", "monthly_summary_table"]),
+                    "monthly_summary_table",
+                    "no resource or function configuration reads it",
+                ));
+            }
+        }
+    }
+    for (at, setting, reason) in unused {
+        findings.infra(at, no_effect(setting, reason));
+    }
+}
+
+/// The metamist plugin declares nothing without `metamist.etl`.
+fn check_metamist_plugin(cx: &Context<'_>, findings: &mut Findings) {
+    let has_etl = cx
+        .infra
+        .metamist
+        .as_ref()
+        .is_some_and(|metamist| metamist.etl.is_some());
+    if has_etl {
+        return;
+    }
+    for (i, plugin) in cx.infra.plugins_enabled.iter().enumerate() {
+        if plugin == METAMIST_PLUGIN {
+            findings.infra(
+                path(&["plugins_enabled"]).index(i),
+                Problem::NoEffect {
+                    setting: "the metamist plugin".into(),
+                    effect: "declares nothing".into(),
+                    reason: "the infrastructure config has no [metamist.etl] section".into(),
+                },
+            );
+        }
+    }
+}
