@@ -29,3 +29,39 @@ fn empty_wheel_bucket_name_is_skipped() {
         "{named:#?}"
     );
 }
+
+#[test]
+fn sm_sas_deriving_the_same_name_keep_the_last_with_a_warning() {
+    let mut config = load(&reference_dir().join("small"));
+    let dataset = config
+        .datasets
+        .iter_mut()
+        .find(|d| d.dataset == "fewgenomes")
+        .expect("fewgenomes");
+    dataset.sm_read_only_sas = vec!["a.b@example.org".into()];
+    dataset.sm_read_write_sas = vec!["a-b@example.org".into()];
+    let plan = plan(config).to_plan_json();
+    let members: Vec<(String, String)> = plan["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| {
+            let name = r["name"].as_str()?;
+            name.contains("-a-b-group-membership").then(|| {
+                (
+                    name.to_owned(),
+                    r["inputs"]["member_key"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+        })
+        .collect();
+    // Both keys (main-read, main-write) hold the later, read-write account.
+    assert_eq!(members.len(), 2, "{members:#?}");
+    assert!(
+        members.iter().all(|(_, m)| m == "a-b@example.org"),
+        "{members:#?}"
+    );
+}

@@ -212,3 +212,18 @@ fn metamist_plugin_without_etl_is_a_warning() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn sm_sas_deriving_the_same_name_keep_the_last_with_a_warning() {
+    let dir = ConfigDir::valid();
+    dir.replace(
+        "production.yaml",
+        "    project: fewgenomes\n",
+        "    project: fewgenomes\n  sm_read_only_sas: [\"a.b@example.org\"]\n  sm_read_write_sas: [\"a-b@example.org\"]\n",
+    );
+    let found = warnings(&dir);
+    assert!(
+        found.iter().any(|w| w.starts_with("production.yaml: fewgenomes.sm_read_write_sas[0] (line 9): \"a-b@example.org\" and \"a.b@example.org\" (sm_read_only_sas[0]) both derive the metamist membership name \"a-b\"")),
+        "{found:#?}"
+    );
+}

@@ -13,6 +13,7 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     check_infrastructure(cx, findings);
     check_metamist_plugin(cx, findings);
     for dataset in cx.datasets {
+        check_extra_accounts(dataset, findings);
         let name = &dataset.dataset;
         for (cloud, budget) in &dataset.budgets {
             if budget.currency.is_some() {
@@ -113,6 +114,40 @@ fn check_metamist_plugin(cx: &Context<'_>, findings: &mut Findings) {
                     reason: "the infrastructure config has no [metamist.etl] section".into(),
                 },
             );
+        }
+    }
+}
+
+/// Two `sm_read_only_sas` / `sm_read_write_sas` accounts that derive the same
+/// membership name: the reference keeps the later account's memberships under that
+/// name, and so does the plan.
+fn check_extra_accounts(dataset: &crate::config::CpgDatasetConfig, findings: &mut Findings) {
+    let accounts = ["sm_read_only_sas", "sm_read_write_sas"]
+        .into_iter()
+        .zip([&dataset.sm_read_only_sas, &dataset.sm_read_write_sas])
+        .flat_map(|(key, list)| list.iter().enumerate().map(move |(i, a)| (key, i, a)));
+    let mut first: std::collections::BTreeMap<String, (&str, usize, &String)> =
+        std::collections::BTreeMap::new();
+    for (key, i, account) in accounts {
+        let derived = crate::driver::name_from_account(account);
+        match first.get(&derived) {
+            Some((first_key, first_index, first_account)) if *first_account != account => {
+                findings.dataset(
+                    &dataset.dataset,
+                    path(&[key]).index(i),
+                    Problem::Questionable {
+                        message: format!(
+                            "{account:?} and {first_account:?} ({first_key}[{first_index}]) \
+                             both derive the metamist membership name {derived:?}; the later \
+                             account's memberships are kept under it, as the reference keeps them"
+                        ),
+                    },
+                );
+            }
+            Some(_) => {}
+            None => {
+                first.insert(derived, (key, i, account));
+            }
         }
     }
 }

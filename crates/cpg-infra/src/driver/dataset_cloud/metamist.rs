@@ -181,10 +181,30 @@ impl CpgDatasetCloudInfrastructure<'_> {
             ));
         }
 
-        for (name, accessor, permissions) in levels {
-            for permission in permissions {
+        // Two extra accounts may derive one name: the reference keeps the last
+        // membership under each key, so an earlier one under a key a later account
+        // also takes is left out (validation warns about it).
+        let memberships: Vec<(&str, String, &Accessor)> = levels
+            .iter()
+            .flat_map(|(name, accessor, permissions)| {
+                permissions.iter().map(move |permission| {
+                    let key = format!("sample-metadata-{permission}-{name}-group-membership");
+                    (*permission, key, accessor)
+                })
+            })
+            .collect();
+        let last_by_key: std::collections::BTreeMap<&str, usize> = memberships
+            .iter()
+            .enumerate()
+            .map(|(i, (_, key, _))| (key.as_str(), i))
+            .collect();
+        for (i, (permission, key, accessor)) in memberships.iter().enumerate() {
+            if last_by_key.get(key.as_str()) != Some(&i) {
+                continue;
+            }
+            let (permission, key, accessor) = (*permission, key.clone(), *accessor);
+            {
                 let group = self.metamist_group(permission)?;
-                let key = format!("sample-metadata-{permission}-{name}-group-membership");
                 match &accessor {
                     Accessor::Group(suffix) => {
                         let inner = self.group(suffix)?;
