@@ -5,7 +5,6 @@
 mod config_destination;
 mod dataset;
 mod dataset_cloud;
-pub(crate) use dataset_cloud::name_from_account;
 mod groups;
 mod member_hash;
 mod organisation;

@@ -129,7 +129,7 @@ fn check_extra_accounts(dataset: &crate::config::CpgDatasetConfig, findings: &mu
     let mut first: std::collections::BTreeMap<String, (&str, usize, &String)> =
         std::collections::BTreeMap::new();
     for (key, i, account) in accounts {
-        let derived = crate::driver::name_from_account(account);
+        let derived = crate::config::names::name_from_account(account);
         match first.get(&derived) {
             Some((first_key, first_index, first_account)) if *first_account != account => {
                 findings.dataset(

@@ -9,7 +9,6 @@ mod container_registry;
 mod cromwell;
 mod hail;
 mod metamist;
-pub(crate) use metamist::name_from_account;
 mod notebooks;
 mod shared_project;
 mod spark;
