@@ -4,7 +4,6 @@
 use super::{Context, Findings, path};
 use crate::config::diagnostic::Problem;
 use crate::config::names::{CloudName, Component, GroupName};
-use crate::config::source::KeyPath;
 
 /// The metamist plugin's name in `plugins_enabled`.
 const METAMIST_PLUGIN: &str = "metamist";
@@ -69,28 +68,26 @@ fn no_effect(setting: &str, reason: &str) -> Problem {
 /// `gcp_cost_controls.pubsub_topic` and `azure.config_bucket_name` are read by nothing
 /// either; a warning on a field that cannot be left out would only be noise.)
 fn check_infrastructure(cx: &Context<'_>, findings: &mut Findings) {
-    let infra = cx.infra;
-    let mut unused: Vec<(KeyPath, &str, &str)> = Vec::new();
-    if let Some(billing) = &infra.billing {
-        if let Some(aggregator) = &billing.aggregator {
-            if aggregator.billing_sheet_id.is_some() {
-                unused.push((
-                    path(&["billing", "aggregator", "billing_sheet_id"]),
-                    "billing_sheet_id",
-                    "no resource or function configuration reads it",
-                ));
-            }
-            if aggregator.monthly_summary_table.is_some() {
-                unused.push((
-                    path(&["billing", "aggregator", "monthly_summary_table"]),
-                    "monthly_summary_table",
-                    "no resource or function configuration reads it",
-                ));
-            }
-        }
-    }
-    for (at, setting, reason) in unused {
-        findings.infra(at, no_effect(setting, reason));
+    let Some(aggregator) = cx
+        .infra
+        .billing
+        .as_ref()
+        .and_then(|b| b.aggregator.as_ref())
+    else {
+        return;
+    };
+    let unused = [
+        (aggregator.billing_sheet_id.is_some(), "billing_sheet_id"),
+        (
+            aggregator.monthly_summary_table.is_some(),
+            "monthly_summary_table",
+        ),
+    ];
+    for (_, setting) in unused.into_iter().filter(|(given, _)| *given) {
+        findings.infra(
+            path(&["billing", "aggregator", setting]),
+            no_effect(setting, "no resource or function configuration reads it"),
+        );
     }
 }
 
