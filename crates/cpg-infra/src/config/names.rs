@@ -128,6 +128,27 @@ named_enum! {
     }
 }
 
+/// `my.service-account+x@domain` → `my-service-account-x`; service accounts keep
+/// their project: `sa@project.iam.gserviceaccount.com` → `sa-project`.
+pub(crate) fn name_from_account(email: &str) -> String {
+    let suffix = ".iam.gserviceaccount.com";
+    let base = match email.strip_suffix(suffix) {
+        Some(base) => base,
+        None => email.split('@').next().unwrap_or(email),
+    };
+    let replaced: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    replaced.replace("--", "-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

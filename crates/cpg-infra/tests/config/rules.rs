@@ -481,8 +481,17 @@ fn reference_configs_validate_with_the_expected_warnings() {
             ],
             // Its ETL accessor is an email, so the account id derived from it is one
             // GCP refuses; the reference planned it under Pulumi's mocks only.
+            // Its aggregator gives two fields that nothing reads.
             "small-plugins" => &[
+                "warning: cpg.toml: infrastructure.billing.aggregator.billing_sheet_id (line 33): billing_sheet_id has no effect: no resource or function configuration reads it",
+                "warning: cpg.toml: infrastructure.billing.aggregator.monthly_summary_table (line 34): monthly_summary_table has no effect: no resource or function configuration reads it",
                 "warning: cpg.toml: infrastructure.metamist.etl.accessors[0] (line 70): ETL accessor \"sample-metadata-etl@sample-metadata.iam.gserviceaccount.com\" gives the service account id \"metamist-etl-sample-metadata-etl@sample-metadata.iam.gserviceaccount.com\" (72 characters), which GCP refuses (6 to 30 lowercase letters, digits and hyphens, starting with a letter); an accessor is a name, not an email: its account is metamist-etl-<name>@<metamist project>.iam.gserviceaccount.com",
+            ],
+            // The reference warns, as here, that the metamist members of a dataset
+            // without the metamist component reach no metamist project.
+            "storage-only" => &[
+                "warning: datasets/fewgenomes/members.yaml: metadata-access (line 6): the metadata-access members reach no metamist project: enable_metamist_project is on but the dataset has no metamist component on gcp, so its metamist groups are not made and metamist is sent no members",
+                "warning: datasets/validation/members.yaml: metadata-contribute (line 3): the metadata-contribute members reach no metamist project: enable_metamist_project is on but the dataset has no metamist component on gcp, so its metamist groups are not made and metamist is sent no members",
             ],
             _ => &[],
         };

@@ -28,7 +28,8 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
     }
 }
 
-/// Dataset names become parts of bucket, group and account names.
+/// Dataset names become parts of bucket, group and account names: a name the clouds
+/// can never use is an error here.
 fn name_problem(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
     if bytes.is_empty() {
@@ -36,17 +37,60 @@ fn name_problem(name: &str) -> Option<&'static str> {
     }
     if !bytes
         .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_')
     {
         return Some("use lowercase letters, digits and hyphens only");
     }
-    if bytes[0] == b'-' {
-        return Some("it must not start with a hyphen");
-    }
-    if bytes[bytes.len() - 1] == b'-' {
-        return Some("it must not end with a hyphen");
-    }
     None
+}
+
+/// What some clouds refuse in a name the reference accepts: an `_`, or a hyphen at
+/// either end. Refused only where a component makes a cloud name of it.
+fn awkward_name(name: &str) -> Option<&'static str> {
+    if name.contains('_') {
+        Some("it holds \"_\"")
+    } else if name.starts_with('-') {
+        Some("it starts with a hyphen")
+    } else if name.ends_with('-') {
+        Some("it ends with a hyphen")
+    } else {
+        None
+    }
+}
+
+/// The components that turn a dataset name into a GCP name that refuses `_` or an
+/// edge hyphen, each with the name it makes: the notebooks component's service
+/// account (`notebook-{dataset}`), and the storage component's buckets when the
+/// storage prefix is empty (a bucket name starts with a letter or digit).
+fn awkward_name_users(cx: &Context<'_>, dataset: &crate::config::CpgDatasetConfig) -> Vec<String> {
+    let name = &dataset.dataset;
+    let mut users = Vec::new();
+    if !dataset.deploy_locations.contains(&CloudName::Gcp) {
+        return users;
+    }
+    if dataset.has_component(CloudName::Gcp, crate::config::Component::Notebooks)
+        && (name.contains('_') || name.ends_with('-'))
+    {
+        users.push(format!(
+            "the notebooks component on gcp makes the service account id \"notebook-{name}\", \
+             which GCP refuses (lowercase letters, digits and hyphens, not ending with a hyphen)"
+        ));
+    }
+    let prefix = cx
+        .infra
+        .gcp
+        .as_ref()
+        .map(|gcp| gcp.dataset_storage_prefix.as_str());
+    if dataset.has_component(CloudName::Gcp, crate::config::Component::Storage)
+        && prefix == Some("")
+        && name.starts_with('-')
+    {
+        users.push(format!(
+            "the storage component on gcp makes the bucket \"{name}-main\", which GCP refuses \
+             (a bucket name starts with a letter or digit)"
+        ));
+    }
+    users
 }
 
 fn check_names(cx: &Context<'_>, findings: &mut Findings) {
@@ -69,6 +113,30 @@ fn check_names(cx: &Context<'_>, findings: &mut Findings) {
                     reason: reason.into(),
                 },
             );
+        } else if let Some(reason) = awkward_name(name) {
+            let users = awkward_name_users(cx, dataset);
+            if users.is_empty() {
+                findings.dataset(
+                    name,
+                    path(&["dataset"]),
+                    Problem::Questionable {
+                        message: format!(
+                            "dataset name {name:?}: {reason}, which the components it has \
+                             accept but GCP service account ids and Azure names refuse"
+                        ),
+                    },
+                );
+            }
+            for user in users {
+                findings.dataset(
+                    name,
+                    path(&["dataset"]),
+                    Problem::InvalidDatasetName {
+                        name: name.clone(),
+                        reason: format!("{reason}, and {user}"),
+                    },
+                );
+            }
         }
     }
 }
@@ -274,8 +342,12 @@ mod tests {
         assert!(name_problem("").is_some());
         assert!(name_problem("Few").is_some());
         assert_eq!(name_problem("1kg"), None);
-        assert!(name_problem("-kg").is_some());
-        assert!(name_problem("few_genomes").is_some());
-        assert!(name_problem("few-").is_some());
+        assert_eq!(name_problem("-kg"), None);
+        assert_eq!(name_problem("few_genomes"), None);
+        assert_eq!(name_problem("few-"), None);
+        assert!(awkward_name("-kg").is_some());
+        assert!(awkward_name("few_genomes").is_some());
+        assert!(awkward_name("few-").is_some());
+        assert_eq!(awkward_name("few-genomes"), None);
     }
 }

@@ -85,6 +85,7 @@ fn check_bucket_names(cx: &Context<'_>, findings: &mut Findings) {
         .hail
         .as_ref()
         .and_then(|h| h.gcp.wheel_bucket_name.as_deref())
+        .filter(|name| !name.is_empty())
     {
         infra.push((
             path(&["hail", "gcp", "wheel_bucket_name"]),

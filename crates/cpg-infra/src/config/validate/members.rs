@@ -2,7 +2,7 @@
 
 use super::{Context, Findings, path};
 use crate::config::diagnostic::Problem;
-use crate::config::names::{CloudName, GroupName};
+use crate::config::names::{CloudName, Component, GroupName};
 use crate::config::source::KeyPath;
 use crate::config::suggest::Suggestion;
 
@@ -42,6 +42,14 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
         let Some(upload) = &dataset.upload_config else {
             continue;
         };
+        // Uploaders are granted their buckets by the storage component, on the clouds
+        // it is on; the reference looks them up nowhere else.
+        let clouds: Vec<CloudName> = clouds
+            .iter()
+            .copied()
+            .filter(|cloud| dataset.has_component(*cloud, Component::Storage))
+            .collect();
+        let clouds = clouds.as_slice();
         let needed_by = format!("dataset {:?} deploys to", dataset.dataset);
         let default_uploaders = upload
             .default_bucket
@@ -64,7 +72,13 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
                 });
             }
         }
-        for (d, dropbox) in upload.dropboxes.iter().flatten().enumerate() {
+        // The dropbox server, and so its uploaders, exist only with [data_dropbox].
+        let dropboxes = upload
+            .dropboxes
+            .iter()
+            .flatten()
+            .filter(|_| cx.infra.data_dropbox.is_some());
+        for (d, dropbox) in dropboxes.enumerate() {
             for (i, member) in dropbox.uploaders.iter().enumerate() {
                 let at = path(&["upload_config", "dropboxes"])
                     .index(d)

@@ -9,6 +9,7 @@ mod azure;
 mod components;
 mod datasets;
 pub(crate) mod identities;
+mod ignored;
 mod limits;
 mod members;
 mod organisation;
@@ -55,6 +56,7 @@ pub(crate) fn validate_with(
     limits::check(&context, &mut findings);
     identities::check(&context, &mut findings);
     azure::check(&context, &mut findings);
+    ignored::check(&context, &mut findings);
     let Findings {
         mut found,
         if_given,

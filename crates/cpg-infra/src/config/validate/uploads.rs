@@ -52,7 +52,10 @@ pub(super) fn check(cx: &Context<'_>, findings: &mut Findings) {
             } else {
                 ids.insert(dropbox.id.as_str(), i);
             }
+            // The reference reads `move_to_bucket` only for the dropbox server's
+            // config, which it writes only with a [data_dropbox] section.
             if let Some(target) = &dropbox.move_to_bucket
+                && cx.infra.data_dropbox.is_some()
                 && !buckets.contains(target)
             {
                 findings.dataset(

@@ -194,7 +194,8 @@ impl CpgDatasetCloudInfrastructure<'_> {
             (Some(hail), true) => hail.gcp.wheel_bucket_name.clone(),
             _ => None,
         };
-        let Some(bucket) = bucket else {
+        // The reference skips an empty name as it skips a missing one.
+        let Some(bucket) = bucket.filter(|name| !name.is_empty()) else {
             return Ok(());
         };
         let mut keys = vec![("analysis-group".to_owned(), "analysis")];

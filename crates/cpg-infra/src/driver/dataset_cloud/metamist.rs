@@ -32,26 +32,7 @@ enum Accessor {
     Account(String),
 }
 
-/// `my.service-account+x@domain` → `my-service-account-x`; service accounts keep
-/// their project: `sa@project.iam.gserviceaccount.com` → `sa-project`.
-pub(crate) fn name_from_account(email: &str) -> String {
-    let suffix = ".iam.gserviceaccount.com";
-    let base = match email.strip_suffix(suffix) {
-        Some(base) => base,
-        None => email.split('@').next().unwrap_or(email),
-    };
-    let replaced: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    replaced.replace("--", "-")
-}
+use crate::config::names::name_from_account;
 
 impl CpgDatasetCloudInfrastructure<'_> {
     /// The sample-metadata groups by permission, created on first use.
@@ -181,10 +162,30 @@ impl CpgDatasetCloudInfrastructure<'_> {
             ));
         }
 
-        for (name, accessor, permissions) in levels {
-            for permission in permissions {
+        // Two extra accounts may derive one name: the reference keeps the last
+        // membership under each key, so an earlier one under a key a later account
+        // also takes is left out (validation warns about it).
+        let memberships: Vec<(&str, String, &Accessor)> = levels
+            .iter()
+            .flat_map(|(name, accessor, permissions)| {
+                permissions.iter().map(move |permission| {
+                    let key = format!("sample-metadata-{permission}-{name}-group-membership");
+                    (*permission, key, accessor)
+                })
+            })
+            .collect();
+        let last_by_key: std::collections::BTreeMap<&str, usize> = memberships
+            .iter()
+            .enumerate()
+            .map(|(i, (_, key, _))| (key.as_str(), i))
+            .collect();
+        for (i, (permission, key, accessor)) in memberships.iter().enumerate() {
+            if last_by_key.get(key.as_str()) != Some(&i) {
+                continue;
+            }
+            let (permission, key, accessor) = (*permission, key.clone(), *accessor);
+            {
                 let group = self.metamist_group(permission)?;
-                let key = format!("sample-metadata-{permission}-{name}-group-membership");
                 match &accessor {
                     Accessor::Group(suffix) => {
                         let inner = self.group(suffix)?;
