@@ -4,6 +4,8 @@
 //! data (the bucket's name, the dataset's id).
 
 use cpg_infra::graph::{Resource, ResourceId, Value};
+use cpg_infra_azure::tokens as azure;
+use cpg_infra_gcp::tokens as gcp;
 use serde::Serialize;
 
 use crate::describe::describe;
@@ -31,42 +33,18 @@ const fn bearing(token: &'static str, kind: &'static str, holder: &'static str) 
 
 /// Every data-bearing resource type the plans declare.
 pub const DATA_BEARING: [DataBearing; 12] = [
-    bearing("gcp:organizations/project:Project", "project", "projectId"),
-    bearing("gcp:storage/bucket:Bucket", "bucket", "name"),
-    bearing(
-        "gcp:bigquery/dataset:Dataset",
-        "BigQuery dataset",
-        "datasetId",
-    ),
-    bearing("gcp:bigquery/table:Table", "BigQuery table", "tableId"),
-    bearing("gcp:secretmanager/secret:Secret", "secret", "secretId"),
-    bearing(
-        "gcp:artifactregistry/repository:Repository",
-        "registry",
-        "repositoryId",
-    ),
-    bearing(
-        "azure-native:resources:ResourceGroup",
-        "resource group",
-        "resourceGroupName",
-    ),
-    bearing(
-        "azure-native:storage:StorageAccount",
-        "storage account",
-        "accountName",
-    ),
-    bearing(
-        "azure-native:storage:BlobContainer",
-        "container",
-        "containerName",
-    ),
-    bearing("azure-native:keyvault:Vault", "key vault", "vaultName"),
-    bearing("azure-native:keyvault:Secret", "secret", "secretName"),
-    bearing(
-        "azure-native:containerregistry:Registry",
-        "registry",
-        "registryName",
-    ),
+    bearing(gcp::PROJECT, "project", "projectId"),
+    bearing(gcp::BUCKET, "bucket", "name"),
+    bearing(gcp::DATASET, "BigQuery dataset", "datasetId"),
+    bearing(gcp::TABLE, "BigQuery table", "tableId"),
+    bearing(gcp::SECRET, "secret", "secretId"),
+    bearing(gcp::REPOSITORY, "registry", "repositoryId"),
+    bearing(azure::RESOURCE_GROUP, "resource group", "resourceGroupName"),
+    bearing(azure::STORAGE_ACCOUNT, "storage account", "accountName"),
+    bearing(azure::BLOB_CONTAINER, "container", "containerName"),
+    bearing(azure::VAULT, "key vault", "vaultName"),
+    bearing(azure::SECRET, "secret", "secretName"),
+    bearing(azure::REGISTRY, "registry", "registryName"),
 ];
 
 /// The data-bearing description of a type, if it is one.
