@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use crate::config::CpgDatasetConfig;
 use crate::graph::Resource;
-use cpg_infra_kinds as custom;
 
 use super::{BuildError, CpgDatasetCloudInfrastructure, State};
 
@@ -35,14 +34,17 @@ impl<'s> CpgDatasetInfrastructure<'s> {
         }
         let name = &self.dataset.dataset;
         let main = self.state.graph.declare(
-            Resource::new(custom::METAMIST_PROJECT, format!("metamist-project-{name}"))
-                .input("project_name", name.as_str()),
+            Resource::new(
+                cpg_infra_kinds::METAMIST_PROJECT,
+                format!("metamist-project-{name}"),
+            )
+            .input("project_name", name.as_str()),
         )?;
         let test = if self.dataset.setup_test {
             Some(
                 self.state.graph.declare(
                     Resource::new(
-                        custom::METAMIST_PROJECT,
+                        cpg_infra_kinds::METAMIST_PROJECT,
                         format!("metamist-project-{name}-test"),
                     )
                     .input("project_name", format!("{name}-test")),

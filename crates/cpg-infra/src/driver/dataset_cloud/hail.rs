@@ -6,7 +6,6 @@ use crate::cloud::{
 };
 use crate::config::CloudName;
 use crate::graph::{Resource, ResourceId, Value};
-use cpg_infra_kinds as custom;
 
 use super::super::groups::GroupMember;
 use super::{BuildError, CpgDatasetCloudInfrastructure};
@@ -81,7 +80,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
             let username = format!("{prefix}{dataset_name}-{level}");
             let user = self.state.graph.declare(
                 Resource::new(
-                    custom::HAIL_USER,
+                    cpg_infra_kinds::HAIL_USER,
                     self.pulumi_name(&format!("hail-batch-user-{level}")),
                 )
                 .input("username", username.as_str())
@@ -105,7 +104,7 @@ impl CpgDatasetCloudInfrastructure<'_> {
         let (batch_url, _) = self.hail_urls();
         let project = self.state.graph.declare(
             Resource::new(
-                custom::HAIL_BILLING_PROJECT,
+                cpg_infra_kinds::HAIL_BILLING_PROJECT,
                 self.pulumi_name("batch-billing-project"),
             )
             .input("name", self.name())

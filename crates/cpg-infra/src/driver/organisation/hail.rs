@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::graph::{Resource, Value};
-use cpg_infra_kinds as custom;
 
 use super::super::groups::GroupMember;
 use super::super::member_hash::member_hash;
@@ -75,7 +74,7 @@ pub(super) fn setup_hail_batch_billing_project_members(
             for (key, user) in memberships {
                 let name = state.pulumi_name(&dataset, cloud, &key);
                 state.graph.declare(
-                    Resource::new(custom::HAIL_BILLING_PROJECT_MEMBERSHIP, name)
+                    Resource::new(cpg_infra_kinds::HAIL_BILLING_PROJECT_MEMBERSHIP, name)
                         .input("billing_project", billing_project.clone())
                         .input("user", user),
                 )?;

@@ -4,7 +4,6 @@
 use crate::cloud::Member;
 use crate::config::CloudName;
 use crate::graph::{Resource, Value};
-use cpg_infra_kinds as custom;
 
 use super::super::{BuildError, State};
 use super::common;
@@ -60,7 +59,7 @@ pub(super) fn update_metamist_members(state: &mut State) -> Result<(), BuildErro
         for (project, name, namespace) in lists {
             let members =
                 |kind: &str| metamist_members(state, &dataset, &format!("{namespace}-{kind}"));
-            let resource = Resource::new(custom::METAMIST_PROJECT_MEMBERS, name)
+            let resource = Resource::new(cpg_infra_kinds::METAMIST_PROJECT_MEMBERS, name)
                 .input("project_name", Value::output(&project, "project_name"))
                 .input("read_members", members("read"))
                 .input("contribute_members", members("contribute"))
