@@ -300,6 +300,8 @@ fn every_option() -> cpg_infra::graph::Graph {
                     provider: Some(provider.clone()),
                     additional_secret_outputs: vec!["selfLink".into()],
                     replace_on_changes: vec!["location".into()],
+                    // Registered, not read: `id` is for resources read from the engine.
+                    id: None,
                 }),
         )
         .expect("child");

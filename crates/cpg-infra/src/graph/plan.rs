@@ -77,6 +77,9 @@ impl Serialize for ResourceOptions {
         if !self.depends_on.is_empty() {
             map.serialize_entry("dependsOn", &Ids(&self.depends_on))?;
         }
+        if let Some(id) = &self.id {
+            map.serialize_entry("id", id)?;
+        }
         if !self.ignore_changes.is_empty() {
             map.serialize_entry("ignoreChanges", &self.ignore_changes)?;
         }

@@ -307,6 +307,7 @@ fn read_options(json: &Json) -> Result<ResourceOptions, ReadError> {
             }
             "deleteBeforeReplace" => options.delete_before_replace = flag(value)?,
             "dependsOn" => options.depends_on = resource_ids(value, &path)?,
+            "id" => options.id = Some(string(value, &path)?),
             "ignoreChanges" => options.ignore_changes = strings(value, &path)?,
             "parent" => options.parent = Some(resource_id(value, &path)?),
             "protect" => options.protect = flag(value)?,
@@ -401,7 +402,10 @@ mod tests {
             parent: AliasParent::NoParent,
         });
         resource.options.parent = Some(ResourceId::new("t:p:P", "p"));
-        assert_eq!(Resource::from_plan_json(&resource.to_json()), Ok(resource));
+        resource.options.id = Some("org/project/stack".into());
+        let json = resource.to_json();
+        assert_eq!(json["options"]["id"], "org/project/stack");
+        assert_eq!(Resource::from_plan_json(&json), Ok(resource));
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub struct ResourceOptions {
     pub additional_secret_outputs: Vec<String>,
     /// Input properties whose changes force a replacement.
     pub replace_on_changes: Vec<String>,
+    /// The provider id of an existing resource to read instead of managing one
+    /// (Pulumi's `id` option, e.g. a `pulumi:pulumi:StackReference` reads the stack
+    /// it names): the engine's `ReadResource`, not `RegisterResource`.
+    pub id: Option<String>,
 }
 
 impl ResourceOptions {
