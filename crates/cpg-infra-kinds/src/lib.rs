@@ -3,8 +3,9 @@
 //!
 //! Everything that plans, reviews, checks or migrates these resources reads its facts
 //! here: the type tokens, the provider version, each kind's properties and the package
-//! schema built from them ([`schema`]), and the rewriting of a stack's state from the
-//! reference's dynamic providers to `pulumi-resource-cpg` ([`migrate`]). The provider
+//! schema built from them ([`schema`]), and the rewriting of a stack's state: from the
+//! reference's dynamic providers to `pulumi-resource-cpg` ([`migrate`]), and from one
+//! stack into a stack per shard ([`split`]). The provider
 //! binary serves them. The crate has no HTTP or TLS dependency, so a deploy binary can know
 //! the kinds without linking the provider's network stack.
 //!
@@ -17,6 +18,7 @@
 
 pub mod migrate;
 pub mod schema;
+pub mod split;
 
 /// The version of the provider that serves these kinds: the plugin version the
 /// engine is asked for and the name of the default provider
