@@ -525,13 +525,24 @@ pub fn split(
     // The providers each stack uses: copied into it.
     let mut used: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); resources.len()];
     for (i, r) in resources.iter().enumerate() {
-        let Some(stack) = &stack_of[i] else { continue };
-        if let Some(p) = r.get("provider").and_then(Value::as_str)
-            && let Some((urn, _id)) = p.rsplit_once("::")
-            && let Some(&j) = index.get(urn)
-            && matches!(entries[j].kind, Kind::Provider)
-        {
-            used[j].insert(stack.as_str());
+        let Some(reference) = r.get("provider").and_then(Value::as_str) else {
+            continue;
+        };
+        let provider = reference
+            .rsplit_once("::")
+            .and_then(|(urn, _id)| index.get(urn))
+            .filter(|&&j| matches!(entries[j].kind, Kind::Provider));
+        match (provider, &stack_of[i]) {
+            (Some(&j), Some(stack)) => {
+                used[j].insert(stack.as_str());
+            }
+            (Some(_), None) => {}
+            (None, _) => {
+                return Err(not_export(
+                    &format!("/deployment/resources/{i}/provider"),
+                    &format!("{reference} names no provider of the export"),
+                ));
+            }
         }
     }
     let unused_providers = entries
