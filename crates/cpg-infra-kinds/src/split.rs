@@ -294,6 +294,38 @@ pub struct Split {
     pub unused_providers: Vec<String>,
 }
 
+impl Split {
+    /// A report for people: one line per stack (resources, provider copies, outputs),
+    /// then every dropped reference and every provider left out.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        for (stack, shard) in &self.shards {
+            out.push_str(&format!(
+                "{stack}: {} resource(s), {} provider(s) copied, {} output(s)\n",
+                shard.resources,
+                shard.providers.len(),
+                shard.outputs
+            ));
+        }
+        if !self.dropped.is_empty() {
+            out.push_str(&format!(
+                "{} reference(s) to resources in other stacks dropped (a state cannot refer to another stack):\n",
+                self.dropped.len()
+            ));
+            for d in &self.dropped {
+                out.push_str(&format!(
+                    "  {} ({}): {} on {} ({})\n",
+                    d.urn, d.stack, d.reference, d.target, d.target_stack
+                ));
+            }
+        }
+        for urn in &self.unused_providers {
+            out.push_str(&format!("left out {urn}: no resource uses it\n"));
+        }
+        out
+    }
+}
+
 /// What a URN of the export is.
 #[derive(Clone, Copy)]
 enum Kind {

@@ -354,6 +354,45 @@ fn references_across_shards_are_dropped_and_reported_in_state_order() {
 }
 
 #[test]
+fn the_summary_counts_each_stack_and_names_what_was_dropped() {
+    let summary = split_hand_built().summary();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "prod-ds1: 3 resource(s), 1 provider(s) copied, 2 output(s)",
+            "prod-ds2: 1 resource(s), 1 provider(s) copied, 0 output(s)",
+            "prod-org: 1 resource(s), 1 provider(s) copied, 1 output(s)",
+            "8 reference(s) to resources in other stacks dropped (a state cannot refer to another stack):",
+        ]
+    );
+    assert_eq!(
+        lines[4],
+        format!(
+            "  {} (prod-ds1): deletedWith on {} (prod-org)",
+            prod(BUCKET, "ds1-bucket"),
+            prod(PROJECT, "org-project")
+        )
+    );
+    assert_eq!(
+        lines[6],
+        format!(
+            "  {} (prod-ds1): property dependency (project) on {} (prod-org)",
+            prod(BUCKET, "ds1-bucket"),
+            prod(PROJECT, "org-project")
+        )
+    );
+    assert_eq!(lines.len(), 13);
+    assert_eq!(
+        lines[12],
+        format!(
+            "left out {}: no resource uses it",
+            prod("pulumi:providers:azure-native", "default_2_21_2")
+        )
+    );
+}
+
+#[test]
 fn every_resource_and_output_lands_once_and_the_split_is_deterministic() {
     let input = resources(&export());
     let split = split_hand_built();
