@@ -209,6 +209,9 @@ pub enum SplitError {
         /// The name.
         stack: String,
     },
+    /// A project name that cannot be part of a URN.
+    #[error("project name {0:?} is not a Pulumi project name (letters, digits, `-`, `_`, `.`)")]
+    BadProjectName(String),
     /// Resources whose parent (or `viewOf`) goes to another stack: their URN depends on
     /// the parent, so the parent must go with them (or be the root stack).
     #[error(
@@ -435,6 +438,9 @@ pub fn split(
     shards: &dyn ShardOf,
     options: SplitOptions,
 ) -> Result<Split, SplitError> {
+    if !valid_stack_name(project) {
+        return Err(SplitError::BadProjectName(project.into()));
+    }
     match export.get("version").and_then(Value::as_u64) {
         Some(3 | 4) => {}
         Some(v) => {
@@ -894,6 +900,20 @@ impl Context<'_> {
     }
 }
 
+/// The project of an export: the one its root stack resource (or else its first
+/// resource) names; `None` for an export without resources.
+pub fn project_of(export: &Value) -> Option<String> {
+    let resources = export.pointer("/deployment/resources")?.as_array()?;
+    let urn_of = |r: &Value| r.get("urn").and_then(Value::as_str).map(String::from);
+    let urn = resources
+        .iter()
+        .find(|r| r.get("type").and_then(Value::as_str) == Some(ROOT_TYPE))
+        .or_else(|| resources.first())
+        .and_then(urn_of)?;
+    let rest = urn.strip_prefix("urn:pulumi:")?;
+    rest.split("::").nth(1).map(String::from)
+}
+
 /// Why [`split_file`] failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -943,11 +963,12 @@ pub enum SplitFileError {
 
 /// Splits the export at `export` and writes each stack's document to
 /// `<out_dir>/<stack>.json` (pretty JSON), creating `out_dir` if needed. Refuses, before
-/// writing anything, when one of those files exists.
+/// writing anything, when one of those files exists. `project` `None` keeps the export's
+/// own project ([`project_of`]).
 pub fn split_file(
     export: &Path,
     out_dir: &Path,
-    project: &str,
+    project: Option<&str>,
     shards: &dyn ShardOf,
     options: SplitOptions,
 ) -> Result<Split, SplitFileError> {
@@ -960,11 +981,20 @@ pub fn split_file(
         line: source.line(),
         source,
     })?;
-    let split =
-        split(&document, project, shards, options).map_err(|source| SplitFileError::Refused {
-            path: export.into(),
-            source,
-        })?;
+    let refused = |source| SplitFileError::Refused {
+        path: export.into(),
+        source,
+    };
+    let project = match project {
+        Some(p) => p.to_string(),
+        None => project_of(&document).ok_or_else(|| {
+            refused(not_export(
+                "/deployment/resources",
+                "no resource to tell the project by",
+            ))
+        })?,
+    };
+    let split = split(&document, &project, shards, options).map_err(refused)?;
     let paths: Vec<PathBuf> = split
         .shards
         .keys()

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cpg_infra_kinds::split::{
     CrossParent, DroppedReference, Reference, ShardOf, Split, SplitError, SplitFileError,
-    SplitOptions, split, split_file,
+    SplitOptions, project_of, split, split_file,
 };
 use cpg_infra_reference::stack_export;
 use serde_json::{Value, json};
@@ -457,6 +457,13 @@ fn every_resource_and_output_lands_once_and_the_split_is_deterministic() {
 }
 
 #[test]
+fn the_project_is_told_by_the_root_stack() {
+    assert_eq!(project_of(&export()).as_deref(), Some("cpg"));
+    assert_eq!(project_of(&stack_export("small")).as_deref(), Some("cpg"));
+    assert_eq!(project_of(&json!({"version": 3, "deployment": {}})), None);
+}
+
+#[test]
 fn a_new_project_name_moves_every_urn_to_it() {
     let split = split(&export(), "cpg2", &shards(), SplitOptions::default()).expect("split");
     let org = resources(&split.shards["prod-org"].document);
@@ -631,6 +638,11 @@ fn unfinished_states_and_malformed_documents_are_refused() {
         SplitError::NotAnExport { path, .. } if path == "/deployment/resources/5/provider"
     ));
 
+    assert_eq!(
+        split(&export(), "my/project", &shards(), SplitOptions::default()),
+        Err(SplitError::BadProjectName("my/project".into()))
+    );
+
     let qualified = (
         |_: &str, _: &str| Some("org/cpg/prod-org".to_string()),
         |_: &str| Some("prod-org".to_string()),
@@ -650,7 +662,7 @@ fn split_file_writes_one_export_per_stack_and_never_overwrites() {
     let input = dir.path().join("export.json");
     std::fs::write(&input, export().to_string()).expect("write export");
     let out = dir.path().join("shards");
-    let split = split_file(&input, &out, "cpg", &shards(), SplitOptions::default()).expect("split");
+    let split = split_file(&input, &out, None, &shards(), SplitOptions::default()).expect("split");
     for (stack, shard) in &split.shards {
         let text = std::fs::read_to_string(out.join(format!("{stack}.json"))).expect("written");
         let written: Value = serde_json::from_str(&text).expect("json");
@@ -660,7 +672,7 @@ fn split_file_writes_one_export_per_stack_and_never_overwrites() {
 
     std::fs::write(out.join("prod-ds2.json"), "keep").expect("overwrite by hand");
     let err =
-        split_file(&input, &out, "cpg", &shards(), SplitOptions::default()).expect_err("refused");
+        split_file(&input, &out, None, &shards(), SplitOptions::default()).expect_err("refused");
     assert!(
         matches!(&err, SplitFileError::Exists(paths) if paths.len() == 3),
         "{err:?}"
@@ -676,7 +688,7 @@ fn split_file_writes_one_export_per_stack_and_never_overwrites() {
     let err = split_file(
         &input,
         &dir.path().join("other"),
-        "cpg",
+        None,
         &shards(),
         SplitOptions::default(),
     )
