@@ -441,20 +441,13 @@ pub fn split(
     if !valid_stack_name(project) {
         return Err(SplitError::BadProjectName(project.into()));
     }
-    match export.get("version").and_then(Value::as_u64) {
-        Some(3 | 4) => {}
-        Some(v) => {
-            return Err(not_export(
-                "/version",
-                &format!("version {v} is not supported (3 and 4 are)"),
-            ));
-        }
-        None => {
-            return Err(not_export(
-                "/version",
-                "missing: not a `pulumi stack export` document",
-            ));
-        }
+    let version = export.get("version").and_then(Value::as_u64);
+    if !matches!(version, Some(3 | 4)) {
+        let reason = version.map_or(
+            "missing: not a `pulumi stack export` document".into(),
+            |v| format!("version {v} is not supported (3 and 4 are)"),
+        );
+        return Err(not_export("/version", &reason));
     }
     let deployment = export
         .get("deployment")
