@@ -29,7 +29,8 @@
 //! (`secrets_providers`), which `pulumi stack import` uses to decrypt it; with Pulumi
 //! Cloud's provider it is bound to the original stack. The safe input is therefore an
 //! export taken with `pulumi stack export --show-secrets`, whose secrets are plaintext and
-//! which `stack import` encrypts for the stack it imports into. An export holding
+//! which `stack import` encrypts again (with the recorded secrets provider, which it
+//! points at the new stack when it is Pulumi Cloud's). An export holding
 //! ciphertexts is refused unless [`SplitOptions::allow_ciphertext`] says every shard stack
 //! uses the same secrets provider and key as the original.
 //!
