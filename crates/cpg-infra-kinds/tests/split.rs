@@ -880,3 +880,27 @@ fn split_small() -> Split {
     )
     .expect("split")
 }
+
+#[test]
+fn a_migrated_stack_splits_with_the_cpg_provider_copied_to_each_dataset() {
+    let migrated = cpg_infra_kinds::migrate::migrate(&stack_export("small"), "0.1.0")
+        .expect("migrate")
+        .document;
+    let split = split(&migrated, "cpg", &small_shards(), SplitOptions::default()).expect("split");
+    let cpg = "urn:pulumi:test::cpg::pulumi:providers:cpg::default_0_1_0".to_string();
+    for (stack, shard) in &split.shards {
+        assert_importable(&shard.document, stack, false);
+        let uses_cpg = resources(&shard.document)
+            .iter()
+            .any(|r| r["type"].as_str().is_some_and(|t| t.starts_with("cpg:")));
+        assert_eq!(shard.providers.contains(&cpg), uses_cpg, "{stack}");
+    }
+    assert!(split.shards.values().any(|s| s.providers.contains(&cpg)));
+    // The dynamic provider no resource uses any more is left out, not copied.
+    assert_eq!(
+        split.unused_providers,
+        ["urn:pulumi:test::cpg::pulumi:providers:pulumi-python::default"]
+    );
+    let moved: usize = split.shards.values().map(|s| s.resources).sum();
+    assert_eq!(moved, 931);
+}
