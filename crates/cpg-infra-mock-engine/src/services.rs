@@ -59,6 +59,67 @@ fn answer(options: &MockOptions, request: &RegisterResourceRequest) -> (String, 
     (id, object)
 }
 
+/// As the engine does: the outputs named secret come back as secrets.
+fn mark_secret(object: &mut Struct, names: &[String]) {
+    for name in names {
+        if let Some(value) = object.fields.remove(name) {
+            let value = if wire::secret_inner(&value).is_some() {
+                value
+            } else {
+                wire::secret(value)
+            };
+            object.fields.insert(name.clone(), value);
+        }
+    }
+}
+
+/// The engine's builtin provider's answer to reading a stack reference: the
+/// stack it names (its only input, `name`) with that stack's `outputs` and the
+/// sorted names of those holding a secret (`secretOutputNames`).
+fn read_stack_reference(
+    options: &MockOptions,
+    request: &ReadResourceRequest,
+) -> Result<Struct, Status> {
+    let properties = request.properties.clone().unwrap_or_default();
+    if let Some(other) = properties.fields.keys().find(|k| *k != "name") {
+        return Err(Status::invalid_argument(format!(
+            "stack reference {}: unknown property {other:?}",
+            request.name
+        )));
+    }
+    let name = match properties.fields.get("name").and_then(|v| v.kind.as_ref()) {
+        Some(prost_types::value::Kind::StringValue(name)) => name.clone(),
+        _ => {
+            return Err(Status::invalid_argument(format!(
+                "stack reference {}: property \"name\" must be a string",
+                request.name
+            )));
+        }
+    };
+    let Some(outputs) = options.stacks.get(&name) else {
+        return Err(Status::not_found(format!(
+            "stack reference {}: unknown stack {name:?}",
+            request.name
+        )));
+    };
+    // Names come sorted from the map, as the engine sorts them.
+    let secret: Vec<prost_types::Value> = outputs
+        .fields
+        .iter()
+        .filter(|(_, value)| wire::contains_secret(value))
+        .map(|(export, _)| wire::string(export.clone()))
+        .collect();
+    Ok(Struct {
+        fields: [
+            ("name".to_owned(), wire::string(name)),
+            ("outputs".to_owned(), wire::object(outputs.fields.clone())),
+            ("secretOutputNames".to_owned(), wire::list(secret)),
+        ]
+        .into_iter()
+        .collect(),
+    })
+}
+
 pub(super) struct Monitor(pub(super) Arc<Shared>);
 
 /// Decrements the in-flight count when a registration ends, answered or not.
@@ -110,9 +171,61 @@ impl ResourceMonitor for Monitor {
 
     async fn read_resource(
         &self,
-        _request: Request<ReadResourceRequest>,
+        request: Request<ReadResourceRequest>,
     ) -> Result<Response<ReadResourceResponse>, Status> {
-        Err(Status::unimplemented("the mock reads no resources"))
+        let shared = &self.0;
+        let request = request.into_inner();
+        shared.recorded().reads.push(request.clone());
+        let options = &shared.options;
+        if options
+            .fail
+            .as_ref()
+            .is_some_and(|(t, n)| *t == request.r#type && *n == request.name)
+        {
+            return Err(Status::unknown(format!(
+                "reading {} failed: injected failure",
+                request.name
+            )));
+        }
+        if request.id.is_empty() {
+            return Err(Status::invalid_argument(format!(
+                "reading {} {}: no id",
+                request.r#type, request.name
+            )));
+        }
+        let mut object = if request.r#type == cpg_infra_pulumi::STACK_REFERENCE_TYPE {
+            read_stack_reference(options, &request)?
+        } else if shared.forwarders.iter().any(|f| f.serves(&request.r#type)) {
+            return Err(Status::unimplemented(format!(
+                "the mock does not read {} {} through its provider",
+                request.r#type, request.name
+            )));
+        } else {
+            // As a registration would be answered, with the id it was read by.
+            let as_registered = RegisterResourceRequest {
+                r#type: request.r#type.clone(),
+                name: request.name.clone(),
+                parent: request.parent.clone(),
+                custom: true,
+                object: request.properties.clone(),
+                ..RegisterResourceRequest::default()
+            };
+            let (_, mut object) = answer(options, &as_registered);
+            object
+                .fields
+                .insert("id".into(), wire::string(request.id.clone()));
+            object
+        };
+        mark_secret(&mut object, &request.additional_secret_outputs);
+        let response = ReadResourceResponse {
+            urn: urn(options, &request.r#type, &request.name, &request.parent),
+            properties: Some(object),
+        };
+        shared
+            .recorded()
+            .read_responses
+            .push((request.r#type, request.name, response.clone()));
+        Ok(Response::new(response))
     }
 
     async fn register_resource(
@@ -164,17 +277,7 @@ impl ResourceMonitor for Monitor {
             Some(forwarder) => forwarder.register(shared, &request, &urn).await?,
             None => answer(options, &request),
         };
-        // As the engine does: the outputs named secret come back as secrets.
-        for name in &request.additional_secret_outputs {
-            if let Some(value) = object.fields.remove(name) {
-                let value = if wire::secret_inner(&value).is_some() {
-                    value
-                } else {
-                    wire::secret(value)
-                };
-                object.fields.insert(name.clone(), value);
-            }
-        }
+        mark_secret(&mut object, &request.additional_secret_outputs);
         let response = RegisterResourceResponse {
             urn,
             id,

@@ -81,6 +81,23 @@ pub enum DeployError {
         #[source]
         source: EvaluateError,
     },
+    /// In an update, a value uses an export of another stack (through a stack
+    /// reference) that the referenced stack does not have.
+    #[error(
+        "{used_by} uses export {export:?} of stack {stack:?} (stack reference {reference}), which that stack does not export"
+    )]
+    MissingExport {
+        /// What uses it: a resource's input, a data source's argument or a stack export.
+        used_by: String,
+        /// The resource whose input (or data source argument) uses it, when one does.
+        resource: Option<ResourceId>,
+        /// The stack reference.
+        reference: ResourceId,
+        /// The referenced stack.
+        stack: String,
+        /// The export.
+        export: String,
+    },
     /// A stack export could not be computed.
     #[error("cannot compute stack export {name:?}")]
     Export {
@@ -125,6 +142,7 @@ impl DeployError {
             | DeployError::Evaluate { resource, .. }
             | DeployError::EmptyUrn { resource }
             | DeployError::UnknownReference { resource, .. } => Some(resource),
+            DeployError::MissingExport { resource, .. } => resource.as_ref(),
             _ => None,
         }
     }

@@ -55,6 +55,44 @@ pub(crate) struct Outputs<'a> {
     pub(crate) asset_root: Option<&'a std::path::Path>,
 }
 
+/// The type of a reference to another stack's exports: a resource read (never
+/// registered) from the engine's builtin provider, which answers with the
+/// referenced stack's `name`, `outputs` and `secretOutputNames`.
+pub const STACK_REFERENCE_TYPE: &str = "pulumi:pulumi:StackReference";
+
+/// An export that a stack reference is asked for and the referenced stack does
+/// not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MissingExport {
+    /// The stack reference.
+    pub(crate) reference: ResourceId,
+    /// The referenced stack (the read's id).
+    pub(crate) stack: String,
+    /// The export.
+    pub(crate) export: String,
+}
+
+/// The export a stack reference's property path names: `outputs.<export>…`.
+fn export_name(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("outputs.")?;
+    rest.split('.').next()
+}
+
+/// Whether the read stack reference `object` lists `export` among its
+/// `secretOutputNames`.
+fn secret_export(object: &Struct, export: &str) -> bool {
+    let Lookup::Found(names) = wire::lookup(object, "secretOutputNames") else {
+        return false;
+    };
+    let names = wire::secret_inner(&names).unwrap_or(&names);
+    match &names.kind {
+        Some(prost_types::value::Kind::ListValue(list)) => list.values.iter().any(|name| {
+            matches!(&name.kind, Some(prost_types::value::Kind::StringValue(s)) if s == export)
+        }),
+        _ => false,
+    }
+}
+
 /// The identity of a declared data-source call: its token and arguments.
 pub(crate) fn invoke_key(invoke: &Invoke) -> String {
     let args = serde_json::to_string(&Value::Map(invoke.args.clone())).unwrap_or_default();
@@ -74,7 +112,53 @@ impl Outputs<'_> {
             "id" | "" => Lookup::Found(wire::string(registered.id.clone())),
             path => wire::lookup(&registered.object, path),
         };
+        let found = match export_name(&output.property) {
+            Some(export)
+                if output.resource.type_token.as_ref() == STACK_REFERENCE_TYPE
+                    && secret_export(&registered.object, export) =>
+            {
+                match found {
+                    Lookup::Found(w) if wire::secret_inner(&w).is_none() => {
+                        Lookup::Found(wire::secret(w))
+                    }
+                    Lookup::Unknown { .. } => Lookup::Unknown { secret: true },
+                    other => other,
+                }
+            }
+            _ => found,
+        };
         self.absent(found)
+    }
+
+    /// In an update, the first stack-reference export `value` uses that the
+    /// referenced stack does not have (a preview sends it as unknown: the
+    /// stack may not be deployed yet).
+    pub(crate) fn missing_export(&self, value: &Value) -> Option<MissingExport> {
+        if self.dry_run {
+            return None;
+        }
+        value.walk().find_map(|v| {
+            let Value::Output(output) = v else {
+                return None;
+            };
+            if output.resource.type_token.as_ref() != STACK_REFERENCE_TYPE {
+                return None;
+            }
+            let export = export_name(&output.property)?;
+            let registered = self.resources.get(&output.resource)?;
+            let path = format!("outputs.{export}");
+            matches!(wire::lookup(&registered.object, &path), Lookup::Absent).then(|| {
+                MissingExport {
+                    reference: output.resource.clone(),
+                    stack: if registered.id.is_empty() {
+                        output.resource.name.to_string()
+                    } else {
+                        registered.id.clone()
+                    },
+                    export: export.to_owned(),
+                }
+            })
+        })
     }
 
     /// A whole registered resource as a reference: its URN and, once known, its id.
