@@ -492,6 +492,77 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_references_secret_output_names_make_its_exports_secret() {
+        let reference = ResourceId::new(STACK_REFERENCE_TYPE, "org/cpg/p");
+        let exported = wire::object([
+            ("plain".to_owned(), wire::string("a")),
+            ("listed".to_owned(), wire::string("b")),
+            ("marked".to_owned(), wire::secret(wire::string("c"))),
+            ("later".to_owned(), wire::unknown()),
+        ]);
+        let object = Struct {
+            fields: BTreeMap::from([
+                ("name".to_owned(), wire::string("org/cpg/p")),
+                ("outputs".to_owned(), exported),
+                (
+                    "secretOutputNames".to_owned(),
+                    wire::list(vec![wire::string("listed"), wire::string("later")]),
+                ),
+            ]),
+        };
+        let resources = HashMap::from([(
+            reference.clone(),
+            Registered {
+                urn: "urn:pulumi:s::cpg::pulumi:pulumi:StackReference::org/cpg/p".into(),
+                id: "org/cpg/p".into(),
+                object,
+            },
+        )]);
+        let invokes = HashMap::new();
+        let encode = |dry_run: bool, export: &str| {
+            let outputs = Outputs {
+                resources: &resources,
+                invokes: &invokes,
+                dry_run,
+                asset_root: None,
+            };
+            let value = Value::output(&reference, &format!("outputs.{export}"));
+            (
+                json(&outputs.encode(&value, ALL).expect("encodes")),
+                outputs.missing_export(&value),
+            )
+        };
+        assert_eq!(encode(false, "plain"), (serde_json::json!("a"), None));
+        assert_eq!(
+            encode(false, "listed"),
+            (serde_json::json!({"$secret": "b"}), None)
+        );
+        assert_eq!(
+            encode(false, "marked"),
+            (serde_json::json!({"$secret": "c"}), None)
+        );
+        assert_eq!(
+            encode(true, "later"),
+            (serde_json::json!({"$outputValue": {"secret": true}}), None)
+        );
+        assert_eq!(
+            encode(true, "absent"),
+            (serde_json::json!("$unknown"), None)
+        );
+        assert_eq!(
+            encode(false, "absent").1,
+            Some(MissingExport {
+                reference: reference.clone(),
+                stack: "org/cpg/p".into(),
+                export: "absent".into(),
+            })
+        );
+        // Other resources' `outputs` properties are plain properties.
+        assert_eq!(export_name("outputs.a.b"), Some("a"));
+        assert_eq!(export_name("outputsX"), None);
+    }
+
+    #[test]
     fn invokes_resolve_by_token_and_arguments() {
         let resources = HashMap::new();
         let invoke = Invoke {
