@@ -45,7 +45,7 @@ mod settings;
 mod versions;
 pub mod wire;
 
-pub use error::{DeployError, chain};
+pub use error::{DeployError, MissingExport, chain};
 pub use plugins::{PluginsError, find_plugins_dir, open_enabled_plugins};
 pub use program::{
     CONFIG_DIR_ENV, CONFIG_DIR_KEY, MainError, ProgramOptions, PulumiMain, main_from_config_dir,

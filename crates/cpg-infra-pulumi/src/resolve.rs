@@ -9,6 +9,7 @@ use cpg_infra::graph::{EvaluateError, Function, Invoke, OutputRef, Resolver, Res
 use prost_types::Struct;
 use prost_types::Value as Wire;
 
+use crate::error::MissingExport;
 use crate::wire::{self, Lookup};
 
 /// A resource the engine has registered.
@@ -59,18 +60,6 @@ pub(crate) struct Outputs<'a> {
 /// registered) from the engine's builtin provider, which answers with the
 /// referenced stack's `name`, `outputs` and `secretOutputNames`.
 pub const STACK_REFERENCE_TYPE: &str = "pulumi:pulumi:StackReference";
-
-/// An export that a stack reference is asked for and the referenced stack does
-/// not have.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MissingExport {
-    /// The stack reference.
-    pub(crate) reference: ResourceId,
-    /// The referenced stack (the read's id).
-    pub(crate) stack: String,
-    /// The export.
-    pub(crate) export: String,
-}
 
 /// The export a stack reference's property path names: `outputs.<export>…`.
 fn export_name(path: &str) -> Option<&str> {
@@ -526,7 +515,7 @@ mod tests {
                 dry_run,
                 asset_root: None,
             };
-            let value = Value::output(&reference, &format!("outputs.{export}"));
+            let value = Value::output(&reference, format!("outputs.{export}"));
             (
                 json(&outputs.encode(&value, ALL).expect("encodes")),
                 outputs.missing_export(&value),

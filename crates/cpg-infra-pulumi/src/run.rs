@@ -16,8 +16,8 @@ use tokio::task::JoinSet;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use crate::error::DeployError;
-use crate::resolve::{Encoding, InvokeResult, MissingExport, Outputs, Registered, invoke_key};
+use crate::error::{DeployError, MissingExport};
+use crate::resolve::{Encoding, InvokeResult, Outputs, Registered, invoke_key};
 use crate::schedule::{Node, Schedule};
 use crate::session::{Deployed, Features, ROOT_TYPE, Severity, call_error, is_gone, log};
 use crate::settings::EngineSettings;
@@ -676,9 +676,7 @@ fn missing_export(
     DeployError::MissingExport {
         used_by,
         resource,
-        reference: missing.reference,
-        stack: missing.stack,
-        export: missing.export,
+        missing: Box::new(missing),
     }
 }
 

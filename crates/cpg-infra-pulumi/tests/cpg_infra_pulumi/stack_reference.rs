@@ -246,8 +246,8 @@ fn an_update_using_an_export_the_stack_lacks_names_the_stack_and_the_export() {
     let (result, recorded) = run_consumer(&stack, false, vec![(stack.clone(), exports)]);
     let error = result.expect_err("a missing export stops the update");
     assert!(
-        matches!(&error, DeployError::MissingExport { export, stack: s, .. }
-            if export == "data_bucket" && s == "organization/cpg/p"),
+        matches!(&error, DeployError::MissingExport { missing, .. }
+            if missing.export == "data_bucket" && missing.stack == "organization/cpg/p"),
         "{error:?}"
     );
     assert_eq!(
