@@ -8,7 +8,7 @@ use cpg_infra_pulumi::proto::ReadResourceRequest;
 use cpg_infra_pulumi::{DeployError, STACK_REFERENCE_TYPE, wire};
 use prost_types::Struct;
 
-use super::support::{deploy, input, sent};
+use super::support::{ROOT_URN, assert_registered_completely, deploy, input, sent};
 
 const BUCKET: &str = "gcp:storage/bucket:Bucket";
 const KEY: &str = "gcp:serviceaccount/key:Key";
@@ -44,7 +44,7 @@ fn producer() -> Graph {
 /// The consuming stack, as a shard graph reads another shard: a stack reference
 /// named by the referenced stack (read by that name), and resources whose inputs
 /// use its `outputs.<export>`.
-fn consumer(stack: &str) -> (Graph, ResourceId) {
+fn consumer(stack: &str) -> Graph {
     let mut graph = Graph::new();
     let reference = graph
         .declare(
@@ -76,7 +76,7 @@ fn consumer(stack: &str) -> (Graph, ResourceId) {
                 .input("secretData", Value::output(&reference, "outputs.sa_key")),
         )
         .expect("secret version");
-    (graph, reference)
+    graph
 }
 
 fn options(stack: &str, dry_run: bool) -> MockOptions {
@@ -107,10 +107,10 @@ fn run_consumer(
     dry_run: bool,
     stacks: Vec<(String, Struct)>,
 ) -> (Result<cpg_infra_pulumi::Deployed, DeployError>, Recorded) {
-    let (graph, _) = consumer(stack);
+    let graph = consumer(stack);
     let mock = MockEngine::start(MockOptions {
         stacks: stacks.into_iter().collect(),
-        ..options("s", dry_run)
+        ..options("test", dry_run)
     })
     .expect("mock listens");
     let result = deploy(&graph, &mock, 4);
@@ -144,6 +144,7 @@ fn a_stack_references_exports_become_the_inputs_that_use_them() {
     let (result, recorded) = run_consumer(&stack, false, vec![(stack.clone(), exports)]);
     let deployed = result.expect("consumer deploys");
     assert_eq!((deployed.resources, deployed.reads), (2, 1));
+    assert_registered_completely(&consumer(&stack), &recorded, false);
 
     // Read, never registered.
     assert_eq!(recorded.reads.len(), 1);
@@ -170,7 +171,7 @@ fn a_stack_references_exports_become_the_inputs_that_use_them() {
     let copy = sent(&recorded, SECRET_VERSION, "key-copy");
     assert_eq!(json(input(copy, "secretData")), private_key);
     // The stack reference is a dependency of what uses it, as any resource is.
-    let reference_urn = "urn:pulumi:s::cpg::pulumi:pulumi:StackReference::organization/cpg/p";
+    let reference_urn = "urn:pulumi:test::cpg::pulumi:pulumi:StackReference::organization/cpg/p";
     assert_eq!(recorded.read_responses[0].2.urn, reference_urn);
     assert_eq!(member.dependencies, [reference_urn]);
     assert_eq!(member.property_dependencies["bucket"].urns, [reference_urn]);
@@ -192,7 +193,7 @@ fn a_stack_reference_is_read_as_the_python_sdk_reads_one() {
         id: stack.clone(),
         r#type: "pulumi:pulumi:StackReference".into(),
         name: stack.clone(),
-        parent: "urn:pulumi:s::cpg::pulumi:pulumi:Stack::cpg-s".into(),
+        parent: ROOT_URN.into(),
         properties: Some(Struct {
             fields: [("name".to_owned(), wire::string(stack.clone()))]
                 .into_iter()
@@ -227,6 +228,7 @@ fn a_preview_before_the_referenced_stack_ran_sends_its_exports_unknown() {
     let (result, recorded) = run_consumer(&stack, true, vec![(stack.clone(), Struct::default())]);
     let deployed = result.expect("the preview runs");
     assert_eq!((deployed.resources, deployed.reads), (2, 1));
+    assert_registered_completely(&consumer(&stack), &recorded, true);
     let member = sent(&recorded, MEMBER, "reader");
     assert_eq!(json(input(member, "bucket")), serde_json::json!("$unknown"));
     assert_eq!(
@@ -306,10 +308,11 @@ fn any_resource_with_an_id_is_read_and_its_outputs_feed_its_users() {
         )
         .expect("member");
     for dry_run in [false, true] {
-        let mock = MockEngine::start(options("s", dry_run)).expect("mock listens");
+        let mock = MockEngine::start(options("test", dry_run)).expect("mock listens");
         let deployed = deploy(&graph, &mock, 4).expect("deploys");
         assert_eq!((deployed.resources, deployed.reads), (1, 1));
         let recorded = mock.recorded();
+        assert_registered_completely(&graph, &recorded, dry_run);
         let read = &recorded.reads[0];
         assert_eq!(read.id, "projects/p/buckets/cpg-existing");
         assert_eq!(read.version, "7.38.0", "the pinned provider reads it");
