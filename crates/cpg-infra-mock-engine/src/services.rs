@@ -59,6 +59,25 @@ fn answer(options: &MockOptions, request: &RegisterResourceRequest) -> (String, 
     (id, object)
 }
 
+/// The failure [`MockOptions::fail`] injects for `type_token` `name`, if it names it.
+fn injected_failure(
+    options: &MockOptions,
+    type_token: &str,
+    name: &str,
+    doing: &str,
+) -> Result<(), Status> {
+    if options
+        .fail
+        .as_ref()
+        .is_some_and(|(t, n)| t == type_token && n == name)
+    {
+        return Err(Status::unknown(format!(
+            "{doing} {name} failed: injected failure"
+        )));
+    }
+    Ok(())
+}
+
 /// As the engine does: the outputs named secret come back as secrets.
 fn mark_secret(object: &mut Struct, names: &[String]) {
     for name in names {
@@ -177,16 +196,7 @@ impl ResourceMonitor for Monitor {
         let request = request.into_inner();
         shared.recorded().reads.push(request.clone());
         let options = &shared.options;
-        if options
-            .fail
-            .as_ref()
-            .is_some_and(|(t, n)| *t == request.r#type && *n == request.name)
-        {
-            return Err(Status::unknown(format!(
-                "reading {} failed: injected failure",
-                request.name
-            )));
-        }
+        injected_failure(options, &request.r#type, &request.name, "reading")?;
         if request.id.is_empty() {
             return Err(Status::invalid_argument(format!(
                 "reading {} {}: no id",
@@ -250,16 +260,7 @@ impl ResourceMonitor for Monitor {
             tokio::time::sleep(shared.options.delay).await;
         }
         let options = &shared.options;
-        if options
-            .fail
-            .as_ref()
-            .is_some_and(|(t, n)| *t == request.r#type && *n == request.name)
-        {
-            return Err(Status::unknown(format!(
-                "creating {} failed: injected failure",
-                request.name
-            )));
-        }
+        injected_failure(options, &request.r#type, &request.name, "creating")?;
         let urn = if options
             .empty_urn
             .as_ref()

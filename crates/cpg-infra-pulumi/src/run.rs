@@ -51,6 +51,12 @@ impl Run<'_> {
         }
     }
 
+    /// The pinned version of the provider package of `token` (empty: the engine's
+    /// choice, as for the builtin `pulumi:` types).
+    fn version(&self, token: &str) -> String {
+        self.versions.for_type(token).unwrap_or_default().to_owned()
+    }
+
     pub(crate) async fn run(mut self) -> Result<Deployed, DeployError> {
         let started = Instant::now();
         let root = match self.register_root().await {
@@ -371,11 +377,7 @@ impl Run<'_> {
         let request = ResourceInvokeRequest {
             tok: invoke.token.clone(),
             args: Some(Struct { fields: args }),
-            version: self
-                .versions
-                .for_type(&invoke.token)
-                .unwrap_or_default()
-                .to_owned(),
+            version: self.version(&invoke.token),
             accept_resources: self.features.resource_references,
             ..ResourceInvokeRequest::default()
         };
@@ -496,11 +498,7 @@ impl Run<'_> {
             property_dependencies,
             delete_before_replace: options.delete_before_replace,
             delete_before_replace_defined: options.delete_before_replace,
-            version: self
-                .versions
-                .for_type(&resource.id.type_token)
-                .unwrap_or_default()
-                .to_owned(),
+            version: self.version(&resource.id.type_token),
             ignore_changes: options.ignore_changes.clone(),
             accept_secrets: true,
             additional_secret_outputs: options.additional_secret_outputs.clone(),
@@ -544,11 +542,7 @@ impl Run<'_> {
             properties: Some(object),
             dependencies,
             provider,
-            version: self
-                .versions
-                .for_type(&resource.id.type_token)
-                .unwrap_or_default()
-                .to_owned(),
+            version: self.version(&resource.id.type_token),
             accept_secrets: true,
             additional_secret_outputs: resource.options.additional_secret_outputs.clone(),
             accept_resources: self.features.resource_references,

@@ -223,20 +223,9 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
     for resource in registered {
         let id = &resource.id;
         let request = sent[&(id.type_token.to_string(), id.name.to_string())];
-        let object = request.object.clone().unwrap_or_default();
-        assert_eq!(
-            object.fields.keys().collect::<Vec<_>>(),
-            resource.inputs.keys().collect::<Vec<_>>(),
-            "{id}: input names"
-        );
+        check_inputs(resource, request.object.as_ref(), &resolver);
         let mut all_dependencies = BTreeSet::new();
         for (key, value) in &resource.inputs {
-            check_value(
-                &format!("{id}: {key}"),
-                &object.fields[key],
-                value,
-                &resolver,
-            );
             let expected: BTreeSet<String> = value.dependencies().iter().map(urn).collect();
             let got: BTreeSet<String> = request.property_dependencies[key]
                 .urns
@@ -324,6 +313,26 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
     }
 }
 
+/// Checks that `sent` holds exactly the inputs of `resource`, each the graph's
+/// value as far as `resolver` knows it.
+fn check_inputs(resource: &Resource, sent: Option<&Struct>, resolver: &FromMock) {
+    let id = &resource.id;
+    let object = sent.cloned().unwrap_or_default();
+    assert_eq!(
+        object.fields.keys().collect::<Vec<_>>(),
+        resource.inputs.keys().collect::<Vec<_>>(),
+        "{id}: input names"
+    );
+    for (key, value) in &resource.inputs {
+        check_value(
+            &format!("{id}: {key}"),
+            &object.fields[key],
+            value,
+            resolver,
+        );
+    }
+}
+
 /// Checks that the mock received a read of every resource of `read` (those with
 /// the `id` option) exactly once, by its id, with its type, name, inputs,
 /// dependencies and parent, and nothing registered for it.
@@ -339,22 +348,13 @@ fn assert_read_completely(read: &[&Resource], recorded: &Recorded, resolver: &Fr
         assert_eq!(reads.len(), 1, "{id}: read once");
         let request = reads[0];
         assert_eq!(Some(&request.id), resource.options.id.as_ref(), "{id}: id");
-        let object = request.properties.clone().unwrap_or_default();
-        assert_eq!(
-            object.fields.keys().collect::<Vec<_>>(),
-            resource.inputs.keys().collect::<Vec<_>>(),
-            "{id}: input names"
-        );
-        let mut all_dependencies = BTreeSet::new();
-        for (key, value) in &resource.inputs {
-            check_value(
-                &format!("{id}: {key}"),
-                &object.fields[key],
-                value,
-                resolver,
-            );
-            all_dependencies.extend(value.dependencies().iter().map(urn));
-        }
+        check_inputs(resource, request.properties.as_ref(), resolver);
+        let mut all_dependencies: BTreeSet<String> = resource
+            .inputs
+            .values()
+            .flat_map(|value| value.dependencies())
+            .map(|id| urn(&id))
+            .collect();
         all_dependencies.extend(resource.options.depends_on.iter().map(urn));
         assert_eq!(
             request
