@@ -236,23 +236,13 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
             all_dependencies.extend(expected);
         }
         let options = &resource.options;
-        all_dependencies.extend(options.depends_on.iter().map(urn));
-        assert_eq!(
-            request
-                .dependencies
-                .iter()
-                .cloned()
-                .collect::<BTreeSet<_>>(),
+        check_sent(
+            resource,
             all_dependencies,
-            "{id}: dependencies"
-        );
-        assert_eq!(
-            request.dependencies.len(),
-            all_dependencies.len(),
-            "{id}: no duplicates"
+            &request.dependencies,
+            &request.parent,
         );
         assert!(request.custom, "{id}");
-        assert_eq!(request.parent, ROOT_URN, "{id}: parent");
         assert!(request.accept_secrets && request.accept_resources, "{id}");
         let version = match id.type_token.split(':').next() {
             Some("gcp") => "7.38.0",
@@ -333,6 +323,20 @@ fn check_inputs(resource: &Resource, sent: Option<&Struct>, resolver: &FromMock)
     }
 }
 
+/// Checks a request's dependencies — each resource its inputs use (`uses`) and
+/// its `dependsOn`, once — and its parent, the root.
+fn check_sent(resource: &Resource, mut uses: BTreeSet<String>, sent: &[String], parent: &str) {
+    let id = &resource.id;
+    uses.extend(resource.options.depends_on.iter().map(urn));
+    assert_eq!(
+        sent.iter().cloned().collect::<BTreeSet<_>>(),
+        uses,
+        "{id}: dependencies"
+    );
+    assert_eq!(sent.len(), uses.len(), "{id}: no duplicates");
+    assert_eq!(parent, ROOT_URN, "{id}: parent");
+}
+
 /// Checks that the mock received a read of every resource of `read` (those with
 /// the `id` option) exactly once, by its id, with its type, name, inputs,
 /// dependencies and parent, and nothing registered for it.
@@ -349,23 +353,13 @@ fn assert_read_completely(read: &[&Resource], recorded: &Recorded, resolver: &Fr
         let request = reads[0];
         assert_eq!(Some(&request.id), resource.options.id.as_ref(), "{id}: id");
         check_inputs(resource, request.properties.as_ref(), resolver);
-        let mut all_dependencies: BTreeSet<String> = resource
+        let uses: BTreeSet<String> = resource
             .inputs
             .values()
             .flat_map(|value| value.dependencies())
             .map(|id| urn(&id))
             .collect();
-        all_dependencies.extend(resource.options.depends_on.iter().map(urn));
-        assert_eq!(
-            request
-                .dependencies
-                .iter()
-                .cloned()
-                .collect::<BTreeSet<_>>(),
-            all_dependencies,
-            "{id}: dependencies"
-        );
-        assert_eq!(request.parent, ROOT_URN, "{id}: parent");
+        check_sent(resource, uses, &request.dependencies, &request.parent);
         assert!(request.accept_secrets && request.accept_resources, "{id}");
     }
 }
