@@ -388,6 +388,72 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stack_reference_is_answered_as_the_builtin_provider_answers() {
+        let stack = "organization/cpg/p";
+        let options = MockOptions {
+            stacks: [(
+                stack.to_owned(),
+                Struct {
+                    fields: [
+                        ("plain".to_owned(), wire::string("a")),
+                        ("key".to_owned(), wire::secret(wire::string("k"))),
+                        (
+                            "nested".to_owned(),
+                            wire::object([("x".to_owned(), wire::secret(wire::string("s")))]),
+                        ),
+                    ]
+                    .into_iter()
+                    .collect(),
+                },
+            )]
+            .into_iter()
+            .collect(),
+            ..MockOptions::default()
+        };
+        let read = |properties: Vec<(&str, prost_types::Value)>| {
+            read_stack_reference(
+                &options,
+                &ReadResourceRequest {
+                    id: stack.into(),
+                    r#type: cpg_infra_pulumi::STACK_REFERENCE_TYPE.into(),
+                    name: stack.into(),
+                    properties: Some(Struct {
+                        fields: properties
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
+                    }),
+                    ..ReadResourceRequest::default()
+                },
+            )
+        };
+        let answer = read(vec![("name", wire::string(stack))]).expect("read");
+        assert_eq!(
+            wire::struct_to_json(&answer),
+            serde_json::json!({
+                "name": stack,
+                "outputs": {"key": {"$secret": "k"}, "nested": {"x": {"$secret": "s"}}, "plain": "a"},
+                "secretOutputNames": ["key", "nested"],
+            })
+        );
+        let refused = read(vec![
+            ("name", wire::string(stack)),
+            ("outputs", wire::object([])),
+        ])
+        .expect_err("only name");
+        assert_eq!(
+            refused.message(),
+            "stack reference organization/cpg/p: unknown property \"outputs\""
+        );
+        let unknown =
+            read(vec![("name", wire::string("organization/cpg/q"))]).expect_err("no such stack");
+        assert_eq!(
+            unknown.message(),
+            "stack reference organization/cpg/p: unknown stack \"organization/cpg/q\""
+        );
+    }
+
+    #[test]
     fn urns_name_non_root_parents() {
         let options = MockOptions::default();
         assert_eq!(

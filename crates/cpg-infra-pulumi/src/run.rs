@@ -355,7 +355,7 @@ impl Run<'_> {
                     return Err(missing_export(
                         missing,
                         format!(
-                            "data source {} (for {user}), argument {key:?},",
+                            "data source {} (for {user}), argument {key:?}",
                             invoke.token
                         ),
                         Some(user.clone()),
