@@ -3,6 +3,11 @@
 //! that answer like Pulumi's unit-test mocks: a resource's outputs are its inputs
 //! (plus what a test adds) and it gets an id; everything sent is recorded for the
 //! test to read.
+//! A resource read by id (`ReadResource`) is answered the same way, except a
+//! `pulumi:pulumi:StackReference`, which is answered from the outputs of other
+//! stacks ([`MockOptions::stacks`]) — those of a run recorded before
+//! ([`Recorded::stack_outputs`]), so one stack can be run and then another that
+//! references it.
 //! Faults can be injected: one registration fails, or the engine stops serving
 //! (its connections close, as when the CLI's process ends).
 //!
@@ -33,9 +38,9 @@ use prost_types::Struct;
 use tonic::transport::server::TcpIncoming;
 
 use cpg_infra_pulumi::proto::{
-    LogRequest, RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse,
-    ResourceInvokeRequest, engine_server::EngineServer,
-    resource_monitor_server::ResourceMonitorServer,
+    LogRequest, ReadResourceRequest, ReadResourceResponse, RegisterResourceOutputsRequest,
+    RegisterResourceRequest, RegisterResourceResponse, ResourceInvokeRequest,
+    engine_server::EngineServer, resource_monitor_server::ResourceMonitorServer,
 };
 
 pub use answers::{answering_for, base64, computed_outputs, computed_value, organization};
@@ -125,7 +130,26 @@ pub struct MockOptions {
     /// than created. Resources of the state that are not registered again are
     /// left alone: the mock deletes nothing.
     pub state: BTreeMap<String, ForwardedResource>,
+    /// The stacks a `pulumi:pulumi:StackReference` can read, by stack reference
+    /// name (`<organization>/<project>/<stack>`, [`MockOptions::stack_reference_name`]):
+    /// each stack's outputs, secret ones marked secret (as a run's
+    /// [`Recorded::stack_outputs`] holds them). A stack that is not here is
+    /// refused, as the engine refuses a stack that does not exist; an empty
+    /// entry is a stack created but never updated.
+    pub stacks: BTreeMap<String, Struct>,
 }
+
+impl MockOptions {
+    /// The name another stack's `pulumi:pulumi:StackReference` reads this stack by:
+    /// `<organization>/<project>/<stack>`, with the organisation of
+    /// [`MockEngine::environment`].
+    pub fn stack_reference_name(&self) -> String {
+        format!("{ORGANIZATION}/{}/{}", self.project, self.stack)
+    }
+}
+
+/// The organisation [`MockEngine::environment`] names.
+pub const ORGANIZATION: &str = "organization";
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -152,6 +176,7 @@ impl Default for MockOptions {
             silent: false,
             providers: Vec::new(),
             state: BTreeMap::new(),
+            stacks: BTreeMap::new(),
         }
     }
 }
@@ -170,6 +195,7 @@ impl std::fmt::Debug for MockOptions {
             .field("silent", &self.silent)
             .field("providers", &self.providers)
             .field("state", &self.state.len())
+            .field("stacks", &self.stacks.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -181,6 +207,12 @@ pub struct Recorded {
     pub features: Vec<String>,
     /// `RegisterResource` requests, the root's included.
     pub registrations: Vec<RegisterResourceRequest>,
+    /// `ReadResource` requests (resources read by id, such as stack references),
+    /// apart from the registrations.
+    pub reads: Vec<ReadResourceRequest>,
+    /// The answers to reads, in the order they were given: type, name and
+    /// response.
+    pub read_responses: Vec<(String, String, ReadResourceResponse)>,
     /// `RegisterResourceOutputs` requests.
     pub outputs: Vec<RegisterResourceOutputsRequest>,
     /// `Invoke` requests.
@@ -200,6 +232,20 @@ pub struct Recorded {
     /// (empty in a preview, which changes no state): the next run's
     /// [`MockOptions::state`].
     pub state: BTreeMap<String, ForwardedResource>,
+}
+
+impl Recorded {
+    /// This run's stack outputs: what `RegisterResourceOutputs` last recorded
+    /// for the root stack (secrets marked), for another run's
+    /// [`MockOptions::stacks`]; `None` when the run sent none.
+    pub fn stack_outputs(&self) -> Option<Struct> {
+        let root = self.root.as_deref()?;
+        self.outputs
+            .iter()
+            .rev()
+            .find(|request| request.urn == root)
+            .map(|request| request.outputs.clone().unwrap_or_default())
+    }
 }
 
 struct Shared {
@@ -335,7 +381,7 @@ impl MockEngine {
             ("PULUMI_ENGINE", self.engine.to_string()),
             ("PULUMI_PROJECT", options.project.clone()),
             ("PULUMI_STACK", options.stack.clone()),
-            ("PULUMI_ORGANIZATION", "organization".to_owned()),
+            ("PULUMI_ORGANIZATION", ORGANIZATION.to_owned()),
             ("PULUMI_DRY_RUN", options.dry_run.to_string()),
             ("PULUMI_PARALLEL", parallel.to_string()),
             ("PULUMI_CONFIG", "{}".to_owned()),

@@ -59,6 +59,86 @@ fn answer(options: &MockOptions, request: &RegisterResourceRequest) -> (String, 
     (id, object)
 }
 
+/// The failure [`MockOptions::fail`] injects for `type_token` `name`, if it names it.
+fn injected_failure(
+    options: &MockOptions,
+    type_token: &str,
+    name: &str,
+    doing: &str,
+) -> Result<(), Status> {
+    if options
+        .fail
+        .as_ref()
+        .is_some_and(|(t, n)| t == type_token && n == name)
+    {
+        return Err(Status::unknown(format!(
+            "{doing} {name} failed: injected failure"
+        )));
+    }
+    Ok(())
+}
+
+/// As the engine does: the outputs named secret come back as secrets.
+fn mark_secret(object: &mut Struct, names: &[String]) {
+    for name in names {
+        if let Some(value) = object.fields.remove(name) {
+            let value = if wire::secret_inner(&value).is_some() {
+                value
+            } else {
+                wire::secret(value)
+            };
+            object.fields.insert(name.clone(), value);
+        }
+    }
+}
+
+/// The engine's builtin provider's answer to reading a stack reference: the
+/// stack it names (its only input, `name`) with that stack's `outputs` and the
+/// sorted names of those holding a secret (`secretOutputNames`).
+fn read_stack_reference(
+    options: &MockOptions,
+    request: &ReadResourceRequest,
+) -> Result<Struct, Status> {
+    let properties = request.properties.clone().unwrap_or_default();
+    if let Some(other) = properties.fields.keys().find(|k| *k != "name") {
+        return Err(Status::invalid_argument(format!(
+            "stack reference {}: unknown property {other:?}",
+            request.name
+        )));
+    }
+    let name = match properties.fields.get("name").and_then(|v| v.kind.as_ref()) {
+        Some(prost_types::value::Kind::StringValue(name)) => name.clone(),
+        _ => {
+            return Err(Status::invalid_argument(format!(
+                "stack reference {}: property \"name\" must be a string",
+                request.name
+            )));
+        }
+    };
+    let Some(outputs) = options.stacks.get(&name) else {
+        return Err(Status::not_found(format!(
+            "stack reference {}: unknown stack {name:?}",
+            request.name
+        )));
+    };
+    // Names come sorted from the map, as the engine sorts them.
+    let secret: Vec<prost_types::Value> = outputs
+        .fields
+        .iter()
+        .filter(|(_, value)| wire::contains_secret(value))
+        .map(|(export, _)| wire::string(export.clone()))
+        .collect();
+    Ok(Struct {
+        fields: [
+            ("name".to_owned(), wire::string(name)),
+            ("outputs".to_owned(), wire::object(outputs.fields.clone())),
+            ("secretOutputNames".to_owned(), wire::list(secret)),
+        ]
+        .into_iter()
+        .collect(),
+    })
+}
+
 pub(super) struct Monitor(pub(super) Arc<Shared>);
 
 /// Decrements the in-flight count when a registration ends, answered or not.
@@ -110,9 +190,52 @@ impl ResourceMonitor for Monitor {
 
     async fn read_resource(
         &self,
-        _request: Request<ReadResourceRequest>,
+        request: Request<ReadResourceRequest>,
     ) -> Result<Response<ReadResourceResponse>, Status> {
-        Err(Status::unimplemented("the mock reads no resources"))
+        let shared = &self.0;
+        let request = request.into_inner();
+        shared.recorded().reads.push(request.clone());
+        let options = &shared.options;
+        injected_failure(options, &request.r#type, &request.name, "reading")?;
+        if request.id.is_empty() {
+            return Err(Status::invalid_argument(format!(
+                "reading {} {}: no id",
+                request.r#type, request.name
+            )));
+        }
+        let mut object = if request.r#type == cpg_infra_pulumi::STACK_REFERENCE_TYPE {
+            read_stack_reference(options, &request)?
+        } else if shared.forwarders.iter().any(|f| f.serves(&request.r#type)) {
+            return Err(Status::unimplemented(format!(
+                "the mock does not read {} {} through its provider",
+                request.r#type, request.name
+            )));
+        } else {
+            // As a registration would be answered, with the id it was read by.
+            let as_registered = RegisterResourceRequest {
+                r#type: request.r#type.clone(),
+                name: request.name.clone(),
+                parent: request.parent.clone(),
+                custom: true,
+                object: request.properties.clone(),
+                ..RegisterResourceRequest::default()
+            };
+            let (_, mut object) = answer(options, &as_registered);
+            object
+                .fields
+                .insert("id".into(), wire::string(request.id.clone()));
+            object
+        };
+        mark_secret(&mut object, &request.additional_secret_outputs);
+        let response = ReadResourceResponse {
+            urn: urn(options, &request.r#type, &request.name, &request.parent),
+            properties: Some(object),
+        };
+        shared
+            .recorded()
+            .read_responses
+            .push((request.r#type, request.name, response.clone()));
+        Ok(Response::new(response))
     }
 
     async fn register_resource(
@@ -137,16 +260,7 @@ impl ResourceMonitor for Monitor {
             tokio::time::sleep(shared.options.delay).await;
         }
         let options = &shared.options;
-        if options
-            .fail
-            .as_ref()
-            .is_some_and(|(t, n)| *t == request.r#type && *n == request.name)
-        {
-            return Err(Status::unknown(format!(
-                "creating {} failed: injected failure",
-                request.name
-            )));
-        }
+        injected_failure(options, &request.r#type, &request.name, "creating")?;
         let urn = if options
             .empty_urn
             .as_ref()
@@ -164,17 +278,7 @@ impl ResourceMonitor for Monitor {
             Some(forwarder) => forwarder.register(shared, &request, &urn).await?,
             None => answer(options, &request),
         };
-        // As the engine does: the outputs named secret come back as secrets.
-        for name in &request.additional_secret_outputs {
-            if let Some(value) = object.fields.remove(name) {
-                let value = if wire::secret_inner(&value).is_some() {
-                    value
-                } else {
-                    wire::secret(value)
-                };
-                object.fields.insert(name.clone(), value);
-            }
-        }
+        mark_secret(&mut object, &request.additional_secret_outputs);
         let response = RegisterResourceResponse {
             urn,
             id,
@@ -282,6 +386,72 @@ impl Engine for EngineLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stack_reference_is_answered_as_the_builtin_provider_answers() {
+        let stack = "organization/cpg/p";
+        let options = MockOptions {
+            stacks: [(
+                stack.to_owned(),
+                Struct {
+                    fields: [
+                        ("plain".to_owned(), wire::string("a")),
+                        ("key".to_owned(), wire::secret(wire::string("k"))),
+                        (
+                            "nested".to_owned(),
+                            wire::object([("x".to_owned(), wire::secret(wire::string("s")))]),
+                        ),
+                    ]
+                    .into_iter()
+                    .collect(),
+                },
+            )]
+            .into_iter()
+            .collect(),
+            ..MockOptions::default()
+        };
+        let read = |properties: Vec<(&str, prost_types::Value)>| {
+            read_stack_reference(
+                &options,
+                &ReadResourceRequest {
+                    id: stack.into(),
+                    r#type: cpg_infra_pulumi::STACK_REFERENCE_TYPE.into(),
+                    name: stack.into(),
+                    properties: Some(Struct {
+                        fields: properties
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
+                    }),
+                    ..ReadResourceRequest::default()
+                },
+            )
+        };
+        let answer = read(vec![("name", wire::string(stack))]).expect("read");
+        assert_eq!(
+            wire::struct_to_json(&answer),
+            serde_json::json!({
+                "name": stack,
+                "outputs": {"key": {"$secret": "k"}, "nested": {"x": {"$secret": "s"}}, "plain": "a"},
+                "secretOutputNames": ["key", "nested"],
+            })
+        );
+        let refused = read(vec![
+            ("name", wire::string(stack)),
+            ("outputs", wire::object([])),
+        ])
+        .expect_err("only name");
+        assert_eq!(
+            refused.message(),
+            "stack reference organization/cpg/p: unknown property \"outputs\""
+        );
+        let unknown =
+            read(vec![("name", wire::string("organization/cpg/q"))]).expect_err("no such stack");
+        assert_eq!(
+            unknown.message(),
+            "stack reference organization/cpg/p: unknown stack \"organization/cpg/q\""
+        );
+    }
 
     #[test]
     fn urns_name_non_root_parents() {

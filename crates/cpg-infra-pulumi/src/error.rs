@@ -81,6 +81,20 @@ pub enum DeployError {
         #[source]
         source: EvaluateError,
     },
+    /// In an update, a value uses an export of another stack (through a stack
+    /// reference) that the referenced stack does not have.
+    #[error(
+        "{used_by} uses export {:?} of stack {:?} (stack reference {}), which that stack does not export",
+        .missing.export, .missing.stack, .missing.reference
+    )]
+    MissingExport {
+        /// What uses it: a resource's input, a data source's argument or a stack export.
+        used_by: String,
+        /// The resource whose input (or data source argument) uses it, when one does.
+        resource: Option<ResourceId>,
+        /// The export and the stack that lacks it.
+        missing: Box<MissingExport>,
+    },
     /// A stack export could not be computed.
     #[error("cannot compute stack export {name:?}")]
     Export {
@@ -125,9 +139,22 @@ impl DeployError {
             | DeployError::Evaluate { resource, .. }
             | DeployError::EmptyUrn { resource }
             | DeployError::UnknownReference { resource, .. } => Some(resource),
+            DeployError::MissingExport { resource, .. } => resource.as_ref(),
             _ => None,
         }
     }
+}
+
+/// An export that a stack reference is asked for and the referenced stack does
+/// not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingExport {
+    /// The stack reference.
+    pub reference: ResourceId,
+    /// The referenced stack (the id it was read by).
+    pub stack: String,
+    /// The export.
+    pub export: String,
 }
 
 /// An error and its causes, outermost first, joined by `: `.

@@ -5,7 +5,10 @@
 //! program's engine client, on the generated gRPC types of `pulumi_gestalt_proto`:
 //! it registers the root stack, then every resource of the graph as soon as the
 //! outputs it uses are known, with every resource option, secrets as secrets and,
-//! in a preview, unknowns as unknowns; then the stack exports on the root.
+//! in a preview, unknowns as unknowns; then the stack exports on the root. A
+//! resource with the `id` option (a stack reference, say) is read with the
+//! engine's `ReadResource` instead of registered, and its outputs feed the
+//! resources that use them the same way.
 //!
 //! The whole program is one call: [`PulumiMain::main`] opens the plugins the config
 //! enables, adds the GCP and Azure clouds, builds, and registers what it built,
@@ -42,12 +45,13 @@ mod settings;
 mod versions;
 pub mod wire;
 
-pub use error::{DeployError, chain};
+pub use error::{DeployError, MissingExport, chain};
 pub use plugins::{PluginsError, find_plugins_dir, open_enabled_plugins};
 pub use program::{
     CONFIG_DIR_ENV, CONFIG_DIR_KEY, MainError, ProgramOptions, PulumiMain, main_from_config_dir,
     prepare,
 };
+pub use resolve::STACK_REFERENCE_TYPE;
 pub use session::{DeployOptions, Deployed, Features, ROOT_TYPE, Session, Severity};
 pub use settings::{EngineSettings, SettingsError};
 pub use versions::{ProviderVersions, package};

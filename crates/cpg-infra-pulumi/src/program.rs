@@ -198,9 +198,10 @@ impl PulumiMain for CpgInfrastructure {
             session,
             Severity::Debug,
             &format!(
-                "{}{} resources, {} data-source calls, {} exports",
+                "{}{} resources, {} read, {} data-source calls, {} exports",
                 place.unwrap_or_default(),
                 deployed.resources,
+                deployed.reads,
                 deployed.invokes,
                 deployed.exports
             ),

@@ -9,6 +9,7 @@ use cpg_infra::graph::{EvaluateError, Function, Invoke, OutputRef, Resolver, Res
 use prost_types::Struct;
 use prost_types::Value as Wire;
 
+use crate::error::MissingExport;
 use crate::wire::{self, Lookup};
 
 /// A resource the engine has registered.
@@ -55,6 +56,32 @@ pub(crate) struct Outputs<'a> {
     pub(crate) asset_root: Option<&'a std::path::Path>,
 }
 
+/// The type of a reference to another stack's exports: a resource read (never
+/// registered) from the engine's builtin provider, which answers with the
+/// referenced stack's `name`, `outputs` and `secretOutputNames`.
+pub const STACK_REFERENCE_TYPE: &str = "pulumi:pulumi:StackReference";
+
+/// The export a stack reference's property path names: `outputs.<export>…`.
+fn export_name(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("outputs.")?;
+    rest.split('.').next()
+}
+
+/// Whether the read stack reference `object` lists `export` among its
+/// `secretOutputNames`.
+fn secret_export(object: &Struct, export: &str) -> bool {
+    let Lookup::Found(names) = wire::lookup(object, "secretOutputNames") else {
+        return false;
+    };
+    let names = wire::secret_inner(&names).unwrap_or(&names);
+    match &names.kind {
+        Some(prost_types::value::Kind::ListValue(list)) => list.values.iter().any(|name| {
+            matches!(&name.kind, Some(prost_types::value::Kind::StringValue(s)) if s == export)
+        }),
+        _ => false,
+    }
+}
+
 /// The identity of a declared data-source call: its token and arguments.
 pub(crate) fn invoke_key(invoke: &Invoke) -> String {
     let args = serde_json::to_string(&Value::Map(invoke.args.clone())).unwrap_or_default();
@@ -74,7 +101,53 @@ impl Outputs<'_> {
             "id" | "" => Lookup::Found(wire::string(registered.id.clone())),
             path => wire::lookup(&registered.object, path),
         };
+        let found = match export_name(&output.property) {
+            Some(export)
+                if output.resource.type_token.as_ref() == STACK_REFERENCE_TYPE
+                    && secret_export(&registered.object, export) =>
+            {
+                match found {
+                    Lookup::Found(w) if wire::secret_inner(&w).is_none() => {
+                        Lookup::Found(wire::secret(w))
+                    }
+                    Lookup::Unknown { .. } => Lookup::Unknown { secret: true },
+                    other => other,
+                }
+            }
+            _ => found,
+        };
         self.absent(found)
+    }
+
+    /// In an update, the first stack-reference export `value` uses that the
+    /// referenced stack does not have (a preview sends it as unknown: the
+    /// stack may not be deployed yet).
+    pub(crate) fn missing_export(&self, value: &Value) -> Option<MissingExport> {
+        if self.dry_run {
+            return None;
+        }
+        value.walk().find_map(|v| {
+            let Value::Output(output) = v else {
+                return None;
+            };
+            if output.resource.type_token.as_ref() != STACK_REFERENCE_TYPE {
+                return None;
+            }
+            let export = export_name(&output.property)?;
+            let registered = self.resources.get(&output.resource)?;
+            let path = format!("outputs.{export}");
+            matches!(wire::lookup(&registered.object, &path), Lookup::Absent).then(|| {
+                MissingExport {
+                    reference: output.resource.clone(),
+                    stack: if registered.id.is_empty() {
+                        output.resource.name.to_string()
+                    } else {
+                        registered.id.clone()
+                    },
+                    export: export.to_owned(),
+                }
+            })
+        })
     }
 
     /// A whole registered resource as a reference: its URN and, once known, its id.
@@ -405,6 +478,77 @@ mod tests {
             json(&outputs.encode(&value, ALL).expect("encodes")),
             serde_json::json!({"declared": {"$secret": "s"}, "output": {"$secret": "k"}})
         );
+    }
+
+    #[test]
+    fn a_stack_references_secret_output_names_make_its_exports_secret() {
+        let reference = ResourceId::new(STACK_REFERENCE_TYPE, "org/cpg/p");
+        let exported = wire::object([
+            ("plain".to_owned(), wire::string("a")),
+            ("listed".to_owned(), wire::string("b")),
+            ("marked".to_owned(), wire::secret(wire::string("c"))),
+            ("later".to_owned(), wire::unknown()),
+        ]);
+        let object = Struct {
+            fields: BTreeMap::from([
+                ("name".to_owned(), wire::string("org/cpg/p")),
+                ("outputs".to_owned(), exported),
+                (
+                    "secretOutputNames".to_owned(),
+                    wire::list(vec![wire::string("listed"), wire::string("later")]),
+                ),
+            ]),
+        };
+        let resources = HashMap::from([(
+            reference.clone(),
+            Registered {
+                urn: "urn:pulumi:s::cpg::pulumi:pulumi:StackReference::org/cpg/p".into(),
+                id: "org/cpg/p".into(),
+                object,
+            },
+        )]);
+        let invokes = HashMap::new();
+        let encode = |dry_run: bool, export: &str| {
+            let outputs = Outputs {
+                resources: &resources,
+                invokes: &invokes,
+                dry_run,
+                asset_root: None,
+            };
+            let value = Value::output(&reference, format!("outputs.{export}"));
+            (
+                json(&outputs.encode(&value, ALL).expect("encodes")),
+                outputs.missing_export(&value),
+            )
+        };
+        assert_eq!(encode(false, "plain"), (serde_json::json!("a"), None));
+        assert_eq!(
+            encode(false, "listed"),
+            (serde_json::json!({"$secret": "b"}), None)
+        );
+        assert_eq!(
+            encode(false, "marked"),
+            (serde_json::json!({"$secret": "c"}), None)
+        );
+        assert_eq!(
+            encode(true, "later"),
+            (serde_json::json!({"$outputValue": {"secret": true}}), None)
+        );
+        assert_eq!(
+            encode(true, "absent"),
+            (serde_json::json!("$unknown"), None)
+        );
+        assert_eq!(
+            encode(false, "absent").1,
+            Some(MissingExport {
+                reference: reference.clone(),
+                stack: "org/cpg/p".into(),
+                export: "absent".into(),
+            })
+        );
+        // Other resources' `outputs` properties are plain properties.
+        assert_eq!(export_name("outputs.a.b"), Some("a"));
+        assert_eq!(export_name("outputsX"), None);
     }
 
     #[test]

@@ -7,16 +7,16 @@ use std::time::Instant;
 use cpg_infra::graph::{AliasParent, Graph, Resource, ResourceId};
 use prost_types::Struct;
 use pulumi_gestalt_proto::pulumi::pulumirpc::{
-    Alias as WireAlias, RegisterResourceOutputsRequest, RegisterResourceRequest,
-    ResourceInvokeRequest, SetRootResourceRequest, alias, engine_client::EngineClient,
-    register_resource_request::PropertyDependencies,
+    Alias as WireAlias, ReadResourceRequest, RegisterResourceOutputsRequest,
+    RegisterResourceRequest, ResourceInvokeRequest, SetRootResourceRequest, alias,
+    engine_client::EngineClient, register_resource_request::PropertyDependencies,
     resource_monitor_client::ResourceMonitorClient,
 };
 use tokio::task::JoinSet;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use crate::error::DeployError;
+use crate::error::{DeployError, MissingExport};
 use crate::resolve::{Encoding, InvokeResult, Outputs, Registered, invoke_key};
 use crate::schedule::{Node, Schedule};
 use crate::session::{Deployed, Features, ROOT_TYPE, Severity, call_error, is_gone, log};
@@ -49,6 +49,12 @@ impl Run<'_> {
             output_values: self.features.output_values,
             resource_references: self.features.resource_references,
         }
+    }
+
+    /// The pinned version of the provider package of `token` (empty: the engine's
+    /// choice, as for the builtin `pulumi:` types).
+    fn version(&self, token: &str) -> String {
+        self.versions.for_type(token).unwrap_or_default().to_owned()
     }
 
     pub(crate) async fn run(mut self) -> Result<Deployed, DeployError> {
@@ -154,9 +160,16 @@ impl Run<'_> {
             return Err(first);
         }
         let exports = self.register_exports(&root, &registered, &invoked).await?;
+        let reads = self
+            .graph
+            .resources()
+            .iter()
+            .filter(|r| r.options.id.is_some())
+            .count();
         Ok(Deployed {
             root_urn: root.urn,
-            resources: registered.len(),
+            resources: registered.len() - reads,
+            reads,
             invokes: invoked.len(),
             exports,
             max_in_flight,
@@ -192,7 +205,12 @@ impl Run<'_> {
         let resources = self.graph.resources();
         if is_gone(status) {
             let during = if node < self.schedule.resources {
-                format!("registering {}", resources[node].id)
+                let doing = if resources[node].options.id.is_some() {
+                    "reading"
+                } else {
+                    "registering"
+                };
+                format!("{doing} {}", resources[node].id)
             } else {
                 format!(
                     "calling data source {}",
@@ -301,6 +319,20 @@ impl Run<'_> {
     ) -> Result<Start, DeployError> {
         if node < self.schedule.resources {
             let resource = &self.graph.resources()[node];
+            if let Some(id) = &resource.options.id {
+                let request = self.read_request(resource, id, outputs, root)?;
+                let mut monitor = self.monitor.clone();
+                // A read resource's id is the one it was read by, always known.
+                let id = id.clone();
+                return Ok(Start::Spawn(Box::pin(async move {
+                    let response = monitor.read_resource(request).await?.into_inner();
+                    Ok(Done::Resource(Registered {
+                        urn: response.urn,
+                        id,
+                        object: response.properties.unwrap_or_default(),
+                    }))
+                })));
+            }
             let request = self.request(resource, outputs, root)?;
             let mut monitor = self.monitor.clone();
             return Ok(Start::Spawn(Box::pin(async move {
@@ -318,6 +350,17 @@ impl Run<'_> {
             .args
             .iter()
             .map(|(key, value)| {
+                if let Some(missing) = outputs.missing_export(value) {
+                    let user = &self.schedule.first_user[k];
+                    return Err(missing_export(
+                        missing,
+                        format!(
+                            "data source {} (for {user}), argument {key:?}",
+                            invoke.token
+                        ),
+                        Some(user.clone()),
+                    ));
+                }
                 outputs
                     .encode(value, self.encoding())
                     .map(|w| (key.clone(), w))
@@ -334,11 +377,7 @@ impl Run<'_> {
         let request = ResourceInvokeRequest {
             tok: invoke.token.clone(),
             args: Some(Struct { fields: args }),
-            version: self
-                .versions
-                .for_type(&invoke.token)
-                .unwrap_or_default()
-                .to_owned(),
+            version: self.version(&invoke.token),
             accept_resources: self.features.resource_references,
             ..ResourceInvokeRequest::default()
         };
@@ -359,13 +398,14 @@ impl Run<'_> {
         })))
     }
 
-    /// The registration of `resource` with every option it has.
-    fn request(
+    /// What a registration and a read of `resource` have in common: its inputs,
+    /// what they and its options depend on, its parent and its provider.
+    fn prepare(
         &self,
         resource: &Resource,
         outputs: &Outputs<'_>,
         root: &Registered,
-    ) -> Result<RegisterResourceRequest, DeployError> {
+    ) -> Result<Prepared, DeployError> {
         let urn = |id: &ResourceId| {
             outputs
                 .resources
@@ -377,6 +417,13 @@ impl Run<'_> {
         let mut property_dependencies = HashMap::new();
         let mut dependencies: Vec<String> = Vec::new();
         for (key, value) in &resource.inputs {
+            if let Some(missing) = outputs.missing_export(value) {
+                return Err(missing_export(
+                    missing,
+                    format!("{} input {key:?}", resource.id),
+                    Some(resource.id.clone()),
+                ));
+            }
             let encoded =
                 outputs
                     .encode(value, self.encoding())
@@ -414,24 +461,44 @@ impl Run<'_> {
             };
             format!("{}::{provider_id}", registered.urn)
         });
+        Ok(Prepared {
+            object: Struct { fields: object },
+            property_dependencies,
+            dependencies,
+            parent,
+            provider,
+        })
+    }
+
+    /// The registration of `resource` with every option it has.
+    fn request(
+        &self,
+        resource: &Resource,
+        outputs: &Outputs<'_>,
+        root: &Registered,
+    ) -> Result<RegisterResourceRequest, DeployError> {
+        let Prepared {
+            object,
+            property_dependencies,
+            dependencies,
+            parent,
+            provider,
+        } = self.prepare(resource, outputs, root)?;
+        let options = &resource.options;
         let (aliases, alias_ur_ns) = self.aliases(resource, &parent, root);
         Ok(RegisterResourceRequest {
             r#type: resource.id.type_token.to_string(),
             name: resource.id.name.to_string(),
             parent,
             custom: true,
-            object: Some(Struct { fields: object }),
+            object: Some(object),
             protect: options.protect.then_some(true),
             dependencies,
             provider,
             property_dependencies,
             delete_before_replace: options.delete_before_replace,
             delete_before_replace_defined: options.delete_before_replace,
-            version: self
-                .versions
-                .for_type(&resource.id.type_token)
-                .unwrap_or_default()
-                .to_owned(),
+            version: self.version(&resource.id.type_token),
             ignore_changes: options.ignore_changes.clone(),
             accept_secrets: true,
             additional_secret_outputs: options.additional_secret_outputs.clone(),
@@ -442,6 +509,44 @@ impl Run<'_> {
             aliases,
             alias_specs: self.features.alias_specs && !options.aliases.is_empty(),
             ..RegisterResourceRequest::default()
+        })
+    }
+
+    /// The read of `resource` by `id`, as Pulumi's Python SDK sends one
+    /// (`read_resource`): its inputs as the properties that identify it, what
+    /// they and its options depend on, its parent, its provider (none: the
+    /// engine's default for the package, the builtin provider for `pulumi:`
+    /// types such as a stack reference) and its additional secret outputs. The
+    /// options that manage a resource's life (protect, ignoreChanges,
+    /// deleteBeforeReplace, replaceOnChanges, aliases) do not apply to a read and
+    /// are not sent, as the SDKs send none of them.
+    fn read_request(
+        &self,
+        resource: &Resource,
+        id: &str,
+        outputs: &Outputs<'_>,
+        root: &Registered,
+    ) -> Result<ReadResourceRequest, DeployError> {
+        let Prepared {
+            object,
+            dependencies,
+            parent,
+            provider,
+            ..
+        } = self.prepare(resource, outputs, root)?;
+        Ok(ReadResourceRequest {
+            id: id.to_owned(),
+            r#type: resource.id.type_token.to_string(),
+            name: resource.id.name.to_string(),
+            parent,
+            properties: Some(object),
+            dependencies,
+            provider,
+            version: self.version(&resource.id.type_token),
+            accept_secrets: true,
+            additional_secret_outputs: resource.options.additional_secret_outputs.clone(),
+            accept_resources: self.features.resource_references,
+            ..ReadResourceRequest::default()
         })
     }
 
@@ -511,6 +616,11 @@ impl Run<'_> {
         };
         let mut fields = std::collections::BTreeMap::new();
         for (name, value) in self.graph.exports() {
+            if let Some(missing) = outputs.missing_export(value) {
+                let error = missing_export(missing, format!("stack export {name:?}"), None);
+                self.report(&error).await;
+                return Err(error);
+            }
             match outputs.encode(value, self.encoding()) {
                 Ok(encoded) => {
                     fields.insert(name.clone(), encoded);
@@ -534,6 +644,33 @@ impl Run<'_> {
             .await
             .map_err(|status| call_error("RegisterResourceOutputs", &status))?;
         Ok(count)
+    }
+}
+
+/// What a registration and a read of a resource have in common.
+struct Prepared {
+    /// The inputs, encoded.
+    object: Struct,
+    /// Per input, the URNs of the resources it uses.
+    property_dependencies: HashMap<String, PropertyDependencies>,
+    /// The URNs of every resource the inputs and `dependsOn` use, each once.
+    dependencies: Vec<String>,
+    /// The parent's URN (the root's when it has none).
+    parent: String,
+    /// The provider reference (`<urn>::<id>`), or empty for the default provider.
+    provider: String,
+}
+
+/// The error for an export `used_by` uses that the referenced stack lacks.
+fn missing_export(
+    missing: MissingExport,
+    used_by: String,
+    resource: Option<ResourceId>,
+) -> DeployError {
+    DeployError::MissingExport {
+        used_by,
+        resource,
+        missing: Box::new(missing),
     }
 }
 

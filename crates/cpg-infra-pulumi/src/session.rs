@@ -98,8 +98,11 @@ pub struct DeployOptions {
 pub struct Deployed {
     /// The root stack's URN.
     pub root_urn: String,
-    /// Resources registered (without the root).
+    /// Resources registered (without the root and the resources read).
     pub resources: usize,
+    /// Resources read from the engine (those with the `id` option, such as
+    /// stack references), not registered.
+    pub reads: usize,
     /// Data-source calls made (or found unknown in a preview).
     pub invokes: usize,
     /// Stack exports sent.

@@ -6,5 +6,6 @@ mod cpg_infra_pulumi {
     pub mod plugins;
     pub mod program;
     pub mod register;
+    pub mod stack_reference;
     pub mod support;
 }

@@ -120,9 +120,15 @@ pub(crate) fn holder_of(resource: &Resource) -> Option<String> {
 
 impl PlanDiff {
     /// The data-bearing resources this change destroys or replaces: destroyed first,
-    /// then replaced, each in the diff's order.
+    /// then replaced, each in the diff's order. A removed resource that the old plan
+    /// only read (it has the `id` option) destroys nothing.
     pub fn data_at_risk(&self) -> Vec<AtRisk> {
         let destroyed = self.removed.iter().filter_map(|resource| {
+            // A resource read by id (Pulumi's `id` option) is not managed: leaving
+            // it out of the plan forgets it and destroys nothing.
+            if resource.options.id.is_some() {
+                return None;
+            }
             let bearing = data_bearing(&resource.id.type_token)?;
             Some(AtRisk {
                 id: resource.id.clone(),
@@ -148,5 +154,36 @@ impl PlanDiff {
             })
         });
         destroyed.chain(replaced).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cpg_infra::graph::{Graph, ResourceOptions};
+
+    use super::*;
+
+    fn bucket(name: &str, read: bool) -> Resource {
+        Resource::new(gcp::BUCKET, name)
+            .input("name", name)
+            .options(ResourceOptions {
+                id: read.then(|| format!("projects/p/buckets/{name}")),
+                ..ResourceOptions::default()
+            })
+    }
+
+    #[test]
+    fn removing_a_read_bucket_puts_no_data_at_risk() {
+        let mut old = Graph::new();
+        old.declare(bucket("managed", false)).expect("managed");
+        old.declare(bucket("read", true)).expect("read");
+        let diff = PlanDiff::between(&old, &Graph::new());
+        assert_eq!(diff.removed.len(), 2);
+        let at_risk: Vec<String> = diff
+            .data_at_risk()
+            .iter()
+            .map(|r| r.id.name.to_string())
+            .collect();
+        assert_eq!(at_risk, ["managed"]);
     }
 }

@@ -41,7 +41,8 @@ pub fn check(graph: &Graph, datasets: &[String], filter: &Filter) -> Result<(), 
 }
 
 /// One resource for people: its id, each input (secrets as `[secret]`, never their
-/// contents) and its options.
+/// contents) and its options (first, for a resource read rather than managed, the
+/// id it is read by).
 pub fn show(graph: &Graph, text: &str) -> Result<String, QuestionError> {
     let resource = resource(graph, text)?;
     let mut out = format!("{}\n\ninputs:\n", escape_controls(&resource.id.to_string()));
@@ -50,6 +51,9 @@ pub fn show(graph: &Graph, text: &str) -> Result<String, QuestionError> {
     }
     let options = &resource.options;
     let _ = writeln!(out, "\noptions:");
+    if let Some(id) = &options.id {
+        let _ = writeln!(out, "  read, not managed, by id: {}", escape_controls(id));
+    }
     if let Some(parent) = &options.parent {
         let _ = writeln!(out, "  parent: {}", escape_controls(&parent.to_string()));
     }
@@ -153,4 +157,32 @@ pub fn render(graph: &Graph, datasets: &[String], filter: &Filter) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use cpg_infra::graph::{Resource, ResourceOptions};
+
+    use super::*;
+
+    #[test]
+    fn a_read_resource_shows_the_id_it_is_read_by() {
+        let mut graph = Graph::new();
+        let stack = "organization/cpg/p";
+        graph
+            .declare(
+                Resource::new("pulumi:pulumi:StackReference", stack)
+                    .input("name", stack)
+                    .options(ResourceOptions {
+                        id: Some(stack.to_owned()),
+                        ..ResourceOptions::default()
+                    }),
+            )
+            .expect("declared");
+        let shown = show(&graph, &format!("pulumi:pulumi:StackReference::{stack}")).expect("shown");
+        assert!(
+            shown.contains("\noptions:\n  read, not managed, by id: organization/cpg/p\n"),
+            "{shown}"
+        );
+    }
 }

@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{
-    AliasParent, EvaluateError, Graph, Invoke, OutputRef, Resolver, ResourceId, Value,
+    AliasParent, EvaluateError, Graph, Invoke, OutputRef, Resolver, Resource, ResourceId, Value,
 };
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
 use cpg_infra_mock_engine::{MockEngine, MockOptions, Recorded, answering_for};
-use cpg_infra_pulumi::proto::RegisterResourceRequest;
 use cpg_infra_pulumi::proto::alias::spec::Parent;
+use cpg_infra_pulumi::proto::{ReadResourceRequest, RegisterResourceRequest};
 use cpg_infra_pulumi::wire::{self, Lookup};
-use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, Session};
+use cpg_infra_pulumi::{DeployError, DeployOptions, Deployed, STACK_REFERENCE_TYPE, Session};
 use prost_types::{Struct, Value as Wire};
 
 pub use cpg_infra_reference::reference_dir;
@@ -72,40 +72,79 @@ pub fn urn(id: &ResourceId) -> String {
 pub const ROOT_URN: &str = "urn:pulumi:test::cpg::pulumi:pulumi:Stack::cpg-test";
 
 /// Answers outputs from what the mock recorded: the independent expectation.
-pub struct FromMock<'a> {
-    responses: HashMap<(String, String), &'a cpg_infra_pulumi::proto::RegisterResourceResponse>,
+pub struct FromMock {
+    /// By type and name: the id and the outputs the mock answered, for
+    /// registrations and reads alike.
+    answers: HashMap<(String, String), (String, Struct)>,
     dry_run: bool,
 }
 
-impl<'a> FromMock<'a> {
+impl FromMock {
     /// The resolver of `recorded`.
-    pub fn new(recorded: &'a Recorded, dry_run: bool) -> Self {
-        FromMock {
-            responses: recorded
-                .responses
+    pub fn new(recorded: &Recorded, dry_run: bool) -> Self {
+        let registered = recorded.responses.iter().map(|(t, n, r)| {
+            (
+                (t.clone(), n.clone()),
+                (r.id.clone(), r.object.clone().unwrap_or_default()),
+            )
+        });
+        // A read resource's id is the one it was read by.
+        let read = recorded.read_responses.iter().filter_map(|(t, n, r)| {
+            let request = recorded
+                .reads
                 .iter()
-                .map(|(t, n, r)| ((t.clone(), n.clone()), r))
-                .collect(),
+                .find(|q| q.r#type == *t && q.name == *n)?;
+            Some((
+                (t.clone(), n.clone()),
+                (request.id.clone(), r.properties.clone().unwrap_or_default()),
+            ))
+        });
+        FromMock {
+            answers: registered.chain(read).collect(),
             dry_run,
         }
     }
 }
 
-impl Resolver for FromMock<'_> {
+/// Whether a stack reference's answer lists `export` among its secret outputs.
+fn secret_export(object: &Struct, export: &str) -> bool {
+    match wire::lookup(object, "secretOutputNames") {
+        Lookup::Found(names) => matches!(
+            wire::to_value(&names),
+            Value::List(names) if names.contains(&Value::from(export))
+        ),
+        _ => false,
+    }
+}
+
+impl Resolver for FromMock {
     fn output(&self, output: &OutputRef) -> Option<Value> {
-        let response = self.responses.get(&(
+        let (id, object) = self.answers.get(&(
             output.resource.type_token.to_string(),
             output.resource.name.to_string(),
         ))?;
         if output.property == "id" {
-            return (!response.id.is_empty()).then(|| Value::from(response.id.clone()));
+            return (!id.is_empty()).then(|| Value::from(id.clone()));
         }
-        let object = response.object.clone().unwrap_or_default();
-        match wire::lookup(&object, &output.property) {
+        let value = match wire::lookup(object, &output.property) {
             Lookup::Found(w) if !wire::contains_unknown(&w) => Some(wire::to_value(&w)),
             Lookup::Absent if !self.dry_run => Some(Value::Null),
             _ => None,
-        }
+        }?;
+        let export = output
+            .property
+            .strip_prefix("outputs.")
+            .map(|rest| rest.split('.').next().unwrap_or(rest));
+        Some(match export {
+            Some(export)
+                if &*output.resource.type_token == STACK_REFERENCE_TYPE
+                    && secret_export(object, export)
+                    && !matches!(value, Value::Secret(_)) =>
+            {
+                value.secret()
+            }
+            _ => value,
+        })
     }
 
     fn invoke(&self, invoke: &Invoke) -> Option<Value> {
@@ -134,7 +173,7 @@ pub fn normalise(json: &serde_json::Value) -> serde_json::Value {
 /// Checks one value the engine received against the graph's value evaluated
 /// with what the mock answered: equal when that is known, unknown (somewhere)
 /// when it is not.
-pub fn check_value(what: &str, sent: &Wire, declared: &Value, resolver: &FromMock<'_>) {
+pub fn check_value(what: &str, sent: &Wire, declared: &Value, resolver: &FromMock) {
     match declared.evaluate(resolver) {
         Ok(expected) => assert_eq!(
             normalise(&wire::to_json(sent)),
@@ -174,25 +213,19 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
             request.name
         );
     }
-    assert_eq!(sent.len(), graph.len(), "every resource, nothing more");
+    let (read, registered): (Vec<&Resource>, Vec<&Resource>) = graph
+        .resources()
+        .iter()
+        .partition(|r| r.options.id.is_some());
+    assert_eq!(sent.len(), registered.len(), "every resource, nothing more");
     let resolver = FromMock::new(recorded, dry_run);
-    for resource in graph.resources() {
+    assert_read_completely(&read, recorded, &resolver);
+    for resource in registered {
         let id = &resource.id;
         let request = sent[&(id.type_token.to_string(), id.name.to_string())];
-        let object = request.object.clone().unwrap_or_default();
-        assert_eq!(
-            object.fields.keys().collect::<Vec<_>>(),
-            resource.inputs.keys().collect::<Vec<_>>(),
-            "{id}: input names"
-        );
+        check_inputs(resource, request.object.as_ref(), &resolver);
         let mut all_dependencies = BTreeSet::new();
         for (key, value) in &resource.inputs {
-            check_value(
-                &format!("{id}: {key}"),
-                &object.fields[key],
-                value,
-                &resolver,
-            );
             let expected: BTreeSet<String> = value.dependencies().iter().map(urn).collect();
             let got: BTreeSet<String> = request.property_dependencies[key]
                 .urns
@@ -203,23 +236,13 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
             all_dependencies.extend(expected);
         }
         let options = &resource.options;
-        all_dependencies.extend(options.depends_on.iter().map(urn));
-        assert_eq!(
-            request
-                .dependencies
-                .iter()
-                .cloned()
-                .collect::<BTreeSet<_>>(),
+        check_sent(
+            resource,
             all_dependencies,
-            "{id}: dependencies"
-        );
-        assert_eq!(
-            request.dependencies.len(),
-            all_dependencies.len(),
-            "{id}: no duplicates"
+            &request.dependencies,
+            &request.parent,
         );
         assert!(request.custom, "{id}");
-        assert_eq!(request.parent, ROOT_URN, "{id}: parent");
         assert!(request.accept_secrets && request.accept_resources, "{id}");
         let version = match id.type_token.split(':').next() {
             Some("gcp") => "7.38.0",
@@ -277,6 +300,67 @@ pub fn assert_registered_completely(graph: &Graph, recorded: &Recorded, dry_run:
     );
     for (name, value) in graph.exports() {
         check_value(&format!("export {name}"), &fields[name], value, &resolver);
+    }
+}
+
+/// Checks that `sent` holds exactly the inputs of `resource`, each the graph's
+/// value as far as `resolver` knows it.
+fn check_inputs(resource: &Resource, sent: Option<&Struct>, resolver: &FromMock) {
+    let id = &resource.id;
+    let object = sent.cloned().unwrap_or_default();
+    assert_eq!(
+        object.fields.keys().collect::<Vec<_>>(),
+        resource.inputs.keys().collect::<Vec<_>>(),
+        "{id}: input names"
+    );
+    for (key, value) in &resource.inputs {
+        check_value(
+            &format!("{id}: {key}"),
+            &object.fields[key],
+            value,
+            resolver,
+        );
+    }
+}
+
+/// Checks a request's dependencies — each resource its inputs use (`uses`) and
+/// its `dependsOn`, once — and its parent, the root.
+fn check_sent(resource: &Resource, mut uses: BTreeSet<String>, sent: &[String], parent: &str) {
+    let id = &resource.id;
+    uses.extend(resource.options.depends_on.iter().map(urn));
+    assert_eq!(
+        sent.iter().cloned().collect::<BTreeSet<_>>(),
+        uses,
+        "{id}: dependencies"
+    );
+    assert_eq!(sent.len(), uses.len(), "{id}: no duplicates");
+    assert_eq!(parent, ROOT_URN, "{id}: parent");
+}
+
+/// Checks that the mock received a read of every resource of `read` (those with
+/// the `id` option) exactly once, by its id, with its type, name, inputs,
+/// dependencies and parent, and nothing registered for it.
+fn assert_read_completely(read: &[&Resource], recorded: &Recorded, resolver: &FromMock) {
+    assert_eq!(recorded.reads.len(), read.len(), "every read, nothing more");
+    for resource in read {
+        let id = &resource.id;
+        let reads: Vec<&ReadResourceRequest> = recorded
+            .reads
+            .iter()
+            .filter(|q| q.r#type == *id.type_token && q.name == *id.name)
+            .collect();
+        assert_eq!(reads.len(), 1, "{id}: read once");
+        let request = reads[0];
+        assert_eq!(Some(&request.id), resource.options.id.as_ref(), "{id}: id");
+        check_inputs(resource, request.properties.as_ref(), resolver);
+        let uses: BTreeSet<String> = resource
+            .inputs
+            .values()
+            .flat_map(|value| value.dependencies())
+            .map(|id| urn(&id))
+            .collect();
+        check_sent(resource, uses, &request.dependencies, &request.parent);
+        assert!(request.accept_secrets && request.accept_resources, "{id}");
     }
 }
 
