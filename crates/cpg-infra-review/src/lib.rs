@@ -23,3 +23,5 @@ pub mod markdown;
 pub mod picture;
 pub mod replace;
 pub mod risk;
+pub mod targets;
+pub mod urn;

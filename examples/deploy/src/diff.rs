@@ -5,9 +5,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cpg_infra_review::diff::PlanDiff;
+use cpg_infra_review::urn::StackName;
 
 /// How to write the difference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     /// For people; coloured when asked.
     Text {
@@ -18,6 +19,9 @@ pub enum Format {
     Json,
     /// Markdown for a pull request.
     Markdown,
+    /// The URNs in this stack of what changes, one per line, for
+    /// `pulumi preview --target`.
+    Targets(StackName),
 }
 
 /// What makes `deploy diff` exit other than 0 once it has written the difference.
@@ -57,6 +61,13 @@ pub fn run(
     let text = match format {
         Format::Text { colour } => diff.to_text(colour),
         Format::Markdown => diff.to_markdown(),
+        Format::Targets(stack) => match diff.targets(&before, &after, &stack) {
+            Ok(urns) => urns.iter().map(|u| format!("{u}\n")).collect(),
+            Err(error) => {
+                eprintln!("{}: {error}", crate::diagnostics::label(Severity::Error));
+                return ExitCode::from(1);
+            }
+        },
         Format::Json => match serde_json::to_string_pretty(&diff.to_json()) {
             Ok(json) => json + "\n",
             Err(error) => {

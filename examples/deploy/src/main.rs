@@ -187,6 +187,10 @@ after (values only known at deploy time compared by their definition, secrets ne
 shown), then each person's or account's access gained and lost with the chain of
 groups that grants it.
 
+--targets prints only the URNs of the resources added, changed (updated or
+replaced) and destroyed, sorted, one per line, as the Pulumi engine names them in
+the stack --stack names: each becomes a `pulumi preview --target` argument.
+
 Exit codes: 1 when either config is invalid, 2 for a usage error; otherwise 0, or
 with --exit-code 0 when nothing changes and 4 when something does (a code no failure
 uses, so a script tells a change to review from a diff that did not run).
@@ -196,6 +200,7 @@ Examples:
   deploy diff main-config/ pr-config/ --markdown > review.md
   deploy diff main-config/ pr-config/ --json --exit-code
   deploy diff main-config/ pr-config/ --deny-destroy
+  deploy diff main-config/ pr-config/ --targets --stack acme/datasets/production
   deploy diff main-config/ pr-config/ --plugins-dir target/release")]
     Diff(DiffArgs),
     /// Print the JSON Schema (draft 2020-12) of a config file, for editors.
@@ -374,8 +379,15 @@ struct DiffArgs {
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
     /// Print Markdown to paste into a pull request.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "targets")]
     markdown: bool,
+    /// Print the URN of every resource added, changed or destroyed, one per line,
+    /// for `pulumi preview --target` (needs --stack).
+    #[arg(long, requires = "stack", conflicts_with = "json")]
+    targets: bool,
+    /// The stack the URNs are in, as <org>/<project>/<stack> or <project>/<stack>.
+    #[arg(long, value_name = "ORG/PROJECT/STACK", requires = "targets")]
+    stack: Option<cpg_infra_review::urn::StackName>,
     /// Exit 0 when nothing changes and 4 when something does.
     #[arg(long)]
     exit_code: bool,
@@ -494,7 +506,9 @@ fn run(cli: Cli) -> ExitCode {
             args.plugins_dir.as_deref(),
         ),
         Command::Diff(args) => {
-            let format = if args.json {
+            let format = if let Some(stack) = args.stack.filter(|_| args.targets) {
+                diff::Format::Targets(stack)
+            } else if args.json {
                 diff::Format::Json
             } else if args.markdown {
                 diff::Format::Markdown

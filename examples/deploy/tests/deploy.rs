@@ -10,4 +10,5 @@ mod deploy {
     pub mod program;
     pub mod schema;
     pub mod support;
+    pub mod targets;
 }
