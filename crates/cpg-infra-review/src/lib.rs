@@ -23,5 +23,6 @@ pub mod markdown;
 pub mod picture;
 pub mod replace;
 pub mod risk;
+pub mod state;
 pub mod targets;
 pub mod urn;
