@@ -10,7 +10,7 @@ use serde_json::{Value as Json, json};
 
 use super::program::reference_small;
 use super::support::{TempDir, deploy, text};
-use super::targets::{register, small_with_erin_moved};
+use super::targets::{register, small_with_erin_moved, touched};
 
 /// Secrets as `pulumi stack export` writes them: encrypted, or in plain text with
 /// `--show-secrets`.
@@ -76,42 +76,6 @@ fn write(dir: &TempDir, name: &str, document: &Json) -> String {
     path.to_str().expect("utf-8").to_owned()
 }
 
-/// (added, changed with action, removed), by `type::name`, of a diff's JSON.
-fn touched(
-    document: &Json,
-) -> (
-    BTreeSet<String>,
-    BTreeSet<(String, String)>,
-    BTreeSet<String>,
-) {
-    let named = |key: &str| -> BTreeSet<String> {
-        document[key]
-            .as_array()
-            .expect("list")
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}::{}",
-                    r["type"].as_str().expect("type"),
-                    r["name"].as_str().expect("name")
-                )
-            })
-            .collect()
-    };
-    let changed = document["changed"]
-        .as_array()
-        .expect("changed")
-        .iter()
-        .map(|c| {
-            (
-                c["resource"].as_str().expect("resource").to_owned(),
-                c["action"].as_str().expect("action").to_owned(),
-            )
-        })
-        .collect();
-    (named("added"), changed, named("removed"))
-}
-
 fn json_of(output: &std::process::Output) -> Json {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)))
@@ -158,16 +122,19 @@ fn the_export_against_a_changed_config_reports_exactly_the_change() {
     let recorded = register(Path::new(small));
     let between_configs = json_of(&deploy(&["diff", small, moved.path(), "--json"]));
 
+    let against = |export: &str| {
+        deploy(&[
+            "diff",
+            "--state",
+            export,
+            moved.path(),
+            "--json",
+            "--exit-code",
+        ])
+    };
+
     // With the secrets in plain text, every change is seen.
-    let export = write(&dir, "shown.json", &export_of(&recorded, true));
-    let output = deploy(&[
-        "diff",
-        "--state",
-        &export,
-        moved.path(),
-        "--json",
-        "--exit-code",
-    ]);
+    let output = against(&write(&dir, "shown.json", &export_of(&recorded, true)));
     assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
     let against_state = touched(&json_of(&output));
     assert!(!against_state.0.is_empty() && !against_state.2.is_empty());
@@ -175,14 +142,7 @@ fn the_export_against_a_changed_config_reports_exactly_the_change() {
 
     // Encrypted, the resources whose only change is a secret are not compared.
     let export = write(&dir, "export.json", &export_of(&recorded, false));
-    let output = deploy(&[
-        "diff",
-        "--state",
-        &export,
-        moved.path(),
-        "--json",
-        "--exit-code",
-    ]);
+    let output = against(&export);
     assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
     let document = json_of(&output);
     let encrypted: BTreeSet<String> = document["not_compared"]

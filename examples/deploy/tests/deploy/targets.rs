@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use cpg_infra_mock_engine::{MockEngine, MockOptions, Recorded, answering_for};
+use serde_json::Value as Json;
 
 use super::program::{plan, reference_small, run_program};
 use super::support::{TempDir, copy_dir, deploy, text};
@@ -38,6 +39,42 @@ pub fn register(dir: &Path) -> Recorded {
     mock.recorded()
 }
 
+/// (added, changed with action, removed), by `type::name`, of a diff's JSON.
+pub fn touched(
+    document: &Json,
+) -> (
+    BTreeSet<String>,
+    BTreeSet<(String, String)>,
+    BTreeSet<String>,
+) {
+    let named = |key: &str| -> BTreeSet<String> {
+        document[key]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}::{}",
+                    r["type"].as_str().expect("type"),
+                    r["name"].as_str().expect("name")
+                )
+            })
+            .collect()
+    };
+    let changed = document["changed"]
+        .as_array()
+        .expect("changed")
+        .iter()
+        .map(|c| {
+            (
+                c["resource"].as_str().expect("resource").to_owned(),
+                c["action"].as_str().expect("action").to_owned(),
+            )
+        })
+        .collect();
+    (named("added"), changed, named("removed"))
+}
+
 /// The URN the mock gave each registered resource, by `type::name`.
 fn urns(recorded: &Recorded) -> BTreeMap<String, String> {
     recorded
@@ -67,28 +104,9 @@ fn targets_are_the_urns_the_engine_gives_what_the_change_touches() {
 
     // The resources `diff --json` reports, by `type::name`, through the mock's URNs.
     let json = deploy(&["diff", old, new.path(), "--json"]);
-    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
-    let named = |key: &str| -> Vec<String> {
-        document[key]
-            .as_array()
-            .expect("list")
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}::{}",
-                    r["type"].as_str().expect("type"),
-                    r["name"].as_str().expect("name")
-                )
-            })
-            .collect()
-    };
-    let changed: Vec<String> = document["changed"]
-        .as_array()
-        .expect("changed")
-        .iter()
-        .map(|c| c["resource"].as_str().expect("resource").to_owned())
-        .collect();
-    let (added, removed) = (named("added"), named("removed"));
+    let document: Json = serde_json::from_slice(&json.stdout).expect("json");
+    let (added, changed, removed) = touched(&document);
+    let changed: Vec<String> = changed.into_iter().map(|(id, _)| id).collect();
     assert!(
         !added.is_empty() && !removed.is_empty() && !changed.is_empty(),
         "{document:#}"
