@@ -658,6 +658,30 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_found_under_an_alias_is_the_same_resource() {
+        let state = deployed("x", "r");
+        let renamed = Resource::new(BUCKET, "renamed")
+            .input("name", "cpg-a")
+            .input("location", "x")
+            .options(cpg_infra::graph::ResourceOptions {
+                aliases: vec![Alias {
+                    name: Some("a".into()),
+                    ..Alias::default()
+                }],
+                ..cpg_infra::graph::ResourceOptions::default()
+            });
+        let plan = graph(vec![renamed.clone(), member(&renamed, Value::from("r"))]);
+        let diff = StateDiff::between(&state, &plan).expect("diff");
+        // The member is new under its new name; the bucket is the one recorded.
+        assert_eq!(
+            diff.diff.counts(),
+            "1 to add, 0 to change, 0 to replace, 1 to destroy"
+        );
+        assert_eq!(&*diff.diff.added[0].id.name, "renamed-member");
+        assert_eq!(&*diff.diff.removed[0].id.name, "a-member");
+    }
+
+    #[test]
     fn a_document_that_is_not_an_export_is_refused_naming_where() {
         let error = StackExport::read("e.json", &json!({"version": 2})).expect_err("v2");
         assert_eq!(
