@@ -69,6 +69,9 @@ pub struct PlanDiff {
     /// For each changed data-bearing resource, what holds its data in the old plan
     /// (see [`crate::risk`]).
     pub holders: BTreeMap<ResourceId, String>,
+    /// Whether access was left out of the comparison (a plan against a stack
+    /// export, see [`crate::state`]): the formats then say nothing of access.
+    pub without_access: bool,
 }
 
 impl PlanDiff {
@@ -210,6 +213,9 @@ impl PlanDiff {
             for field in &self.exports {
                 write_field_text(&mut out, field, &paint);
             }
+        }
+        if self.without_access {
+            return out;
         }
         let _ = writeln!(
             out,

@@ -1,6 +1,7 @@
 //! Reviewing a plan before it deploys: effective access (who reaches what, through
-//! which groups) and the difference between two plans — computed from the resource
-//! graph the drivers declare, never re-derived from the config.
+//! which groups), the difference between two plans or between a plan and a stack
+//! export, and the URNs a change touches — computed from the resource graph the
+//! drivers declare, never re-derived from the config.
 //!
 //! ```no_run
 //! use cpg_infra::driver::CpgInfrastructure;
@@ -23,3 +24,6 @@ pub mod markdown;
 pub mod picture;
 pub mod replace;
 pub mod risk;
+pub mod state;
+pub mod targets;
+pub mod urn;

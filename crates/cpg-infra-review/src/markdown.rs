@@ -110,7 +110,9 @@ impl PlanDiff {
                 text: format!("Secret values changed: {secrets} (not shown).\n\n"),
             });
         }
-        sections.push(self.access_summary());
+        if !self.without_access {
+            sections.push(self.access_summary());
+        }
         let replaced = self.replaced();
         if !replaced.is_empty() {
             let mut text = String::new();

@@ -1,13 +1,35 @@
-//! `deploy diff`: what a config change does to the infrastructure and to access.
+//! `deploy diff`: what a config change does to the infrastructure and to access, or
+//! what deploying a config would change in a stack, read from its export.
 
 use cpg_infra::config::Severity;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cpg_infra_review::diff::PlanDiff;
+use cpg_infra_review::state::{StackExport, StateDiff};
+use cpg_infra_review::urn::StackName;
+
+/// What `deploy diff` compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sides {
+    /// Two config directories.
+    Configs {
+        /// Before the change.
+        old: PathBuf,
+        /// After the change.
+        new: PathBuf,
+    },
+    /// A stack export and a config directory.
+    State {
+        /// The `pulumi stack export` document.
+        export: PathBuf,
+        /// The config directory.
+        dir: PathBuf,
+    },
+}
 
 /// How to write the difference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     /// For people; coloured when asked.
     Text {
@@ -18,6 +40,9 @@ pub enum Format {
     Json,
     /// Markdown for a pull request.
     Markdown,
+    /// The URNs of what changes, one per line, for `pulumi preview --target`: in
+    /// this stack, or (against a stack export) in the export's.
+    Targets(Option<StackName>),
 }
 
 /// What makes `deploy diff` exit other than 0 once it has written the difference.
@@ -37,36 +62,18 @@ pub const DATA_AT_RISK: u8 = 3;
 /// "review this change" from "this did not run".
 pub const CHANGES: u8 = 4;
 
-/// Runs `deploy diff <old> <new>`, planning both as `deploy plan` does with the
-/// plugins from `plugins_dir`: 1 when either config is invalid; otherwise 0, with
-/// `deny_destroy` [`DATA_AT_RISK`] when data is at risk, and with `exit_code`
-/// [`CHANGES`] when something changes.
-pub fn run(
-    old: &Path,
-    new: &Path,
-    format: Format,
-    gates: Gates,
-    plugins_dir: Option<&Path>,
-) -> ExitCode {
-    let before = crate::build(old, plugins_dir, false);
-    let after = crate::build(new, plugins_dir, false);
-    let (Some((_, before)), Some((_, after))) = (before, after) else {
-        return ExitCode::from(1);
+/// Runs `deploy diff`: two configs planned as `deploy plan` plans them (with the
+/// plugins from `plugins_dir`), or one config against a stack export. 1 when a
+/// config is invalid or the export cannot be read; otherwise 0, with `deny_destroy`
+/// [`DATA_AT_RISK`] when data is at risk, and with `exit_code` [`CHANGES`] when
+/// something changes.
+pub fn run(sides: &Sides, format: Format, gates: Gates, plugins_dir: Option<&Path>) -> ExitCode {
+    let compared = match sides {
+        Sides::Configs { old, new } => between_configs(old, new, format, plugins_dir),
+        Sides::State { export, dir } => against_state(export, dir, format, plugins_dir),
     };
-    let diff = PlanDiff::between(&before, &after);
-    let text = match format {
-        Format::Text { colour } => diff.to_text(colour),
-        Format::Markdown => diff.to_markdown(),
-        Format::Json => match serde_json::to_string_pretty(&diff.to_json()) {
-            Ok(json) => json + "\n",
-            Err(error) => {
-                eprintln!(
-                    "{}: cannot write JSON: {error}",
-                    crate::diagnostics::label(Severity::Error)
-                );
-                return ExitCode::from(1);
-            }
-        },
+    let Some((text, diff)) = compared else {
+        return ExitCode::from(1);
     };
     let written = crate::emit(&text);
     if written != ExitCode::SUCCESS {
@@ -87,4 +94,85 @@ pub fn run(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Prints an error (`error: …`) on standard error; `None`, for `?`.
+fn failed<T>(message: impl std::fmt::Display) -> Option<T> {
+    eprintln!("{}: {message}", crate::diagnostics::label(Severity::Error));
+    None
+}
+
+/// `value` as pretty JSON and a newline.
+fn json_text(value: &serde_json::Value) -> Option<String> {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => Some(json + "\n"),
+        Err(error) => failed(format!("cannot write JSON: {error}")),
+    }
+}
+
+/// The URNs, one per line.
+fn lines(urns: &[String]) -> String {
+    urns.iter().map(|u| format!("{u}\n")).collect()
+}
+
+/// The difference between the plans of two configs, written in `format`.
+fn between_configs(
+    old: &Path,
+    new: &Path,
+    format: Format,
+    plugins_dir: Option<&Path>,
+) -> Option<(String, PlanDiff)> {
+    let before = crate::build(old, plugins_dir, false);
+    let after = crate::build(new, plugins_dir, false);
+    let (Some((_, before)), Some((_, after))) = (before, after) else {
+        return None;
+    };
+    let diff = PlanDiff::between(&before, &after);
+    let text = match format {
+        Format::Text { colour } => diff.to_text(colour),
+        Format::Markdown => diff.to_markdown(),
+        Format::Json => json_text(&diff.to_json())?,
+        Format::Targets(stack) => {
+            // The command line asks for --stack without --state.
+            let stack = stack?;
+            match diff.targets(&before, &after, &stack) {
+                Ok(urns) => lines(&urns),
+                Err(error) => return failed(error),
+            }
+        }
+    };
+    Some((text, diff))
+}
+
+/// The difference between what a stack export records and the plan of a config,
+/// written in `format`.
+fn against_state(
+    export: &Path,
+    dir: &Path,
+    format: Format,
+    plugins_dir: Option<&Path>,
+) -> Option<(String, PlanDiff)> {
+    let document = match crate::migrate_state::read_document(export) {
+        Ok(document) => document,
+        Err(error) => return failed(cpg_infra::error_chain(&error)),
+    };
+    let file = export.display().to_string();
+    let recorded = match StackExport::read(&file, &document) {
+        Ok(recorded) => recorded,
+        Err(error) => return failed(cpg_infra::error_chain(&error)),
+    };
+    let (_, plan) = crate::build(dir, plugins_dir, false)?;
+    let diff = match StateDiff::between(&recorded, &plan) {
+        Ok(diff) => diff,
+        Err(error) => return failed(error),
+    };
+    let text = match format {
+        Format::Text { colour } => diff.to_text(colour),
+        Format::Markdown => diff.to_markdown(),
+        Format::Json => json_text(&diff.to_json())?,
+        Format::Targets(None) => lines(&diff.targets()),
+        // The command line refuses --stack with --state.
+        Format::Targets(Some(_)) => return None,
+    };
+    Some((text, diff.diff))
 }

@@ -187,8 +187,18 @@ after (values only known at deploy time compared by their definition, secrets ne
 shown), then each person's or account's access gained and lost with the chain of
 groups that grants it.
 
-Exit codes: 1 when either config is invalid, 2 for a usage error; otherwise 0, or
-with --exit-code 0 when nothing changes and 4 when something does (a code no failure
+--targets prints only the URNs of the resources added, changed (updated or
+replaced) and destroyed, sorted, one per line, as the Pulumi engine names them in
+the stack --stack names: each becomes a `pulumi preview --target` argument.
+
+--state <export.json> compares one config with what a `pulumi stack export`
+records (migrated by migrate-state or not), offline: what an update would create,
+change and delete, as far as the recorded inputs tell. Values only the update
+knows (data sources, outputs of what it creates or replaces) and secrets the
+export holds encrypted are listed as not compared; access is not compared.
+
+Exit codes: 1 when a config is invalid or the export cannot be read, 2 for a usage
+error; otherwise 0, or with --exit-code 0 when nothing changes and 4 when something does (a code no failure
 uses, so a script tells a change to review from a diff that did not run).
 
 Examples:
@@ -196,6 +206,8 @@ Examples:
   deploy diff main-config/ pr-config/ --markdown > review.md
   deploy diff main-config/ pr-config/ --json --exit-code
   deploy diff main-config/ pr-config/ --deny-destroy
+  deploy diff main-config/ pr-config/ --targets --stack acme/datasets/production
+  deploy diff --state production-export.json pr-config/
   deploy diff main-config/ pr-config/ --plugins-dir target/release")]
     Diff(DiffArgs),
     /// Print the JSON Schema (draft 2020-12) of a config file, for editors.
@@ -364,18 +376,32 @@ impl AccessArgs {
 /// `deploy diff`.
 #[derive(Debug, Args)]
 struct DiffArgs {
-    /// The config directory before the change.
-    #[arg(value_name = "OLD_CONFIG_DIR")]
-    old: PathBuf,
-    /// The config directory after the change.
-    #[arg(value_name = "NEW_CONFIG_DIR")]
-    new: PathBuf,
+    /// The config directories before and after the change; with --state, only the
+    /// one to compare with the export.
+    #[arg(value_name = "CONFIG_DIR", num_args = 1..=2, required = true)]
+    dirs: Vec<PathBuf>,
+    /// Compare the config with what a `pulumi stack export` records instead of
+    /// with another config.
+    #[arg(long, value_name = "EXPORT_JSON")]
+    state: Option<PathBuf>,
     /// Print JSON for programs.
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
     /// Print Markdown to paste into a pull request.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "targets")]
     markdown: bool,
+    /// Print the URN of every resource added, changed or destroyed, one per line,
+    /// for `pulumi preview --target` (needs --stack, or --state).
+    #[arg(long, conflicts_with = "json")]
+    targets: bool,
+    /// The stack the URNs are in, as <org>/<project>/<stack> or <project>/<stack>.
+    #[arg(
+        long,
+        value_name = "ORG/PROJECT/STACK",
+        requires = "targets",
+        conflicts_with = "state"
+    )]
+    stack: Option<cpg_infra_review::urn::StackName>,
     /// Exit 0 when nothing changes and 4 when something does.
     #[arg(long)]
     exit_code: bool,
@@ -386,6 +412,46 @@ struct DiffArgs {
     /// Where the enabled plugins' libraries are (for both configs).
     #[arg(long, value_name = "DIR")]
     plugins_dir: Option<PathBuf>,
+}
+
+impl DiffArgs {
+    /// What to compare, or the usage error.
+    fn sides(&self) -> Result<diff::Sides, &'static str> {
+        match (&self.state, self.dirs.as_slice()) {
+            (Some(export), [dir]) => Ok(diff::Sides::State {
+                export: export.clone(),
+                dir: dir.clone(),
+            }),
+            (Some(_), _) => Err("with --state, give one config directory: the one to compare"),
+            (None, [old, new]) => Ok(diff::Sides::Configs {
+                old: old.clone(),
+                new: new.clone(),
+            }),
+            (None, _) => {
+                Err("give the old and the new config directory (or --state <export.json> and one)")
+            }
+        }
+    }
+
+    /// The format asked for, or the usage error.
+    fn format(&self, colour: bool) -> Result<diff::Format, &'static str> {
+        Ok(if self.targets {
+            match (&self.stack, &self.state) {
+                (Some(stack), _) => diff::Format::Targets(Some(stack.clone())),
+                (None, Some(_)) => diff::Format::Targets(None),
+                (None, None) => {
+                    return Err("--targets needs --stack <org>/<project>/<stack> \
+                                (or --state, whose export names the stack)");
+                }
+            }
+        } else if self.json {
+            diff::Format::Json
+        } else if self.markdown {
+            diff::Format::Markdown
+        } else {
+            diff::Format::Text { colour }
+        })
+    }
 }
 
 /// `deploy differences`.
@@ -494,25 +560,27 @@ fn run(cli: Cli) -> ExitCode {
             args.plugins_dir.as_deref(),
         ),
         Command::Diff(args) => {
-            let format = if args.json {
-                diff::Format::Json
-            } else if args.markdown {
-                diff::Format::Markdown
-            } else {
-                diff::Format::Text {
-                    colour: cli.color.stdout(),
+            let asked = args
+                .sides()
+                .and_then(|sides| Ok((sides, args.format(cli.color.stdout())?)));
+            match asked {
+                Ok((sides, format)) => diff::run(
+                    &sides,
+                    format,
+                    diff::Gates {
+                        exit_code: args.exit_code,
+                        deny_destroy: args.deny_destroy,
+                    },
+                    args.plugins_dir.as_deref(),
+                ),
+                Err(message) => {
+                    let error = Cli::command()
+                        .color(cli.color.clap())
+                        .error(clap::error::ErrorKind::MissingRequiredArgument, message);
+                    let _ = error.print();
+                    ExitCode::from(2)
                 }
-            };
-            diff::run(
-                &args.old,
-                &args.new,
-                format,
-                diff::Gates {
-                    exit_code: args.exit_code,
-                    deny_destroy: args.deny_destroy,
-                },
-                args.plugins_dir.as_deref(),
-            )
+            }
         }
         Command::Differences(args) => {
             differences::run(&args.dir, args.json, args.plugins_dir.as_deref())

@@ -45,6 +45,19 @@ pub enum MigrateStateError {
     Write(#[source] std::io::Error),
 }
 
+/// Reads the JSON document at `export` (a `pulumi stack export`).
+pub fn read_document(export: &Path) -> Result<serde_json::Value, MigrateStateError> {
+    let text = std::fs::read_to_string(export).map_err(|source| MigrateStateError::Read {
+        path: export.into(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| MigrateStateError::Json {
+        path: export.into(),
+        line: source.line(),
+        source,
+    })
+}
+
 /// Migrates the export at `export`, for the `cpg` provider at `provider_version`; writes
 /// the new document to `out` and one line per change, then a summary, to `report`.
 pub fn migrate_state(
@@ -53,16 +66,7 @@ pub fn migrate_state(
     out: &mut dyn Write,
     report: &mut dyn Write,
 ) -> Result<(), MigrateStateError> {
-    let text = std::fs::read_to_string(export).map_err(|source| MigrateStateError::Read {
-        path: export.into(),
-        source,
-    })?;
-    let document: serde_json::Value =
-        serde_json::from_str(&text).map_err(|source| MigrateStateError::Json {
-            path: export.into(),
-            line: source.line(),
-            source,
-        })?;
+    let document = read_document(export)?;
     let migration =
         migrate(&document, provider_version).map_err(|source| MigrateStateError::Refused {
             path: export.into(),

@@ -9,5 +9,7 @@ mod deploy {
     pub mod help;
     pub mod program;
     pub mod schema;
+    pub mod state;
     pub mod support;
+    pub mod targets;
 }

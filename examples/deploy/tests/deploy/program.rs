@@ -15,11 +15,11 @@ use cpg_infra_pulumi::proto::LogSeverity;
 
 use super::support::{TempDir, text};
 
-fn reference_small() -> PathBuf {
+pub fn reference_small() -> PathBuf {
     cpg_infra_reference::reference_dir().join("small")
 }
 
-fn plan(dir: &Path) -> Graph {
+pub fn plan(dir: &Path) -> Graph {
     let config = load_dir(dir).unwrap_or_else(|invalid| panic!("{}: {invalid}", dir.display()));
     CpgInfrastructure::from_validated(config)
         .with_cloud(GcpProvider)
@@ -28,7 +28,7 @@ fn plan(dir: &Path) -> Graph {
 }
 
 /// Runs `deploy args…` with the language host's environment for `mock`.
-fn run_program(mock: &MockEngine, args: &[&str], extra: &[(&str, &str)]) -> Output {
+pub fn run_program(mock: &MockEngine, args: &[&str], extra: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deploy"));
     command.args(args).env_remove("CPG_INFRA_CONFIG_DIR");
     for (key, value) in mock.environment(8) {
