@@ -1,5 +1,7 @@
 //! A dataset's access as a picture: its groups, how they nest, who is in them and what
-//! each grants, as Graphviz DOT or Mermaid flowchart text.
+//! each grants, as Graphviz DOT or Mermaid flowchart text. People are shown by the
+//! config's user keys where the access graph has them, Azure built-in roles by name;
+//! each picture carries a legend of its node shapes and edge styles.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -8,6 +10,19 @@ use cpg_infra::graph::ResourceId;
 
 use crate::access::{AccessGraph, Principal};
 use crate::describe::escape_controls;
+use crate::names::role_label;
+
+/// The label of a membership edge.
+const MEMBER: &str = "member";
+
+/// What each node shape and edge style stands for, in the order the legend shows
+/// them.
+const LEGEND: [(NodeKind, &str); 4] = [
+    (NodeKind::Group, "the dataset's group"),
+    (NodeKind::OtherGroup, "another group"),
+    (NodeKind::Member, "person or machine account"),
+    (NodeKind::Resource, "resource"),
+];
 
 /// What a node of the picture stands for; each is drawn in its own shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,17 +101,17 @@ impl Picture {
             let to = node(&mut picture, group);
             for member in access.members_of(group) {
                 let from = node(&mut picture, member);
-                picture.edges.insert((from, to.clone(), "member".into()));
+                picture.edges.insert((from, to.clone(), MEMBER.into()));
             }
             for parent in access.groups_of(group) {
                 let parent = node(&mut picture, parent);
-                picture.edges.insert((to.clone(), parent, "member".into()));
+                picture.edges.insert((to.clone(), parent, MEMBER.into()));
             }
             for grant in access.grants_of(group) {
                 let resource = resource_node(&mut picture, &grant.resource);
                 picture
                     .edges
-                    .insert((to.clone(), resource, grant.role.clone()));
+                    .insert((to.clone(), resource, role_label(&grant.role)));
             }
         }
         picture
@@ -126,29 +141,38 @@ impl Picture {
         let _ = writeln!(out, "  node [fontname=\"Helvetica\", fontsize=10];");
         let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
         for (key, node) in &self.nodes {
-            let style = match node.kind {
-                NodeKind::Group => "shape=box, style=\"rounded,filled\", fillcolor=\"#dbeafe\"",
-                NodeKind::OtherGroup => "shape=box, style=\"rounded,dashed\"",
-                NodeKind::Member => "shape=ellipse",
-                NodeKind::Resource => "shape=cylinder, style=filled, fillcolor=\"#fef3c7\"",
-            };
             let _ = writeln!(
                 out,
-                "  {} [label=\"{}\", {style}];",
+                "  {} [label=\"{}\", {}];",
                 ids[key.as_str()],
-                dot_escape(&node.label)
+                dot_escape(&node.label),
+                dot_style(node.kind)
             );
         }
         for (from, to, label) in &self.edges {
             let _ = writeln!(
                 out,
-                "  {} -> {} [label=\"{}\"];",
+                "  {} -> {} [{}];",
                 ids[from.as_str()],
                 ids[to.as_str()],
-                dot_escape(label)
+                dot_edge(label)
             );
         }
-        out.push_str("}\n");
+        // The legend: one node of each shape, and an edge of each style.
+        let _ = writeln!(out, "  subgraph cluster_legend {{");
+        let _ = writeln!(out, "    label=\"legend\";");
+        let _ = writeln!(out, "    style=dotted;");
+        for (i, (kind, meaning)) in LEGEND.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "    legend{i} [label=\"{meaning}\", {}];",
+                dot_style(*kind)
+            );
+        }
+        let _ = writeln!(out, "    legend2 -> legend0 [{}];", dot_edge(MEMBER));
+        let _ = writeln!(out, "    legend0 -> legend3 [{}];", dot_edge("role"));
+        let _ = writeln!(out, "    legend0 -> legend1 [{}];", dot_edge(MEMBER));
+        out.push_str("  }\n}\n");
         out
     }
 
@@ -159,34 +183,70 @@ impl Picture {
         let _ = writeln!(out, "---\ntitle: \"{}\"\n---", mermaid_escape(&self.title));
         let _ = writeln!(out, "flowchart LR");
         for (key, node) in &self.nodes {
-            let label = mermaid_escape(&node.label);
-            let id = &ids[key.as_str()];
-            let _ = match node.kind {
-                NodeKind::Group | NodeKind::OtherGroup => writeln!(out, "  {id}[\"{label}\"]"),
-                NodeKind::Member => writeln!(out, "  {id}([\"{label}\"])"),
-                NodeKind::Resource => writeln!(out, "  {id}[(\"{label}\")]"),
-            };
-        }
-        for (from, to, label) in &self.edges {
             let _ = writeln!(
                 out,
-                "  {} -->|\"{}\"| {}",
+                "  {}",
+                mermaid_node(&ids[key.as_str()], node.kind, &node.label)
+            );
+        }
+        for (from, to, label) in &self.edges {
+            let arrow = if label == MEMBER { "-.->" } else { "-->" };
+            let _ = writeln!(
+                out,
+                "  {} {arrow}|\"{}\"| {}",
                 ids[from.as_str()],
                 mermaid_escape(label),
                 ids[to.as_str()]
             );
         }
+        // The legend: one node of each shape, and a link of each style.
+        let _ = writeln!(out, "  subgraph legend [\"legend\"]");
+        for (i, (kind, meaning)) in LEGEND.iter().enumerate() {
+            let _ = writeln!(out, "    {}", mermaid_node(&format!("legend{i}"), *kind, meaning));
+        }
+        let _ = writeln!(out, "    legend2 -.->|\"{MEMBER}\"| legend0");
+        let _ = writeln!(out, "    legend0 -->|\"role\"| legend3");
+        let _ = writeln!(out, "    legend0 -.->|\"{MEMBER}\"| legend1");
+        let _ = writeln!(out, "  end");
         let own: Vec<&str> = self
             .nodes
             .iter()
             .filter(|(_, n)| n.kind == NodeKind::Group)
             .map(|(k, _)| ids[k.as_str()].as_str())
+            .chain(["legend0"])
             .collect();
-        if !own.is_empty() {
-            let _ = writeln!(out, "  classDef own fill:#dbeafe");
-            let _ = writeln!(out, "  class {} own", own.join(","));
-        }
+        let _ = writeln!(out, "  classDef own fill:#dbeafe");
+        let _ = writeln!(out, "  class {} own", own.join(","));
         out
+    }
+}
+
+/// A node's DOT attributes: its shape and fill by what it stands for.
+fn dot_style(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Group => "shape=box, style=\"rounded,filled\", fillcolor=\"#dbeafe\"",
+        NodeKind::OtherGroup => "shape=box, style=\"rounded,dashed\"",
+        NodeKind::Member => "shape=ellipse",
+        NodeKind::Resource => "shape=cylinder, style=filled, fillcolor=\"#fef3c7\"",
+    }
+}
+
+/// An edge's DOT attributes: a membership dashed, a role solid and labelled.
+fn dot_edge(label: &str) -> String {
+    if label == MEMBER {
+        "style=dashed, arrowhead=empty".to_owned()
+    } else {
+        format!("label=\"{}\"", dot_escape(label))
+    }
+}
+
+/// A Mermaid node `id` of `kind`'s shape with `label` (escaped here).
+fn mermaid_node(id: &str, kind: NodeKind, label: &str) -> String {
+    let label = mermaid_escape(label);
+    match kind {
+        NodeKind::Group | NodeKind::OtherGroup => format!("{id}[\"{label}\"]"),
+        NodeKind::Member => format!("{id}([\"{label}\"])"),
+        NodeKind::Resource => format!("{id}[(\"{label}\")]"),
     }
 }
 

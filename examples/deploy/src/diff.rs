@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use cpg_infra_review::diff::PlanDiff;
+use cpg_infra_review::names::Names;
 
 /// How to write the difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub const DATA_AT_RISK: u8 = 3;
 pub const CHANGES: u8 = 4;
 
 /// Runs `deploy diff <old> <new>`, planning both as `deploy plan` does with the
-/// plugins from `plugins_dir`: 1 when either config is invalid; otherwise 0, with
+/// plugins from `plugins_dir` and naming people by either config's user keys: 1 when either config is invalid; otherwise 0, with
 /// `deny_destroy` [`DATA_AT_RISK`] when data is at risk, and with `exit_code`
 /// [`CHANGES`] when something changes.
 pub fn run(
@@ -50,10 +51,13 @@ pub fn run(
 ) -> ExitCode {
     let before = crate::build(old, plugins_dir, false);
     let after = crate::build(new, plugins_dir, false);
-    let (Some((_, before)), Some((_, after))) = (before, after) else {
+    let (Some((old_config, before)), Some((new_config, after))) = (before, after) else {
         return ExitCode::from(1);
     };
-    let diff = PlanDiff::between(&before, &after);
+    // People by the user keys of either config, the new one's where they differ.
+    let names = Names::from_config(&old_config.infrastructure)
+        .and(Names::from_config(&new_config.infrastructure));
+    let diff = PlanDiff::between_named(&before, &after, &names);
     let text = match format {
         Format::Text { colour } => diff.to_text(colour),
         Format::Markdown => diff.to_markdown(),
