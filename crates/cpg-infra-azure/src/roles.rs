@@ -110,19 +110,34 @@ mod tests {
     #[test]
     fn built_in_roles_carry_microsofts_published_names_and_ids() {
         let published = [
-            ("Storage Blob Data Reader", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),
-            ("Storage Blob Data Contributor", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"),
+            (
+                "Storage Blob Data Reader",
+                "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+            ),
+            (
+                "Storage Blob Data Contributor",
+                "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+            ),
             ("AcrPull", "7f951dda-4ed3-4680-a7ca-43fe172d538d"),
             ("AcrPush", "8311e382-0749-4cb8-b61a-304f252e45ec"),
             ("AcrDelete", "c2f4ef07-c644-48eb-af81-4b1b4947fb11"),
-            ("Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6"),
-            ("Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"),
+            (
+                "Key Vault Secrets User",
+                "4633458b-17de-408a-b874-0445c86b69e6",
+            ),
+            (
+                "Key Vault Secrets Officer",
+                "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+            ),
         ];
         assert_eq!(BUILT_IN.len(), published.len());
         for (name, id) in published {
             assert_eq!(name_of(id), Some(name), "{id}");
             assert_eq!(name_of(&definition(id)), Some(name), "{id}");
-            let scoped = format!("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{}", id.to_uppercase());
+            let scoped = format!(
+                "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{}",
+                id.to_uppercase()
+            );
             assert_eq!(name_of(&scoped), Some(name), "{scoped}");
         }
         // Every role the cloud assigns has a name.
@@ -133,7 +148,11 @@ mod tests {
             secret(SecretMembership::Admin),
         ]
         .into_iter()
-        .chain(registry(ContainerRegistryMembership::Writer).iter().map(|(_, r)| *r));
+        .chain(
+            registry(ContainerRegistryMembership::Writer)
+                .iter()
+                .map(|(_, r)| *r),
+        );
         for role in assigned {
             assert!(name_of(role).is_some(), "{role}");
         }

@@ -524,8 +524,10 @@ impl AccessGraph {
             let members: BTreeSet<&Principal> =
                 indices.iter().map(|i| &self.grants[*i].member).collect();
             // Groups every member reaches, with each member's chain to them.
-            let walks: BTreeMap<&Principal, (Vec<&Principal>, BTreeMap<&Principal, Vec<Principal>>)> =
-                members.iter().map(|m| (*m, self.chains_from(m))).collect();
+            let walks: BTreeMap<
+                &Principal,
+                (Vec<&Principal>, BTreeMap<&Principal, Vec<Principal>>),
+            > = members.iter().map(|m| (*m, self.chains_from(m))).collect();
             let Some((first, _)) = walks.values().next() else {
                 continue;
             };
@@ -1043,5 +1045,156 @@ mod tests {
             .map(|a| format!("{} {}", a.principal, a.role))
             .collect();
         assert_eq!(requesters, ["ann@x.org entitlement-requester"]);
+    }
+
+    /// ds-read holds ann directly and the analysis group (bob); the metamist list
+    /// names both, the Hail billing project bob's username.
+    fn derived() -> Graph {
+        let mut graph = Graph::new();
+        let read = group(&mut graph, "ds-sample-metadata-main-read", "ds-read@x");
+        let analysis = group(&mut graph, "ds-analysis", "ds-analysis@x");
+        member(&mut graph, "ann-in-read", &read, Value::from("ann@x"));
+        member(
+            &mut graph,
+            "bob-in-analysis",
+            &analysis,
+            Value::from("bob@x"),
+        );
+        member(
+            &mut graph,
+            "analysis-in-read",
+            &read,
+            Value::output(&analysis, "groupKey.id"),
+        );
+        let project = graph
+            .declare(Resource::new(kinds::METAMIST_PROJECT, "mp").input("project_name", "ds"))
+            .expect("project");
+        graph
+            .declare(
+                Resource::new(kinds::METAMIST_PROJECT_MEMBERS, "ds-metamist-members")
+                    .input("project_name", Value::output(&project, "project_name"))
+                    .input("read_members", Value::strings(["ann@x", "bob@x"])),
+            )
+            .expect("members");
+        let billing = graph
+            .declare(Resource::new(
+                kinds::HAIL_BILLING_PROJECT,
+                "ds-gcp-batch-billing-project",
+            ))
+            .expect("billing project");
+        for user in ["bobhail", "billing-aggregator"] {
+            graph
+                .declare(
+                    Resource::new(
+                        kinds::HAIL_BILLING_PROJECT_MEMBERSHIP,
+                        format!("ds-gcp-{user}"),
+                    )
+                    .input("billing_project", Value::output(&billing, "id"))
+                    .input("user", user),
+                )
+                .expect("hail");
+        }
+        graph
+    }
+
+    fn chain_of(access: &AccessGraph, who: &str, role: &str) -> Vec<String> {
+        let principal = access.principal_named(who);
+        let found = access
+            .access_of(&principal)
+            .into_iter()
+            .find(|a| a.role == role)
+            .expect("the grant");
+        found.chain.iter().map(|p| access.label(p)).collect()
+    }
+
+    #[test]
+    fn metamist_grants_show_the_group_they_come_from() {
+        let access = AccessGraph::from_graph(&derived());
+        assert_eq!(
+            chain_of(&access, "ann@x", "metamist-read"),
+            ["ann@x", "ds-read@x"]
+        );
+        assert_eq!(
+            chain_of(&access, "bob@x", "metamist-read"),
+            ["bob@x", "ds-analysis@x", "ds-read@x"]
+        );
+        // Without the config's names, a Hail username is held directly.
+        assert_eq!(
+            chain_of(&access, "bobhail", "hail-billing-project-member"),
+            ["bobhail"]
+        );
+    }
+
+    #[test]
+    fn hail_grants_go_through_the_person_and_their_group() {
+        let names = Names::from_identities([("bob", "bob@x", Some("bobhail"))]);
+        let access = AccessGraph::with_names(&derived(), names);
+        assert_eq!(
+            chain_of(&access, "bobhail", "hail-billing-project-member"),
+            ["bob (bobhail)", "bob (bob@x)", "ds-analysis@x"]
+        );
+        // The aggregator is no one's username: held directly.
+        assert_eq!(
+            chain_of(&access, "billing-aggregator", "hail-billing-project-member"),
+            ["billing-aggregator"]
+        );
+        let bob = access.principal_named("bob@x");
+        let entry = &access.access_of(&bob)[0];
+        assert_eq!(entry.user.as_deref(), Some("bob"));
+        assert_eq!(access.label(&bob), "bob (bob@x)");
+        assert_eq!(access.label(&Principal::Id("ann@x".into())), "ann@x");
+    }
+
+    #[test]
+    fn azure_groups_by_display_name_and_built_in_roles_by_name() {
+        let mut graph = Graph::new();
+        let group = graph
+            .declare(
+                Resource::new(azure::GROUP, "ds-analysis-group")
+                    .input("displayName", "ds-analysis"),
+            )
+            .expect("group");
+        let reader = cpg_infra_azure::roles::definition(cpg_infra_azure::roles::BLOB_READER);
+        let unknown = "/providers/Microsoft.Authorization/roleDefinitions/2acaf3ab-0000-4000-8000-000000000000";
+        for (name, role) in [("reads", reader.as_str()), ("other", unknown)] {
+            graph
+                .declare(
+                    Resource::new(azure::ROLE_ASSIGNMENT, name)
+                        .input("principalId", Value::output(&group, "id"))
+                        .input("roleDefinitionId", role),
+                )
+                .expect("assignment");
+        }
+        graph
+            .declare(
+                Resource::new(azure::GROUP_MEMBER, "ann-in-analysis")
+                    .input("groupObjectId", Value::output(&group, "id"))
+                    .input("memberObjectId", "3F2C7A10-5B1E-4C8D-9A0F-6E4D2B1C0A01"),
+            )
+            .expect("member");
+        let names = Names::from_identities([("ann", "3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01", None)]);
+        let access = AccessGraph::with_names(&graph, names);
+        let ann = Principal::Id("3F2C7A10-5B1E-4C8D-9A0F-6E4D2B1C0A01".into());
+        assert_eq!(
+            access.label(&ann),
+            "ann (3F2C7A10-5B1E-4C8D-9A0F-6E4D2B1C0A01)"
+        );
+        assert_eq!(
+            access.label(&Principal::Resource(group.clone())),
+            "ds-analysis"
+        );
+        let roles: Vec<(String, Option<String>)> = access
+            .access_of(&ann)
+            .into_iter()
+            .filter(|a| a.role != MEMBER_ROLE)
+            .map(|a| (a.role, a.role_name))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                (unknown.to_owned(), None),
+                (reader, Some("Storage Blob Data Reader".to_owned())),
+            ]
+        );
     }
 }

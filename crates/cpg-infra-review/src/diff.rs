@@ -427,9 +427,7 @@ pub(crate) fn secret(field: &FieldChange) -> bool {
 }
 
 fn shown(value: &Option<Value>) -> String {
-    value
-        .as_ref()
-        .map_or_else(|| "(absent)".to_owned(), named)
+    value.as_ref().map_or_else(|| "(absent)".to_owned(), named)
 }
 
 /// `value` described, with the name of the Azure built-in role it names, if any:
@@ -699,5 +697,51 @@ mod tests {
     fn markdown_table_cells_escape_pipes() {
         assert_eq!(cell("a|b"), "a\\|b");
         assert_eq!(code("a`b"), "`` a`b ``");
+    }
+
+    #[test]
+    fn access_changes_name_people_and_roles_and_json_keeps_the_ids() {
+        use cpg_infra_azure::{roles, tokens as azure};
+        let container = Resource::new(azure::BLOB_CONTAINER, "ds-main");
+        let reader = roles::definition(roles::BLOB_READER);
+        let grant = Resource::new(azure::ROLE_ASSIGNMENT, "ann-reads")
+            .input("principalId", "0000aaaa-0000-4000-8000-000000000001")
+            .input("roleDefinitionId", reader.as_str())
+            .input("scope", Value::output(&container.id, "id"));
+        let old = graph(vec![container.clone()]);
+        let new = graph(vec![container, grant]);
+        let names = Names::from_identities([("ann", "0000aaaa-0000-4000-8000-000000000001", None)]);
+        let diff = PlanDiff::between_named(&old, &new, &names);
+        let text = diff.to_text(false);
+        assert!(
+            text.contains("+ ann (0000aaaa-0000-4000-8000-000000000001): Storage Blob Data Reader on azure-native:storage:BlobContainer::ds-main\n    directly\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "    roleDefinitionId: {reader} (Storage Blob Data Reader)\n"
+            )),
+            "{text}"
+        );
+        let markdown = diff.to_markdown();
+        assert!(markdown.contains("| ann | 1 | 0 |"), "{markdown}");
+        assert!(
+            markdown.contains(
+                "| ann (0000aaaa-0000-4000-8000-000000000001) | `Storage Blob Data Reader` |"
+            ),
+            "{markdown}"
+        );
+        let json = diff.to_json();
+        let gained = &json["access_gained"][0];
+        assert_eq!(gained["principal"], "0000aaaa-0000-4000-8000-000000000001");
+        assert_eq!(gained["user"], "ann");
+        assert_eq!(gained["role"], reader.as_str());
+        assert_eq!(gained["role_name"], "Storage Blob Data Reader");
+        // Unnamed, an id stays as it is.
+        let plain = PlanDiff::between(&old, &new).to_text(false);
+        assert!(
+            plain.contains("+ 0000aaaa-0000-4000-8000-000000000001: Storage Blob Data Reader on"),
+            "{plain}"
+        );
     }
 }

@@ -195,8 +195,13 @@ impl PlanDiff {
             self.access_gained.len(),
             self.access_lost.len()
         );
-        let who =
-            |change: &'_ AccessChange| -> String { change.access.user.clone().unwrap_or_else(|| change.principal_label.clone()) };
+        let who = |change: &'_ AccessChange| -> String {
+            change
+                .access
+                .user
+                .clone()
+                .unwrap_or_else(|| change.principal_label.clone())
+        };
         let mut people: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for change in &self.access_gained {
             people.entry(who(change)).or_default().0 += 1;

@@ -167,7 +167,9 @@ mod tests {
     #[test]
     fn azure_roles_are_named_and_unknown_roles_kept() {
         assert_eq!(
-            role_label("/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"),
+            role_label(
+                "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"
+            ),
             "AcrPull"
         );
         let unknown = "/providers/Microsoft.Authorization/roleDefinitions/2acaf3ab-0000-4000-8000-000000000000";

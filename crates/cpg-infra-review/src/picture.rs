@@ -131,6 +131,19 @@ impl Picture {
             .collect()
     }
 
+    /// The edges with those between the same two nodes drawn as one, their labels
+    /// in order: a group holding several roles on a resource is one arrow.
+    fn merged_edges(&self) -> BTreeMap<(&str, &str), Vec<&str>> {
+        let mut merged: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        for (from, to, label) in &self.edges {
+            merged
+                .entry((from.as_str(), to.as_str()))
+                .or_default()
+                .push(label.as_str());
+        }
+        merged
+    }
+
     /// Graphviz DOT text (`dot -Tsvg` draws it).
     pub fn to_dot(&self) -> String {
         let ids = self.ids();
@@ -138,6 +151,9 @@ impl Picture {
         let _ = writeln!(out, "digraph access {{");
         let _ = writeln!(out, "  label=\"{}\";", dot_escape(&self.title));
         let _ = writeln!(out, "  rankdir=LR;");
+        // Memberships into one group share a line; rows sit close together.
+        let _ = writeln!(out, "  concentrate=true;");
+        let _ = writeln!(out, "  nodesep=0.15;");
         let _ = writeln!(out, "  node [fontname=\"Helvetica\", fontsize=10];");
         let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
         for (key, node) in &self.nodes {
@@ -149,13 +165,13 @@ impl Picture {
                 dot_style(node.kind)
             );
         }
-        for (from, to, label) in &self.edges {
+        for ((from, to), labels) in self.merged_edges() {
             let _ = writeln!(
                 out,
                 "  {} -> {} [{}];",
-                ids[from.as_str()],
-                ids[to.as_str()],
-                dot_edge(label)
+                ids[from],
+                ids[to],
+                dot_edge(&labels)
             );
         }
         // The legend: one node of each shape, and an edge of each style.
@@ -169,9 +185,9 @@ impl Picture {
                 dot_style(*kind)
             );
         }
-        let _ = writeln!(out, "    legend2 -> legend0 [{}];", dot_edge(MEMBER));
-        let _ = writeln!(out, "    legend0 -> legend3 [{}];", dot_edge("role"));
-        let _ = writeln!(out, "    legend0 -> legend1 [{}];", dot_edge(MEMBER));
+        let _ = writeln!(out, "    legend2 -> legend0 [{}];", dot_edge(&[MEMBER]));
+        let _ = writeln!(out, "    legend0 -> legend3 [{}];", dot_edge(&["role"]));
+        let _ = writeln!(out, "    legend0 -> legend1 [{}];", dot_edge(&[MEMBER]));
         out.push_str("  }\n}\n");
         out
     }
@@ -189,34 +205,50 @@ impl Picture {
                 mermaid_node(&ids[key.as_str()], node.kind, &node.label)
             );
         }
-        for (from, to, label) in &self.edges {
-            let arrow = if label == MEMBER { "-.->" } else { "-->" };
+        for ((from, to), labels) in self.merged_edges() {
+            let arrow = if labels == [MEMBER] { "-.->" } else { "-->" };
+            let escaped: Vec<String> = labels.iter().map(|l| mermaid_escape(l)).collect();
             let _ = writeln!(
                 out,
                 "  {} {arrow}|\"{}\"| {}",
-                ids[from.as_str()],
-                mermaid_escape(label),
-                ids[to.as_str()]
+                ids[from],
+                escaped.join("<br>"),
+                ids[to]
             );
         }
         // The legend: one node of each shape, and a link of each style.
         let _ = writeln!(out, "  subgraph legend [\"legend\"]");
         for (i, (kind, meaning)) in LEGEND.iter().enumerate() {
-            let _ = writeln!(out, "    {}", mermaid_node(&format!("legend{i}"), *kind, meaning));
+            let _ = writeln!(
+                out,
+                "    {}",
+                mermaid_node(&format!("legend{i}"), *kind, meaning)
+            );
         }
         let _ = writeln!(out, "    legend2 -.->|\"{MEMBER}\"| legend0");
         let _ = writeln!(out, "    legend0 -->|\"role\"| legend3");
         let _ = writeln!(out, "    legend0 -.->|\"{MEMBER}\"| legend1");
         let _ = writeln!(out, "  end");
-        let own: Vec<&str> = self
-            .nodes
-            .iter()
-            .filter(|(_, n)| n.kind == NodeKind::Group)
-            .map(|(k, _)| ids[k.as_str()].as_str())
-            .chain(["legend0"])
-            .collect();
-        let _ = writeln!(out, "  classDef own fill:#dbeafe");
-        let _ = writeln!(out, "  class {} own", own.join(","));
+        // The dataset's groups filled, other groups dashed, as in DOT.
+        for (class, kind, style, legend) in [
+            ("own", NodeKind::Group, "fill:#dbeafe", "legend0"),
+            (
+                "other",
+                NodeKind::OtherGroup,
+                "stroke-dasharray:4 3",
+                "legend1",
+            ),
+        ] {
+            let members: Vec<&str> = self
+                .nodes
+                .iter()
+                .filter(|(_, n)| n.kind == kind)
+                .map(|(k, _)| ids[k.as_str()].as_str())
+                .chain([legend])
+                .collect();
+            let _ = writeln!(out, "  classDef {class} {style}");
+            let _ = writeln!(out, "  class {} {class}", members.join(","));
+        }
         out
     }
 }
@@ -231,12 +263,14 @@ fn dot_style(kind: NodeKind) -> &'static str {
     }
 }
 
-/// An edge's DOT attributes: a membership dashed, a role solid and labelled.
-fn dot_edge(label: &str) -> String {
-    if label == MEMBER {
+/// An edge's DOT attributes: a membership dashed, roles solid and labelled, one
+/// per line.
+fn dot_edge(labels: &[&str]) -> String {
+    if labels == [MEMBER] {
         "style=dashed, arrowhead=empty".to_owned()
     } else {
-        format!("label=\"{}\"", dot_escape(label))
+        let escaped: Vec<String> = labels.iter().map(|l| dot_escape(l)).collect();
+        format!("label=\"{}\"", escaped.join("\\n"))
     }
 }
 
@@ -306,5 +340,86 @@ mod tests {
         let mermaid = mermaid_escape(hostile);
         assert_eq!(mermaid, "mallory\\n+ ceo\\u{1b}[2J\\0");
         assert!(!dot.chars().chain(mermaid.chars()).any(char::is_control));
+    }
+
+    /// A dataset group with a person the config knows and two Azure roles on one
+    /// container.
+    fn picture() -> Picture {
+        use cpg_infra::graph::{Graph, Resource, Value};
+        use cpg_infra_azure::{roles, tokens as azure};
+        let mut graph = Graph::new();
+        let group = graph
+            .declare(
+                Resource::new(azure::GROUP, "ds-azure-analysis-group")
+                    .input("displayName", "ds-analysis"),
+            )
+            .expect("group");
+        let container = graph
+            .declare(Resource::new(azure::BLOB_CONTAINER, "ds-azure-main"))
+            .expect("container");
+        for (name, role) in [("r", roles::BLOB_READER), ("w", roles::BLOB_CONTRIBUTOR)] {
+            graph
+                .declare(
+                    Resource::new(azure::ROLE_ASSIGNMENT, name)
+                        .input("principalId", Value::output(&group, "id"))
+                        .input("roleDefinitionId", roles::definition(role))
+                        .input("scope", Value::output(&container, "id")),
+                )
+                .expect("assignment");
+        }
+        graph
+            .declare(
+                Resource::new(azure::GROUP_MEMBER, "ann")
+                    .input("groupObjectId", Value::output(&group, "id"))
+                    .input("memberObjectId", "0000aaaa-0000-4000-8000-000000000001"),
+            )
+            .expect("member");
+        let names = crate::names::Names::from_identities([(
+            "ann",
+            "0000aaaa-0000-4000-8000-000000000001",
+            None,
+        )]);
+        let access = AccessGraph::with_names(&graph, names);
+        Picture::of_dataset(&access, "ds", &["ds".to_owned()])
+    }
+
+    #[test]
+    fn pictures_name_people_and_roles_and_carry_a_legend() {
+        let dot = picture().to_dot();
+        assert!(
+            dot.contains("[label=\"ann (0000aaaa-0000-4000-8000-000000000001)\", shape=ellipse]"),
+            "{dot}"
+        );
+        // Two roles on one container: one arrow, a role a line.
+        assert!(
+            dot.contains("[label=\"Storage Blob Data Contributor\\nStorage Blob Data Reader\"]"),
+            "{dot}"
+        );
+        assert!(dot.contains("[style=dashed, arrowhead=empty]"), "{dot}");
+        assert!(!dot.contains("roleDefinitions"), "{dot}");
+        for meaning in LEGEND.iter().map(|(_, m)| m) {
+            assert!(
+                dot.contains(&format!("[label=\"{meaning}\"")),
+                "{meaning}: {dot}"
+            );
+        }
+        assert!(dot.contains("subgraph cluster_legend {"), "{dot}");
+        let mermaid = picture().to_mermaid();
+        assert!(
+            mermaid.contains("subgraph legend [\"legend\"]"),
+            "{mermaid}"
+        );
+        assert!(
+            mermaid.contains("legend2 -.->|\"member\"| legend0"),
+            "{mermaid}"
+        );
+        assert!(
+            mermaid.contains("|\"Storage Blob Data Contributor<br>Storage Blob Data Reader\"|"),
+            "{mermaid}"
+        );
+        assert!(
+            mermaid.contains("([\"ann (0000aaaa-0000-4000-8000-000000000001)\"])"),
+            "{mermaid}"
+        );
     }
 }
