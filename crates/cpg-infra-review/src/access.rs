@@ -462,10 +462,7 @@ impl AccessGraph {
     /// `principal` and every group it reaches, in the order a breadth-first walk
     /// over memberships meets them (neighbours in sorted order), each with the
     /// first chain found to it: a shortest one, and the first in sorted order.
-    fn chains_from<'a>(
-        &'a self,
-        principal: &'a Principal,
-    ) -> (Vec<&'a Principal>, BTreeMap<&'a Principal, Vec<Principal>>) {
+    fn chains_from<'a>(&'a self, principal: &'a Principal) -> Walk<'a> {
         let mut chains: BTreeMap<&Principal, Vec<Principal>> = BTreeMap::new();
         let mut order: Vec<&Principal> = vec![principal];
         chains.insert(principal, vec![principal.clone()]);
@@ -482,7 +479,7 @@ impl AccessGraph {
                 queue.push_back(group);
             }
         }
-        (order, chains)
+        Walk { order, chains }
     }
 
     /// Every principal that is not a group and reaches `group`, `group`'s
@@ -524,25 +521,24 @@ impl AccessGraph {
             let members: BTreeSet<&Principal> =
                 indices.iter().map(|i| &self.grants[*i].member).collect();
             // Groups every member reaches, with each member's chain to them.
-            let walks: BTreeMap<
-                &Principal,
-                (Vec<&Principal>, BTreeMap<&Principal, Vec<Principal>>),
-            > = members.iter().map(|m| (*m, self.chains_from(m))).collect();
-            let Some((first, _)) = walks.values().next() else {
+            let walks: BTreeMap<&Principal, Walk<'_>> =
+                members.iter().map(|m| (*m, self.chains_from(m))).collect();
+            let Some(first) = walks.values().next() else {
                 continue;
             };
             let matches: Vec<&Principal> = first
+                .order
                 .iter()
                 .skip(1)
                 .copied()
-                .filter(|g| walks.values().all(|(_, chains)| chains.contains_key(g)))
+                .filter(|g| walks.values().all(|walk| walk.chains.contains_key(g)))
                 .filter(|g| self.leaves(g) == members)
                 .collect();
             // The innermost: no other match has it as a member. A group that holds
             // the list's group (the organisation's metamist invokers hold every
             // dataset's) may have the same members, but it is not where they come from.
             let walks_of_matches: Vec<BTreeMap<&Principal, Vec<Principal>>> =
-                matches.iter().map(|g| self.chains_from(g).1).collect();
+                matches.iter().map(|g| self.chains_from(g).chains).collect();
             let mut innermost: Vec<&Principal> = matches
                 .iter()
                 .copied()
@@ -558,8 +554,8 @@ impl AccessGraph {
                 continue;
             };
             for i in indices {
-                let (_, chains) = &walks[&self.grants[*i].member];
-                if let Some(chain) = chains.get(group) {
+                let walk = &walks[&self.grants[*i].member];
+                if let Some(chain) = walk.chains.get(group) {
                     explained.push((*i, chain[1..].to_vec()));
                 }
             }
@@ -606,9 +602,10 @@ impl AccessGraph {
                 .collect();
             let candidates: BTreeSet<&Principal> = people
                 .iter()
-                .flat_map(|p| self.chains_from(p).0.into_iter().skip(1))
+                .flat_map(|p| self.chains_from(p).order.into_iter().skip(1))
                 .collect();
-            let mut best: Option<((usize, usize, Reverse<usize>), &Principal)> = None;
+            // (people accounted for, words shared with the project's name, fewest members).
+            let mut best: Option<(Score, &Principal)> = None;
             for group in candidates {
                 let leaves = self.leaves(group);
                 let mut accounted = 0;
@@ -641,7 +638,7 @@ impl AccessGraph {
                     .get(hail.as_str())
                     .into_iter()
                     .flatten()
-                    .filter_map(|identity| self.chains_from(identity).1.remove(group))
+                    .filter_map(|identity| self.chains_from(identity).chains.remove(group))
                     .min_by_key(Vec::len);
                 if let Some(way) = way {
                     explained.push((*i, way));
@@ -655,7 +652,7 @@ impl AccessGraph {
 
     /// Everything `principal` can reach, sorted by resource then role.
     pub fn access_of(&self, principal: &Principal) -> Vec<Access> {
-        let (order, chains) = self.chains_from(principal);
+        let Walk { order, chains } = self.chains_from(principal);
         let access = |role: &str, resource: &ResourceId, chain: Vec<Principal>| Access {
             principal: principal.clone(),
             role: role.to_owned(),
@@ -705,6 +702,16 @@ impl AccessGraph {
             .collect()
     }
 }
+
+/// A walk up the memberships from a principal: the principal and every group it
+/// reaches, in the order met, each with the chain that first reached it.
+struct Walk<'a> {
+    order: Vec<&'a Principal>,
+    chains: BTreeMap<&'a Principal, Vec<Principal>>,
+}
+
+/// How a group explains a Hail billing project's members, best last.
+type Score = (usize, usize, Reverse<usize>);
 
 /// How many leading `-`-separated words two logical names share.
 fn shared_words(a: &str, b: &str) -> usize {
