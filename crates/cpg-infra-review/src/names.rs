@@ -7,8 +7,10 @@
 //! ```
 //! use cpg_infra_review::names::{Names, role_label};
 //!
-//! let names = Names::from_identities([("mira.okafor", "3F2C7A10-5B1E", None)]);
-//! assert_eq!(names.label("3f2c7a10-5b1e"), "mira.okafor (3f2c7a10-5b1e)");
+//! let id = "3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01";
+//! let names = Names::from_identities([("mira.okafor", id, Some("mokafor"))]);
+//! assert_eq!(names.label(id), format!("mira.okafor ({id})"));
+//! assert_eq!(names.label("mokafor"), "mira.okafor (mokafor)");
 //! assert_eq!(names.label("someone-else"), "someone-else");
 //! assert_eq!(
 //!     role_label("/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"),
