@@ -12,7 +12,18 @@
 //! A principal's effective access is every grant held by the principal or by a group
 //! it reaches through memberships, each with the shortest chain that leads to it, and
 //! every group it reaches (as the role [`MEMBER_ROLE`] on that group).
+//!
+//! Metamist project member lists and Hail billing-project memberships name people
+//! one by one, though the driver derives them from groups. Each such grant is
+//! explained by the group it comes from, found in the plan: for a metamist list,
+//! the group whose members (through nested groups) are exactly the list; for a
+//! Hail billing project, with the config's [`Names`], the group whose people with
+//! a Hail username are all members of the billing project and that accounts for
+//! most of them. The grant's chain then runs through that group (for Hail, from
+//! the username through the person's cloud identity); a member no group accounts
+//! for holds the grant directly.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
@@ -23,6 +34,7 @@ use cpg_infra_kinds as kinds;
 use serde::Serialize;
 
 use crate::describe::describe;
+use crate::names::{Names, role_name};
 
 /// The role recorded for membership of a group, direct or through other groups.
 pub const MEMBER_ROLE: &str = "member";
@@ -90,6 +102,10 @@ pub struct Grant {
     pub resource: ResourceId,
     /// The resource that declares the grant.
     pub declared_by: ResourceId,
+    /// For a grant the driver derives from a group (metamist, Hail), the way from
+    /// the member to that group: for Hail the person's cloud identity first, then
+    /// each group in turn. Empty for a grant held directly.
+    pub through: Vec<Principal>,
 }
 
 /// One thing a principal can reach.
@@ -105,7 +121,15 @@ pub struct Access {
     /// How: the principal, then each group in turn, ending at the holder of the role
     /// (for a membership, at the group of which the last of the chain is a direct
     /// member). The shortest such chain; among equals, the first in sorted order.
+    /// A metamist or Hail grant's chain continues to the group it comes from.
     pub chain: Vec<Principal>,
+    /// The role's name, for a role people know by a name rather than by its id
+    /// (an Azure built-in role).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    /// The config's user key of the principal, when the config knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 impl Access {
@@ -136,6 +160,8 @@ pub struct AccessGraph {
     labels: BTreeMap<ResourceId, String>,
     /// Every declared group, with members or not.
     declared_groups: BTreeSet<Principal>,
+    /// The config's names for people.
+    names: Names,
 }
 
 /// How a kind of resource declares a membership: the inputs naming the group and the
@@ -159,9 +185,18 @@ pub const TARGET_KEYS: &[(&str, &str)] = &[
 ];
 
 impl AccessGraph {
-    /// Reads every membership and grant of `graph`.
+    /// Reads every membership and grant of `graph`, naming people by their ids.
     pub fn from_graph(graph: &Graph) -> AccessGraph {
-        let mut access = AccessGraph::default();
+        AccessGraph::with_names(graph, Names::default())
+    }
+
+    /// Reads every membership and grant of `graph`, naming people as `names` does
+    /// and explaining Hail grants through their groups with it.
+    pub fn with_names(graph: &Graph, names: Names) -> AccessGraph {
+        let mut access = AccessGraph {
+            names,
+            ..AccessGraph::default()
+        };
         for resource in graph.resources() {
             let token: &str = &resource.id.type_token;
             if token.rsplit(':').next() == Some("Group") {
@@ -174,12 +209,18 @@ impl AccessGraph {
                     .group_emails
                     .insert(email.to_lowercase(), resource.id.clone());
                 access.labels.insert(resource.id.clone(), email);
+            } else if token == azure::GROUP
+                && let Some(name) = resource.inputs.get("displayName").and_then(Value::as_str)
+            {
+                access.labels.insert(resource.id.clone(), name.to_owned());
             }
         }
         for resource in graph.resources() {
             access.read(resource);
         }
         access.index();
+        access.explain_metamist();
+        access.explain_hail();
         access
     }
 
@@ -204,6 +245,7 @@ impl AccessGraph {
                 role,
                 resource: target,
                 declared_by: resource.id.clone(),
+                through: Vec::new(),
             });
         };
         if kind.ends_with("IAMMember")
@@ -377,7 +419,9 @@ impl AccessGraph {
             .map(|i| &self.grants[*i])
     }
 
-    /// A name for people: a declared group's email, else the principal itself.
+    /// A name for people: a declared group's email (GCP) or display name (Entra
+    /// ID); a person the config knows as `user (identity)`; else the principal
+    /// itself.
     pub fn label(&self, principal: &Principal) -> String {
         match principal {
             Principal::Resource(id) => self
@@ -385,7 +429,15 @@ impl AccessGraph {
                 .get(id)
                 .cloned()
                 .unwrap_or_else(|| id.to_string()),
-            Principal::Id(id) => id.clone(),
+            Principal::Id(id) => self.names.label(id),
+        }
+    }
+
+    /// The config's user key of `principal`, when the config knows it.
+    pub fn user(&self, principal: &Principal) -> Option<&str> {
+        match principal {
+            Principal::Id(id) => self.names.user(id),
+            Principal::Resource(_) => None,
         }
     }
 
@@ -407,10 +459,10 @@ impl AccessGraph {
             .collect()
     }
 
-    /// Everything `principal` can reach, sorted by resource then role.
-    pub fn access_of(&self, principal: &Principal) -> Vec<Access> {
-        // Breadth first over memberships, neighbours in sorted order: the first chain
-        // found to each group is a shortest one, and the first in sorted order.
+    /// `principal` and every group it reaches, in the order a breadth-first walk
+    /// over memberships meets them (neighbours in sorted order), each with the
+    /// first chain found to it: a shortest one, and the first in sorted order.
+    fn chains_from<'a>(&'a self, principal: &'a Principal) -> Walk<'a> {
         let mut chains: BTreeMap<&Principal, Vec<Principal>> = BTreeMap::new();
         let mut order: Vec<&Principal> = vec![principal];
         chains.insert(principal, vec![principal.clone()]);
@@ -427,6 +479,188 @@ impl AccessGraph {
                 queue.push_back(group);
             }
         }
+        Walk { order, chains }
+    }
+
+    /// Every principal that is not a group and reaches `group`, `group`'s
+    /// members through nested groups.
+    fn leaves(&self, group: &Principal) -> BTreeSet<&Principal> {
+        let mut seen: BTreeSet<&Principal> = BTreeSet::new();
+        let mut leaves = BTreeSet::new();
+        let mut queue = VecDeque::from([group]);
+        while let Some(node) = queue.pop_front() {
+            for member in self.members_of(node) {
+                if !seen.insert(member) {
+                    continue;
+                }
+                if self.is_group(member) {
+                    queue.push_back(member);
+                } else {
+                    leaves.insert(member);
+                }
+            }
+        }
+        leaves
+    }
+
+    /// Each metamist member list (a project, a level) explained by the group whose
+    /// members are exactly the list: the innermost such group, the first in
+    /// sorted order among equals.
+    fn explain_metamist(&mut self) {
+        let mut lists: BTreeMap<(&ResourceId, &str), Vec<usize>> = BTreeMap::new();
+        for (i, grant) in self.grants.iter().enumerate() {
+            if &*grant.declared_by.type_token == kinds::METAMIST_PROJECT_MEMBERS {
+                lists
+                    .entry((&grant.declared_by, grant.role.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut explained: Vec<(usize, Vec<Principal>)> = Vec::new();
+        for indices in lists.values() {
+            let members: BTreeSet<&Principal> =
+                indices.iter().map(|i| &self.grants[*i].member).collect();
+            // Groups every member reaches, with each member's chain to them.
+            let walks: BTreeMap<&Principal, Walk<'_>> =
+                members.iter().map(|m| (*m, self.chains_from(m))).collect();
+            let Some(first) = walks.values().next() else {
+                continue;
+            };
+            let matches: Vec<&Principal> = first
+                .order
+                .iter()
+                .skip(1)
+                .copied()
+                .filter(|g| walks.values().all(|walk| walk.chains.contains_key(g)))
+                .filter(|g| self.leaves(g) == members)
+                .collect();
+            // The innermost: no other match has it as a member. A group that holds
+            // the list's group (the organisation's metamist invokers hold every
+            // dataset's) may have the same members, but it is not where they come from.
+            let walks_of_matches: Vec<BTreeMap<&Principal, Vec<Principal>>> =
+                matches.iter().map(|g| self.chains_from(g).chains).collect();
+            let mut innermost: Vec<&Principal> = matches
+                .iter()
+                .copied()
+                .filter(|g| {
+                    !matches
+                        .iter()
+                        .zip(&walks_of_matches)
+                        .any(|(other, chains)| other != g && chains.contains_key(g))
+                })
+                .collect();
+            innermost.sort();
+            let Some(group) = innermost.first() else {
+                continue;
+            };
+            for i in indices {
+                let walk = &walks[&self.grants[*i].member];
+                if let Some(chain) = walk.chains.get(group) {
+                    explained.push((*i, chain[1..].to_vec()));
+                }
+            }
+        }
+        for (i, through) in explained {
+            self.grants[i].through = through;
+        }
+    }
+
+    /// Each Hail billing project's members explained, with the config's names, by
+    /// the group whose people with a Hail username are all members of the billing
+    /// project and that accounts for most of them; among equals (a group nested in
+    /// another often has the same people), the one whose logical name shares most
+    /// leading words with the billing project's (the same dataset and cloud), then
+    /// the smallest, then the first in sorted order.
+    fn explain_hail(&mut self) {
+        // A cloud identity → its Hail usernames; a Hail username → its identities.
+        let mut usernames: BTreeMap<Principal, BTreeSet<&str>> = BTreeMap::new();
+        let mut identities: BTreeMap<&str, BTreeSet<Principal>> = BTreeMap::new();
+        for (hail, id) in self.names.hail_accounts() {
+            let identity = self.named(id);
+            usernames.entry(identity.clone()).or_default().insert(hail);
+            identities.entry(hail).or_default().insert(identity);
+        }
+        let mut projects: BTreeMap<&ResourceId, Vec<usize>> = BTreeMap::new();
+        for (i, grant) in self.grants.iter().enumerate() {
+            if &*grant.declared_by.type_token == kinds::HAIL_BILLING_PROJECT_MEMBERSHIP {
+                projects.entry(&grant.resource).or_default().push(i);
+            }
+        }
+        let mut explained: Vec<(usize, Vec<Principal>)> = Vec::new();
+        for (project, indices) in &projects {
+            let members: BTreeSet<&str> = indices
+                .iter()
+                .filter_map(|i| match &self.grants[*i].member {
+                    Principal::Id(id) => Some(id.as_str()),
+                    Principal::Resource(_) => None,
+                })
+                .collect();
+            let people: Vec<&Principal> = members
+                .iter()
+                .filter_map(|m| identities.get(m))
+                .flatten()
+                .collect();
+            let candidates: BTreeSet<&Principal> = people
+                .iter()
+                .flat_map(|p| self.chains_from(p).order.into_iter().skip(1))
+                .collect();
+            // (people accounted for, words shared with the project's name, fewest members).
+            let mut best: Option<(Score, &Principal)> = None;
+            for group in candidates {
+                let leaves = self.leaves(group);
+                let mut accounted = 0;
+                let mut all_members = true;
+                for leaf in &leaves {
+                    for hail in usernames.get(*leaf).into_iter().flatten() {
+                        if members.contains(hail) {
+                            accounted += 1;
+                        } else {
+                            all_members = false;
+                        }
+                    }
+                }
+                let affinity = match group {
+                    Principal::Resource(id) => shared_words(&id.name, &project.name),
+                    Principal::Id(_) => 0,
+                };
+                let score = (accounted, affinity, Reverse(leaves.len()));
+                if all_members && accounted > 0 && best.is_none_or(|(b, _)| score > b) {
+                    best = Some((score, group));
+                }
+            }
+            let Some((_, group)) = best else { continue };
+            for i in indices {
+                let Principal::Id(hail) = &self.grants[*i].member else {
+                    continue;
+                };
+                // The shortest way from one of the username's identities.
+                let way = identities
+                    .get(hail.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|identity| self.chains_from(identity).chains.remove(group))
+                    .min_by_key(Vec::len);
+                if let Some(way) = way {
+                    explained.push((*i, way));
+                }
+            }
+        }
+        for (i, through) in explained {
+            self.grants[i].through = through;
+        }
+    }
+
+    /// Everything `principal` can reach, sorted by resource then role.
+    pub fn access_of(&self, principal: &Principal) -> Vec<Access> {
+        let Walk { order, chains } = self.chains_from(principal);
+        let access = |role: &str, resource: &ResourceId, chain: Vec<Principal>| Access {
+            principal: principal.clone(),
+            role: role.to_owned(),
+            resource: resource.clone(),
+            chain,
+            role_name: role_name(role).map(str::to_owned),
+            user: self.user(principal).map(str::to_owned),
+        };
         let mut found: BTreeMap<(ResourceId, String), Access> = BTreeMap::new();
         for node in order {
             let chain = &chains[node];
@@ -435,21 +669,15 @@ impl AccessGraph {
                 via.pop();
                 found
                     .entry((node.as_resource(), MEMBER_ROLE.to_owned()))
-                    .or_insert_with(|| Access {
-                        principal: principal.clone(),
-                        role: MEMBER_ROLE.to_owned(),
-                        resource: node.as_resource(),
-                        chain: via,
-                    });
+                    .or_insert_with(|| access(MEMBER_ROLE, &node.as_resource(), via));
             }
             for grant in self.grants_of(node) {
                 found
                     .entry((grant.resource.clone(), grant.role.clone()))
-                    .or_insert_with(|| Access {
-                        principal: principal.clone(),
-                        role: grant.role.clone(),
-                        resource: grant.resource.clone(),
-                        chain: chain.clone(),
+                    .or_insert_with(|| {
+                        let mut chain = chain.clone();
+                        chain.extend(grant.through.iter().cloned());
+                        access(&grant.role, &grant.resource, chain)
                     });
             }
         }
@@ -473,6 +701,24 @@ impl AccessGraph {
             .filter(|a| &a.resource == resource)
             .collect()
     }
+}
+
+/// A walk up the memberships from a principal: the principal and every group it
+/// reaches, in the order met, each with the chain that first reached it.
+struct Walk<'a> {
+    order: Vec<&'a Principal>,
+    chains: BTreeMap<&'a Principal, Vec<Principal>>,
+}
+
+/// How a group explains a Hail billing project's members, best last.
+type Score = (usize, usize, Reverse<usize>);
+
+/// How many leading `-`-separated words two logical names share.
+fn shared_words(a: &str, b: &str) -> usize {
+    a.split('-')
+        .zip(b.split('-'))
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// A declared group's email (GCP's `groupKey.id`, or the dry-run group's name).
@@ -806,5 +1052,156 @@ mod tests {
             .map(|a| format!("{} {}", a.principal, a.role))
             .collect();
         assert_eq!(requesters, ["ann@x.org entitlement-requester"]);
+    }
+
+    /// ds-read holds ann directly and the analysis group (bob); the metamist list
+    /// names both, the Hail billing project bob's username.
+    fn derived() -> Graph {
+        let mut graph = Graph::new();
+        let read = group(&mut graph, "ds-sample-metadata-main-read", "ds-read@x");
+        let analysis = group(&mut graph, "ds-analysis", "ds-analysis@x");
+        member(&mut graph, "ann-in-read", &read, Value::from("ann@x"));
+        member(
+            &mut graph,
+            "bob-in-analysis",
+            &analysis,
+            Value::from("bob@x"),
+        );
+        member(
+            &mut graph,
+            "analysis-in-read",
+            &read,
+            Value::output(&analysis, "groupKey.id"),
+        );
+        let project = graph
+            .declare(Resource::new(kinds::METAMIST_PROJECT, "mp").input("project_name", "ds"))
+            .expect("project");
+        graph
+            .declare(
+                Resource::new(kinds::METAMIST_PROJECT_MEMBERS, "ds-metamist-members")
+                    .input("project_name", Value::output(&project, "project_name"))
+                    .input("read_members", Value::strings(["ann@x", "bob@x"])),
+            )
+            .expect("members");
+        let billing = graph
+            .declare(Resource::new(
+                kinds::HAIL_BILLING_PROJECT,
+                "ds-gcp-batch-billing-project",
+            ))
+            .expect("billing project");
+        for user in ["bobhail", "billing-aggregator"] {
+            graph
+                .declare(
+                    Resource::new(
+                        kinds::HAIL_BILLING_PROJECT_MEMBERSHIP,
+                        format!("ds-gcp-{user}"),
+                    )
+                    .input("billing_project", Value::output(&billing, "id"))
+                    .input("user", user),
+                )
+                .expect("hail");
+        }
+        graph
+    }
+
+    fn chain_of(access: &AccessGraph, who: &str, role: &str) -> Vec<String> {
+        let principal = access.principal_named(who);
+        let found = access
+            .access_of(&principal)
+            .into_iter()
+            .find(|a| a.role == role)
+            .expect("the grant");
+        found.chain.iter().map(|p| access.label(p)).collect()
+    }
+
+    #[test]
+    fn metamist_grants_show_the_group_they_come_from() {
+        let access = AccessGraph::from_graph(&derived());
+        assert_eq!(
+            chain_of(&access, "ann@x", "metamist-read"),
+            ["ann@x", "ds-read@x"]
+        );
+        assert_eq!(
+            chain_of(&access, "bob@x", "metamist-read"),
+            ["bob@x", "ds-analysis@x", "ds-read@x"]
+        );
+        // Without the config's names, a Hail username is held directly.
+        assert_eq!(
+            chain_of(&access, "bobhail", "hail-billing-project-member"),
+            ["bobhail"]
+        );
+    }
+
+    #[test]
+    fn hail_grants_go_through_the_person_and_their_group() {
+        let names = Names::from_identities([("bob", "bob@x", Some("bobhail"))]);
+        let access = AccessGraph::with_names(&derived(), names);
+        assert_eq!(
+            chain_of(&access, "bobhail", "hail-billing-project-member"),
+            ["bob (bobhail)", "bob (bob@x)", "ds-analysis@x"]
+        );
+        // The aggregator is no one's username: held directly.
+        assert_eq!(
+            chain_of(&access, "billing-aggregator", "hail-billing-project-member"),
+            ["billing-aggregator"]
+        );
+        let bob = access.principal_named("bob@x");
+        let entry = &access.access_of(&bob)[0];
+        assert_eq!(entry.user.as_deref(), Some("bob"));
+        assert_eq!(access.label(&bob), "bob (bob@x)");
+        assert_eq!(access.label(&Principal::Id("ann@x".into())), "ann@x");
+    }
+
+    #[test]
+    fn azure_groups_by_display_name_and_built_in_roles_by_name() {
+        let mut graph = Graph::new();
+        let group = graph
+            .declare(
+                Resource::new(azure::GROUP, "ds-analysis-group")
+                    .input("displayName", "ds-analysis"),
+            )
+            .expect("group");
+        let reader = cpg_infra_azure::roles::definition(cpg_infra_azure::roles::BLOB_READER);
+        let unknown = "/providers/Microsoft.Authorization/roleDefinitions/2acaf3ab-0000-4000-8000-000000000000";
+        for (name, role) in [("reads", reader.as_str()), ("other", unknown)] {
+            graph
+                .declare(
+                    Resource::new(azure::ROLE_ASSIGNMENT, name)
+                        .input("principalId", Value::output(&group, "id"))
+                        .input("roleDefinitionId", role),
+                )
+                .expect("assignment");
+        }
+        graph
+            .declare(
+                Resource::new(azure::GROUP_MEMBER, "ann-in-analysis")
+                    .input("groupObjectId", Value::output(&group, "id"))
+                    .input("memberObjectId", "3F2C7A10-5B1E-4C8D-9A0F-6E4D2B1C0A01"),
+            )
+            .expect("member");
+        let names = Names::from_identities([("ann", "3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01", None)]);
+        let access = AccessGraph::with_names(&graph, names);
+        let ann = Principal::Id("3F2C7A10-5B1E-4C8D-9A0F-6E4D2B1C0A01".into());
+        assert_eq!(
+            access.label(&ann),
+            "ann (3F2C7A10-5B1E-4C8D-9A0F-6E4D2B1C0A01)"
+        );
+        assert_eq!(
+            access.label(&Principal::Resource(group.clone())),
+            "ds-analysis"
+        );
+        let roles: Vec<(String, Option<String>)> = access
+            .access_of(&ann)
+            .into_iter()
+            .filter(|a| a.role != MEMBER_ROLE)
+            .map(|a| (a.role, a.role_name))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                (unknown.to_owned(), None),
+                (reader, Some("Storage Blob Data Reader".to_owned())),
+            ]
+        );
     }
 }

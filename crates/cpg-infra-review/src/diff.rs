@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 use crate::access::{Access, AccessGraph};
 use crate::describe::{describe, escape_controls};
+use crate::names::{Names, role_label, role_name};
 use crate::replace::Action;
 use crate::risk::AtRisk;
 
@@ -39,7 +40,8 @@ pub struct ResourceChange {
 }
 
 /// A grant or membership one plan has and the other has not, with the labels of its
-/// chain for people (a group's email rather than its logical name).
+/// chain for people (a group's email rather than its logical name, a person's user
+/// key beside their id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessChange {
     /// The access, with the chain in the plan that has it.
@@ -75,8 +77,14 @@ pub struct PlanDiff {
 }
 
 impl PlanDiff {
-    /// The difference from `old` to `new`.
+    /// The difference from `old` to `new`, people named by their ids.
     pub fn between(old: &Graph, new: &Graph) -> PlanDiff {
+        PlanDiff::between_named(old, new, &Names::default())
+    }
+
+    /// The difference from `old` to `new`, people named as `names` does (see
+    /// [`AccessGraph::with_names`]).
+    pub fn between_named(old: &Graph, new: &Graph, names: &Names) -> PlanDiff {
         let before: BTreeMap<&ResourceId, &Resource> =
             old.resources().iter().map(|r| (&r.id, r)).collect();
         let after: BTreeMap<&ResourceId, &Resource> =
@@ -105,7 +113,10 @@ impl PlanDiff {
             .map(|(_, r)| (*r).clone())
             .collect();
         diff.exports = map_fields("", old.exports(), new.exports());
-        let (old_access, new_access) = (AccessGraph::from_graph(old), AccessGraph::from_graph(new));
+        let (old_access, new_access) = (
+            AccessGraph::with_names(old, names.clone()),
+            AccessGraph::with_names(new, names.clone()),
+        );
         let old_effective = old_access.effective();
         let new_effective = new_access.effective();
         let old_keys: BTreeSet<_> = old_effective.iter().map(Access::key).collect();
@@ -187,7 +198,7 @@ impl PlanDiff {
                 paint(green, &format!("+ {}", safe(&resource.id)))
             );
             for (key, value) in &resource.inputs {
-                let _ = writeln!(out, "    {}: {}", safe(key), describe(value));
+                let _ = writeln!(out, "    {}: {}", safe(key), named(value));
             }
         }
         for change in &self.changed {
@@ -231,7 +242,7 @@ impl PlanDiff {
                 let line = format!(
                     "{sign} {}: {} on {}",
                     safe(&change.principal_label),
-                    safe(&change.access.role),
+                    safe(&role_label(&change.access.role)),
                     safe(&change.access.resource)
                 );
                 let _ = writeln!(out, "{}", paint(code, &line));
@@ -422,9 +433,17 @@ pub(crate) fn secret(field: &FieldChange) -> bool {
 }
 
 fn shown(value: &Option<Value>) -> String {
-    value
-        .as_ref()
-        .map_or_else(|| "(absent)".to_owned(), describe)
+    value.as_ref().map_or_else(|| "(absent)".to_owned(), named)
+}
+
+/// `value` described, with the name of the Azure built-in role it names, if any:
+/// `/providers/…/roleDefinitions/2a2b9908-… (Storage Blob Data Reader)`.
+fn named(value: &Value) -> String {
+    let text = describe(value);
+    match role_name(&text) {
+        Some(name) => format!("{text} ({name})"),
+        None => text,
+    }
 }
 
 fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, &str) -> String) {
@@ -684,5 +703,51 @@ mod tests {
     fn markdown_table_cells_escape_pipes() {
         assert_eq!(cell("a|b"), "a\\|b");
         assert_eq!(code("a`b"), "`` a`b ``");
+    }
+
+    #[test]
+    fn access_changes_name_people_and_roles_and_json_keeps_the_ids() {
+        use cpg_infra_azure::{roles, tokens as azure};
+        let container = Resource::new(azure::BLOB_CONTAINER, "ds-main");
+        let reader = roles::definition(roles::BLOB_READER);
+        let grant = Resource::new(azure::ROLE_ASSIGNMENT, "ann-reads")
+            .input("principalId", "0000aaaa-0000-4000-8000-000000000001")
+            .input("roleDefinitionId", reader.as_str())
+            .input("scope", Value::output(&container.id, "id"));
+        let old = graph(vec![container.clone()]);
+        let new = graph(vec![container, grant]);
+        let names = Names::from_identities([("ann", "0000aaaa-0000-4000-8000-000000000001", None)]);
+        let diff = PlanDiff::between_named(&old, &new, &names);
+        let text = diff.to_text(false);
+        assert!(
+            text.contains("+ ann (0000aaaa-0000-4000-8000-000000000001): Storage Blob Data Reader on azure-native:storage:BlobContainer::ds-main\n    directly\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "    roleDefinitionId: {reader} (Storage Blob Data Reader)\n"
+            )),
+            "{text}"
+        );
+        let markdown = diff.to_markdown();
+        assert!(markdown.contains("| ann | 1 | 0 |"), "{markdown}");
+        assert!(
+            markdown.contains(
+                "| ann (0000aaaa-0000-4000-8000-000000000001) | `Storage Blob Data Reader` |"
+            ),
+            "{markdown}"
+        );
+        let json = diff.to_json();
+        let gained = &json["access_gained"][0];
+        assert_eq!(gained["principal"], "0000aaaa-0000-4000-8000-000000000001");
+        assert_eq!(gained["user"], "ann");
+        assert_eq!(gained["role"], reader.as_str());
+        assert_eq!(gained["role_name"], "Storage Blob Data Reader");
+        // Unnamed, an id stays as it is.
+        let plain = PlanDiff::between(&old, &new).to_text(false);
+        assert!(
+            plain.contains("+ 0000aaaa-0000-4000-8000-000000000001: Storage Blob Data Reader on"),
+            "{plain}"
+        );
     }
 }

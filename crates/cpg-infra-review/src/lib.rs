@@ -21,6 +21,7 @@ pub mod describe;
 pub mod diff;
 pub mod differences;
 pub mod markdown;
+pub mod names;
 pub mod picture;
 pub mod replace;
 pub mod risk;

@@ -11,6 +11,7 @@ use std::fmt::Write;
 use crate::diff::{
     AccessChange, PlanDiff, ResourceChange, cell, code, code_cell, field_markdown, secret, via,
 };
+use crate::names::role_label;
 use crate::replace::Action;
 
 /// The most characters `deploy diff --markdown` writes.
@@ -188,19 +189,27 @@ impl PlanDiff {
         sections
     }
 
-    /// Access gained and lost, counted per person.
+    /// Access gained and lost, counted per person: by user key where the config
+    /// knows the principal, else by its label.
     fn access_summary(&self) -> Section {
         let mut text = format!(
             "#### Access: {} gained, {} lost\n\n",
             self.access_gained.len(),
             self.access_lost.len()
         );
-        let mut people: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        let who = |change: &'_ AccessChange| -> String {
+            change
+                .access
+                .user
+                .clone()
+                .unwrap_or_else(|| change.principal_label.clone())
+        };
+        let mut people: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for change in &self.access_gained {
-            people.entry(&change.principal_label).or_default().0 += 1;
+            people.entry(who(change)).or_default().0 += 1;
         }
         for change in &self.access_lost {
-            people.entry(&change.principal_label).or_default().1 += 1;
+            people.entry(who(change)).or_default().1 += 1;
         }
         if !people.is_empty() {
             text.push_str("| who | gained | lost |\n|---|---|---|\n");
@@ -237,7 +246,7 @@ fn access_table(changes: &[AccessChange]) -> String {
             text,
             "| {} | {} | {} | {} |",
             cell(&change.principal_label),
-            code_cell(&change.access.role),
+            code_cell(&role_label(&change.access.role)),
             code_cell(&change.access.resource.to_string()),
             cell(&via(change)),
         );

@@ -10,6 +10,7 @@ use cpg_infra::config::suggest::Suggestion;
 use cpg_infra::graph::{Graph, Resource, ResourceId, Value};
 use cpg_infra_review::access::{Access, AccessGraph, Principal};
 use cpg_infra_review::describe::escape_controls;
+use cpg_infra_review::names::{Names, role_label};
 use cpg_infra_review::picture::{NodeKind, Picture};
 
 /// What to show.
@@ -105,7 +106,8 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
     let Some((config, graph)) = crate::build(dir, plugins_dir, false) else {
         return ExitCode::from(1);
     };
-    let access = AccessGraph::from_graph(&graph);
+    let names = Names::from_config(&config.infrastructure);
+    let access = AccessGraph::with_names(&graph, names);
     match answer(&config, &graph, &access, query, json) {
         Ok(text) => crate::emit(&text),
         Err(error) => {
@@ -339,7 +341,7 @@ fn text(access: &AccessGraph, entries: &[Access]) -> String {
         let _ = writeln!(
             out,
             "  {} on {}",
-            escape_controls(&entry.role),
+            escape_controls(&role_label(&entry.role)),
             escape_controls(&entry.resource.to_string())
         );
         if entry.chain.len() > 1 {

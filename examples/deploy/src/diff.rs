@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use cpg_infra_review::diff::PlanDiff;
+use cpg_infra_review::names::Names;
 use cpg_infra_review::state::{StackExport, StateDiff};
 use cpg_infra_review::urn::StackName;
 
@@ -124,10 +125,13 @@ fn between_configs(
 ) -> Option<(String, PlanDiff)> {
     let before = crate::build(old, plugins_dir, false);
     let after = crate::build(new, plugins_dir, false);
-    let (Some((_, before)), Some((_, after))) = (before, after) else {
+    let (Some((old_config, before)), Some((new_config, after))) = (before, after) else {
         return None;
     };
-    let diff = PlanDiff::between(&before, &after);
+    // People by the user keys of either config, the new one's where they differ.
+    let names = Names::from_config(&old_config.infrastructure)
+        .and(Names::from_config(&new_config.infrastructure));
+    let diff = PlanDiff::between_named(&before, &after, &names);
     let text = match format {
         Format::Text { colour } => diff.to_text(colour),
         Format::Markdown => diff.to_markdown(),

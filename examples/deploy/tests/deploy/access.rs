@@ -14,17 +14,58 @@ fn a_person_by_user_key_gets_every_identity_with_chains() {
     let output = deploy(&["access", &config(), "--person", "mira.okafor"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let out = text(&output.stdout);
-    // The Google identity and the Hail username are both hers.
-    assert!(out.contains("mira.okafor@example.org\n"), "{out}");
-    assert!(out.contains("\nmokafor\n"), "{out}");
+    // The Google identity and the Hail username are both hers, named by her key.
     assert!(
-        out.contains("  member on gcp:cloudidentity/group:Group::cardiac-gcp-analysis-group\n    via mira.okafor@example.org → cardiac-data-manager@example.org\n"),
+        out.contains("mira.okafor (mira.okafor@example.org)\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nmira.okafor (mokafor)\n"), "{out}");
+    assert!(
+        out.contains("  member on gcp:cloudidentity/group:Group::cardiac-gcp-analysis-group\n    via mira.okafor (mira.okafor@example.org) → cardiac-data-manager@example.org\n"),
+        "{out}"
+    );
+    // Hail and metamist grants come through her groups.
+    assert!(
+        out.contains("  hail-billing-project-member on cpg:hail:BillingProject::cardiac-gcp-batch-billing-project\n    via mira.okafor (mokafor) → mira.okafor (mira.okafor@example.org) → cardiac-data-manager@example.org → cardiac-analysis@example.org\n"),
         "{out}"
     );
     assert!(
-        out.contains("  hail-billing-project-member on cpg:hail:BillingProject::cardiac-gcp-batch-billing-project\n    directly\n"),
+        out.contains("  metamist-read on cpg:metamist:Project::metamist-project-cardiac\n    via mira.okafor (mira.okafor@example.org) → cardiac-data-manager@example.org → cardiac-sample-metadata-main-read@example.org\n"),
         "{out}"
     );
+}
+
+#[test]
+fn azure_access_names_roles_and_users() {
+    let output = deploy(&["access", &config(), "--person", "mira.okafor"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(
+        out.contains("\nmira.okafor (3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01)\n")
+            || out.starts_with("mira.okafor (3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  Storage Blob Data Reader on azure-native:storage:BlobContainer::common-azure-main-analysis-blob-container\n    via mira.okafor (3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01) → common-analysis\n"),
+        "{out}"
+    );
+    assert!(out.contains("  AcrPull on "), "{out}");
+    assert!(!out.contains("roleDefinitions/"), "{out}");
+    let json = deploy(&["access", &config(), "--person", "mira.okafor", "--json"]);
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let reader = document["access"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .find(|e| e["role_name"] == "Storage Blob Data Reader")
+        .expect("a named Azure role");
+    // JSON keeps the ids and adds the names.
+    assert_eq!(
+        reader["role"],
+        "/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+    );
+    assert_eq!(reader["principal"], "3f2c7a10-5b1e-4c8d-9a0f-6e4d2b1c0a01");
+    assert_eq!(reader["user"], "mira.okafor");
 }
 
 #[test]
@@ -188,6 +229,16 @@ fn picture(format: &str) -> String {
 fn dot_picture_is_stable_and_graphviz_draws_it() {
     let dot = picture("dot");
     insta::assert_snapshot!("access-intake-dot", dot);
+    // A legend of the shapes and edge styles; one arrow between two nodes at most.
+    assert!(dot.contains("  subgraph cluster_legend {\n    label=\"legend\";\n"));
+    assert!(dot.contains("[label=\"person or machine account\", shape=ellipse]"));
+    let pairs: Vec<(&str, &str)> = dot
+        .lines()
+        .filter_map(|l| l.trim().split_once(" -> "))
+        .map(|(from, rest)| (from, rest.split(' ').next().unwrap_or(rest)))
+        .collect();
+    let distinct: std::collections::BTreeSet<_> = pairs.iter().collect();
+    assert_eq!(distinct.len(), pairs.len(), "parallel edges are merged");
     let spawned = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())
@@ -253,16 +304,30 @@ fn parse_mermaid(text: &str) -> Result<(usize, usize), String> {
     }
     let is_id = |s: &str| {
         s.strip_prefix('n')
+            .or_else(|| s.strip_prefix("legend"))
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     };
     let label_ok = |s: &str| !s.contains('"');
     let mut nodes = std::collections::BTreeSet::new();
     let mut edges = 0;
+    let mut legend = false;
     for line in lines {
         let line = line
             .strip_prefix("  ")
             .ok_or(format!("not indented: {line:?}"))?;
-        if let Some((from, rest)) = line.split_once(" -->|\"") {
+        // The legend: a subgraph of its own, indented once more.
+        if line == "subgraph legend [\"legend\"]" {
+            legend = true;
+            continue;
+        }
+        if line == "end" && legend {
+            continue;
+        }
+        let line = line.strip_prefix("  ").unwrap_or(line);
+        let arrow = [" -->|\"", " -.->|\""]
+            .into_iter()
+            .find(|a| line.contains(a));
+        if let Some((from, rest)) = arrow.and_then(|a| line.split_once(a)) {
             let (label, to) = rest
                 .split_once("\"| ")
                 .ok_or(format!("bad edge {line:?}"))?;
@@ -290,6 +355,9 @@ fn parse_mermaid(text: &str) -> Result<(usize, usize), String> {
             }
         }
     }
+    if !legend {
+        return Err("no legend".into());
+    }
     Ok((nodes.len(), edges))
 }
 
@@ -300,5 +368,14 @@ fn mermaid_picture_is_stable_and_well_formed() {
     let (nodes, edges) = parse_mermaid(&mermaid).expect("well-formed");
     assert!(nodes > 10 && edges > nodes, "{nodes} nodes, {edges} edges");
     assert!(parse_mermaid("---\ntitle: \"x\"\n---\nflowchart LR\n  n0 -->|\"a\"| n1\n").is_err());
+    assert!(
+        mermaid.contains("  subgraph legend [\"legend\"]\n    legend0[\"the dataset's group\"]\n")
+    );
+    // Memberships dashed, roles solid; people by their user keys.
+    assert!(mermaid.contains(" -.->|\"member\"| "), "{mermaid}");
+    assert!(
+        mermaid.contains("([\"jonas.berg (jonas.berg@example.org)\"])"),
+        "{mermaid}"
+    );
     assert!(parse_mermaid("---\ntitle: \"x\"\n---\nflowchart LR\n  n0[\"a\"b\"]\n").is_err());
 }

@@ -130,10 +130,30 @@ fn one_person_added_to_one_group_reports_exactly_their_memberships_and_access() 
     for entry in document["access_gained"].as_array().expect("gained") {
         let via = entry["via"].as_array().expect("via");
         assert!(
-            ["sam.ito@example.org", "sito"].contains(&via[0].as_str().expect("label")),
+            ["sam.ito (sam.ito@example.org)", "sam.ito (sito)"]
+                .contains(&via[0].as_str().expect("label")),
             "{entry}"
         );
+        assert_eq!(entry["user"], "sam.ito", "{entry}");
+        if entry["role"] != "member" {
+            assert!(via.len() > 1, "every grant comes through a group: {entry}");
+        }
     }
+    // Her Hail billing membership comes through the group she joined.
+    let hail = document["access_gained"]
+        .as_array()
+        .expect("gained")
+        .iter()
+        .find(|a| a["role"] == "hail-billing-project-member")
+        .expect("a Hail gain");
+    assert_eq!(
+        hail["via"],
+        serde_json::json!([
+            "sam.ito (sito)",
+            "sam.ito (sam.ito@example.org)",
+            "seqqc-analysis@example.org"
+        ])
+    );
 }
 
 #[test]
@@ -157,7 +177,7 @@ fn removing_a_member_loses_access_with_the_old_chain() {
     );
     assert!(out.contains("access: 0 gained, 25 lost\n"), "{out}");
     assert!(
-        out.contains("- sam.ito@example.org: roles/compute.viewer on gcp:organizations/project:Project::seqqc-gcp-project\n    via sam.ito@example.org → seqqc-analysis@example.org\n"),
+        out.contains("- sam.ito (sam.ito@example.org): roles/compute.viewer on gcp:organizations/project:Project::seqqc-gcp-project\n    via sam.ito (sam.ito@example.org) → seqqc-analysis@example.org\n"),
         "{out}"
     );
 }
