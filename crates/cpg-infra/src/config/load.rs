@@ -34,6 +34,10 @@ use super::validate::validate_with;
 pub const INFRASTRUCTURE_FILES: [&str; 2] = ["cpg.toml", "config-infrastructure.yaml"];
 /// The dataset config's file names, in order of preference.
 pub const DATASETS_FILES: [&str; 2] = ["production.yaml", "config-datasets.yaml"];
+/// The top-level tables of an infrastructure config that wraps its keys in
+/// `[infrastructure]`: that table, and `[deploy]` (how the organisation is cut into
+/// stacks).
+const TOP_LEVEL_TABLES: [&str; 2] = ["infrastructure", "deploy"];
 /// The per-dataset files and the dataset key each fills.
 pub const DATASET_FILES: [(&str, &str); 3] = [
     ("members.yaml", "members"),
@@ -128,7 +132,7 @@ impl Loader {
                     .as_map()
                     .unwrap_or_default()
                     .iter()
-                    .filter(|(k, _)| k.name != "infrastructure")
+                    .filter(|(k, _)| !TOP_LEVEL_TABLES.contains(&k.name.as_str()))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for key in others {
@@ -137,13 +141,21 @@ impl Loader {
                         KeyPath::root().key(key.name.clone()),
                         Some(key.line),
                         Problem::UnknownKey {
-                            suggestion: Suggestion::closest(&key.name, ["infrastructure"]),
+                            suggestion: Suggestion::closest(&key.name, TOP_LEVEL_TABLES),
                             key: key.name,
                         },
                     );
                 }
                 let mut inner = inner.clone();
                 inner.line = key_line;
+                // `[deploy]` stays a top-level table beside `[infrastructure]`; it
+                // is decoded with the infrastructure config, under its own key path.
+                if let Some((deploy_key, deploy)) = file.root.get("deploy")
+                    && let NodeValue::Map(entries) = &mut inner.value
+                    && !entries.iter().any(|(k, _)| k.name == "deploy")
+                {
+                    entries.push((deploy_key.clone(), deploy.clone()));
+                }
                 file.root = inner;
                 file.prefix = KeyPath::root().key("infrastructure");
             }
