@@ -168,11 +168,7 @@ fn to_json(plan: &ShardPlan) -> Json {
     let waves: Vec<Vec<&str>> = plan
         .waves()
         .iter()
-        .map(|wave| {
-            wave.iter()
-                .map(|i| plan.shard(*i).stack.as_str())
-                .collect()
-        })
+        .map(|wave| wave.iter().map(|i| plan.shard(*i).stack.as_str()).collect())
         .collect();
     json!({
         "format_version": FORMAT_VERSION,
