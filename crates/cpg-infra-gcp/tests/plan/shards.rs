@@ -112,3 +112,71 @@ proptest! {
         prop_assert_eq!(plan.waves(), replan.waves());
     }
 }
+
+/// The shard of the resource `type_token::name` of the reference's small config.
+fn stack_of<'p>(plan: &'p ShardPlan, type_token: &str, name: &str) -> Option<&'p str> {
+    plan.stack_of_resource(type_token, name)
+}
+
+#[test]
+fn the_small_organisation_is_cut_by_the_documented_rule() {
+    let config = super::support::load(&super::support::reference_dir().join("small"));
+    let built = CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .build_with_log()
+        .expect("builds");
+    let plan = ShardPlan::new(&built.graph, &built.origins).expect("acyclic");
+    let stacks: Vec<&str> = plan.shards().iter().map(|s| s.stack.as_str()).collect();
+    assert_eq!(
+        stacks,
+        [
+            "organisation",
+            "dataset-common",
+            "dataset-fewgenomes",
+            "dataset-validation",
+            "after-datasets"
+        ]
+    );
+    let object = "gcp:storage/bucketObject:BucketObject";
+    // A dependant's group nested in the common dataset's: the dependant's shard.
+    assert_eq!(
+        stack_of(
+            &plan,
+            "cpg:google:GroupMembership",
+            "fewgenomes-gcp-transitive-analysis-in-common-analysis"
+        ),
+        Some("dataset-fewgenomes")
+    );
+    // A dataset's own members cache stays with it; one gathering members from
+    // later datasets (a dependant's accounts in its dependency's group) comes
+    // after them.
+    assert_eq!(
+        stack_of(&plan, object, "validation-web-access-group-cache-members"),
+        Some("dataset-validation")
+    );
+    assert_eq!(
+        stack_of(&plan, object, "fewgenomes-web-access-group-cache-members"),
+        Some("after-datasets")
+    );
+    assert_eq!(
+        stack_of(&plan, object, "common-analysis-group-cache-members"),
+        Some("after-datasets")
+    );
+    assert_eq!(
+        stack_of(&plan, object, "infrastructure-config"),
+        Some("after-datasets")
+    );
+    assert_eq!(
+        stack_of(
+            &plan,
+            "gcp:storage/bucket:Bucket",
+            "common-gcp-cpg-members-group-cache-bucket"
+        ),
+        Some("organisation")
+    );
+    assert_eq!(
+        plan.stack_of_export("members-cache-bucket"),
+        Some("organisation")
+    );
+    assert_eq!(plan.waves().len(), 5);
+}

@@ -34,6 +34,7 @@ pub fn export_name(output: &OutputRef) -> String {
 }
 
 /// A resource or a stack export of the graph, as a user of other resources.
+#[derive(Clone, Copy)]
 enum User<'g> {
     Resource(&'g ResourceId),
     Export(&'g str),
@@ -166,7 +167,7 @@ impl ShardPlan {
             let from = shard_of[i];
             let user = User::Resource(&resource.id);
             for value in resource.inputs.values() {
-                collect_reads(value, from, &user, &position, &shard_of, &mut crossing);
+                collect_reads(value, from, user, &position, &shard_of, &mut crossing);
             }
             for id in &resource.options.depends_on {
                 if let Some(&to) = position.get(id).map(|p| &shard_of[*p])
@@ -199,7 +200,7 @@ impl ShardPlan {
         for (name, value) in graph.exports() {
             let from = of_export[name.as_str()];
             let user = User::Export(name);
-            collect_reads(value, from, &user, &position, &shard_of, &mut crossing);
+            collect_reads(value, from, user, &position, &shard_of, &mut crossing);
         }
         for (from, user, output, to) in crossing {
             example
@@ -248,7 +249,7 @@ impl ShardPlan {
 fn collect_reads<'g>(
     value: &Value,
     from: ShardIndex,
-    user: &User<'g>,
+    user: User<'g>,
     position: &HashMap<&ResourceId, usize>,
     shard_of: &[ShardIndex],
     crossing: &mut Vec<(ShardIndex, User<'g>, OutputRef, ShardIndex)>,
@@ -258,10 +259,6 @@ fn collect_reads<'g>(
             && let Some(&to) = position.get(&output.resource).map(|p| &shard_of[*p])
             && to != from
         {
-            let user = match user {
-                User::Resource(id) => User::Resource(id),
-                User::Export(name) => User::Export(name),
-            };
             crossing.push((from, user, output.clone(), to));
         }
     }

@@ -6,8 +6,12 @@ fn dataset(name: &str) -> Origin {
     Origin::Dataset(name.to_owned())
 }
 
-/// A graph and its origins from `(name, origin, inputs' outputs used, dependsOn)`.
-fn graph(resources: &[(&str, Origin, &[(&str, &str)], &[&str])]) -> (Graph, Origins) {
+/// A resource of a test graph: its name, its origin, the `(resource, property)`
+/// outputs its inputs use, and what it depends on.
+type Spec<'a> = (&'a str, Origin, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
+/// A graph and its origins from the resources' specs.
+fn graph(resources: &[Spec<'_>]) -> (Graph, Origins) {
     let mut graph = Graph::new();
     let mut origins = Origins::default();
     for (name, origin, uses, after) in resources {
