@@ -11,18 +11,7 @@ use cpg_infra::synthetic::{Features, synthetic_config_with};
 use cpg_infra_gcp::GcpProvider;
 use proptest::prelude::*;
 
-fn features() -> impl Strategy<Value = Features> {
-    proptest::array::uniform6(any::<bool>()).prop_map(|flags| {
-        let mut features = Features::default();
-        features.temporary_access = flags[0];
-        features.adhoc_groups = flags[1];
-        features.component_subsets = flags[2];
-        features.dependencies_everywhere = flags[3];
-        features.frequent = flags[4];
-        features.group_prefix = flags[5];
-        features
-    })
-}
+use super::support::features;
 
 fn build(datasets: usize, seed: u64, features: Features) -> Result<Built, TestCaseError> {
     let config = synthetic_config_with(datasets, seed, features);
