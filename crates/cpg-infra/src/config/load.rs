@@ -23,7 +23,7 @@ use super::dataset::{Budget, CpgDatasetConfig, DatasetGcpConfig, UploadConfig};
 use super::decode::{FieldProblem, decode};
 use super::diagnostic::{Diagnostic, InvalidConfig, Problem};
 use super::dir::ConfigDir;
-use super::infrastructure::CpgInfrastructureConfig;
+use super::infrastructure::{CpgInfrastructureConfig, DeployConfig};
 use super::locate::{SourceFile, SourceMap};
 use super::names::{CloudName, GroupName};
 use super::source::{Key, KeyPath, Node, NodeValue, SyntaxError, parse_toml, parse_yaml};
@@ -124,6 +124,7 @@ impl Loader {
         let infrastructure = self.read_one_of(&INFRASTRUCTURE_FILES, "the infrastructure config");
         let datasets_file = self.read_one_of(&DATASETS_FILES, "dataset name → dataset options");
 
+        let mut deploy_table: Option<Node> = None;
         let infrastructure = infrastructure.map(|mut file| {
             if let Some((key, inner)) = file.root.get("infrastructure") {
                 let key_line = key.line;
@@ -148,13 +149,10 @@ impl Loader {
                 }
                 let mut inner = inner.clone();
                 inner.line = key_line;
-                // `[deploy]` stays a top-level table beside `[infrastructure]`; it
-                // is decoded with the infrastructure config, under its own key path.
-                if let Some((deploy_key, deploy)) = file.root.get("deploy")
-                    && let NodeValue::Map(entries) = &mut inner.value
-                    && !entries.iter().any(|(k, _)| k.name == "deploy")
-                {
-                    entries.push((deploy_key.clone(), deploy.clone()));
+                // `[deploy]` stays a top-level table beside `[infrastructure]`: it
+                // is decoded on its own, under its own key path.
+                if let Some((_, deploy)) = file.root.get("deploy") {
+                    deploy_table = Some(deploy.clone());
                 }
                 file.root = inner;
                 file.prefix = KeyPath::root().key("infrastructure");
@@ -165,11 +163,21 @@ impl Loader {
         let dataset_dirs = self.read_dataset_dirs();
         let (infrastructure, datasets_file) = (infrastructure?, datasets_file?);
 
-        let infra_config = self.decode_into::<CpgInfrastructureConfig>(
+        let mut infra_config = self.decode_into::<CpgInfrastructureConfig>(
             &infrastructure,
             &infrastructure.root,
             &infrastructure.prefix,
         );
+        if let Some(node) = &deploy_table {
+            let deploy = self.decode_into::<DeployConfig>(
+                &infrastructure,
+                node,
+                &KeyPath::root().key("deploy"),
+            );
+            if let (Some(config), Some(deploy)) = (infra_config.as_mut(), deploy) {
+                config.deploy = deploy;
+            }
+        }
 
         let mut datasets = Vec::new();
         let entries: Vec<(Key, Node)> = match &datasets_file.root.value {
