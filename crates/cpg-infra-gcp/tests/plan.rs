@@ -6,5 +6,6 @@ mod plan {
     pub mod generated;
     pub mod options;
     pub mod parity;
+    pub mod shards;
     pub mod support;
 }

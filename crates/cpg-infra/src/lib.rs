@@ -6,13 +6,14 @@
 //! plan, which an engine deploys.
 //!
 //! The modules are layers, each using only those before it:
-//! python → config → synthetic → graph → cloud → dry_run → plugin → driver.
+//! python → config → synthetic → graph → cloud → dry_run → plugin → driver → shard.
 //! `python` (crate-private) holds the renderings the reference owes to Python
 //! (`repr`, `json.dumps`, its TOML, `base64`); [`config`] the configuration and
 //! its validation; [`synthetic`] realistic generated configs; [`graph`] the plan and
 //! its values; [`cloud`] the trait every cloud implements and [`dry_run`] the cloud
 //! that deploys nothing; [`plugin`] the host side of plugins; [`driver`] the
-//! builders that put them together. A test reads every `crate::` and `super::` path
+//! builders that put them together; [`shard`] the organisation cut into a stack
+//! per dataset. A test reads every `crate::` and `super::` path
 //! and fails on one that reaches up.
 //!
 //! ```no_run
@@ -33,6 +34,7 @@ pub mod dry_run;
 pub mod graph;
 pub mod plugin;
 mod python;
+pub mod shard;
 pub mod synthetic;
 
 #[cfg(test)]

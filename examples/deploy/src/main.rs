@@ -13,6 +13,7 @@ mod migrate_state;
 mod plugins;
 mod program;
 mod schema;
+mod shards;
 mod summary;
 
 use cpg_infra::config::Severity;
@@ -52,6 +53,7 @@ Examples:
   deploy access config/ --person mira.okafor
   deploy diff main-config/ pr-config/ --markdown
   deploy migrate-state before.json > after.json
+  deploy shards config/ --json
   deploy completions bash > ~/.local/share/bash-completion/completions/deploy"
 )]
 struct Cli {
@@ -245,6 +247,23 @@ Examples:
   deploy differences config/
   deploy differences config/ --json | jq '.differences[].resource'")]
     Differences(DifferencesArgs),
+    /// The organisation cut into a stack per dataset: the shards, their sizes,
+    /// what each reads from which, and the waves they deploy in.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "\
+Plans the config as `deploy plan` does (both clouds, the enabled plugins) and cuts it
+into shards (docs/sharding.md): the organisation, one per dataset, and what comes
+after the datasets, each with its Pulumi stack. Prints each wave's stacks with their
+sizes and the stacks each reads outputs from; --json prints the same for programs
+(a CI job matrix). Exits 1 when the config is invalid or shards need each other
+(naming the resources that make the cycle).
+
+Examples:
+  deploy shards config/
+  deploy shards config/ --json | jq -c '.waves'"
+    )]
+    Shards(ShardsArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -484,6 +503,31 @@ struct MigrateStateArgs {
     export: PathBuf,
 }
 
+/// `deploy shards`: its own arguments show the shards; subcommands that work on
+/// shards (such as moving a stack's state into them) go beside them, and clap
+/// refuses the two together.
+#[derive(Debug, Args)]
+struct ShardsArgs {
+    /// What to show.
+    #[command(flatten)]
+    show: ShardsShowArgs,
+}
+
+/// `deploy shards <config dir>`.
+#[derive(Debug, Args)]
+struct ShardsShowArgs {
+    /// The config directory (holding cpg.toml and production.yaml); default:
+    /// CPG_INFRA_CONFIG_DIR, else the current directory.
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: Option<PathBuf>,
+    /// Print JSON for programs: the shards, what each reads, the waves.
+    #[arg(long)]
+    json: bool,
+    /// Where the enabled plugins' libraries are.
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
+}
+
 /// `deploy completions`.
 #[derive(Debug, Args)]
 struct CompletionsArgs {
@@ -585,6 +629,11 @@ fn run(cli: Cli) -> ExitCode {
         Command::Differences(args) => {
             differences::run(&args.dir, args.json, args.plugins_dir.as_deref())
         }
+        Command::Shards(args) => shards::run(
+            &config_dir(args.show.dir),
+            args.show.json,
+            args.show.plugins_dir.as_deref(),
+        ),
         Command::Schema(args) => schema::run(args.file),
         Command::MigrateState(args) => migrate_state(&args.export),
         Command::Completions(args) => completions(args.shell),

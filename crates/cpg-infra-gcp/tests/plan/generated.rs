@@ -11,18 +11,7 @@ use cpg_infra_gcp::GcpProvider;
 use cpg_infra_provider_schemas::Schemas;
 use proptest::prelude::*;
 
-fn features() -> impl Strategy<Value = Features> {
-    proptest::array::uniform6(any::<bool>()).prop_map(|flags| {
-        let mut features = Features::default();
-        features.temporary_access = flags[0];
-        features.adhoc_groups = flags[1];
-        features.component_subsets = flags[2];
-        features.dependencies_everywhere = flags[3];
-        features.frequent = flags[4];
-        features.group_prefix = flags[5];
-        features
-    })
-}
+use super::support::features;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]

@@ -90,6 +90,12 @@ pub struct CpgInfrastructureConfig {
     #[serde(default = "default_budget_notification_thresholds")]
     #[builder(default = default_budget_notification_thresholds())]
     pub budget_notification_thresholds: Vec<f64>,
+    /// How the organisation is deployed: one Pulumi stack (the default) or a
+    /// stack per shard (`[deploy]` in cpg.toml; see `docs/sharding.md`). Not a
+    /// key of the reference's config.
+    #[serde(default, skip_serializing_if = "DeployConfig::is_default")]
+    #[builder(default)]
+    pub deploy: DeployConfig,
     /// The directory the config was loaded from, which
     /// [`load_dir`](super::load_dir) records; not part of any config file. Relative
     /// paths the plan names (plugins' function sources, `$asset`/`$archive` paths)
@@ -97,6 +103,40 @@ pub struct CpgInfrastructureConfig {
     #[serde(skip)]
     #[builder(default, setter(strip_option, into))]
     pub config_dir: Option<PathBuf>,
+}
+
+/// The `[deploy]` table of cpg.toml: how the organisation's resources are cut into
+/// Pulumi stacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TypedBuilder)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// One stack for the whole organisation (`single-stack`, the default), or a
+    /// stack per shard (`stack-per-dataset`): the organisation, each dataset, and
+    /// what comes after the datasets.
+    #[serde(default)]
+    #[builder(default)]
+    pub layout: Layout,
+}
+
+impl DeployConfig {
+    /// Whether nothing is set (the single stack).
+    pub fn is_default(&self) -> bool {
+        *self == DeployConfig::default()
+    }
+}
+
+/// How the organisation's resources are cut into Pulumi stacks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// Every resource in one stack.
+    #[default]
+    SingleStack,
+    /// A stack for the organisation, one per dataset and one for what comes after
+    /// the datasets, joined by stack references and deployed in waves.
+    StackPerDataset,
 }
 
 /// The reference's default budget notification thresholds: 50%, 90% and 100%.

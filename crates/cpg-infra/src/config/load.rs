@@ -23,7 +23,7 @@ use super::dataset::{Budget, CpgDatasetConfig, DatasetGcpConfig, UploadConfig};
 use super::decode::{FieldProblem, decode};
 use super::diagnostic::{Diagnostic, InvalidConfig, Problem};
 use super::dir::ConfigDir;
-use super::infrastructure::CpgInfrastructureConfig;
+use super::infrastructure::{CpgInfrastructureConfig, DeployConfig};
 use super::locate::{SourceFile, SourceMap};
 use super::names::{CloudName, GroupName};
 use super::source::{Key, KeyPath, Node, NodeValue, SyntaxError, parse_toml, parse_yaml};
@@ -34,6 +34,10 @@ use super::validate::validate_with;
 pub const INFRASTRUCTURE_FILES: [&str; 2] = ["cpg.toml", "config-infrastructure.yaml"];
 /// The dataset config's file names, in order of preference.
 pub const DATASETS_FILES: [&str; 2] = ["production.yaml", "config-datasets.yaml"];
+/// The top-level tables of an infrastructure config that wraps its keys in
+/// `[infrastructure]`: that table, and `[deploy]` (how the organisation is cut into
+/// stacks).
+const TOP_LEVEL_TABLES: [&str; 2] = ["infrastructure", "deploy"];
 /// The per-dataset files and the dataset key each fills.
 pub const DATASET_FILES: [(&str, &str); 3] = [
     ("members.yaml", "members"),
@@ -120,6 +124,7 @@ impl Loader {
         let infrastructure = self.read_one_of(&INFRASTRUCTURE_FILES, "the infrastructure config");
         let datasets_file = self.read_one_of(&DATASETS_FILES, "dataset name → dataset options");
 
+        let mut deploy_table: Option<Node> = None;
         let infrastructure = infrastructure.map(|mut file| {
             if let Some((key, inner)) = file.root.get("infrastructure") {
                 let key_line = key.line;
@@ -128,7 +133,7 @@ impl Loader {
                     .as_map()
                     .unwrap_or_default()
                     .iter()
-                    .filter(|(k, _)| k.name != "infrastructure")
+                    .filter(|(k, _)| !TOP_LEVEL_TABLES.contains(&k.name.as_str()))
                     .map(|(k, _)| k.clone())
                     .collect();
                 for key in others {
@@ -137,13 +142,18 @@ impl Loader {
                         KeyPath::root().key(key.name.clone()),
                         Some(key.line),
                         Problem::UnknownKey {
-                            suggestion: Suggestion::closest(&key.name, ["infrastructure"]),
+                            suggestion: Suggestion::closest(&key.name, TOP_LEVEL_TABLES),
                             key: key.name,
                         },
                     );
                 }
                 let mut inner = inner.clone();
                 inner.line = key_line;
+                // `[deploy]` stays a top-level table beside `[infrastructure]`: it
+                // is decoded on its own, under its own key path.
+                if let Some((_, deploy)) = file.root.get("deploy") {
+                    deploy_table = Some(deploy.clone());
+                }
                 file.root = inner;
                 file.prefix = KeyPath::root().key("infrastructure");
             }
@@ -153,11 +163,21 @@ impl Loader {
         let dataset_dirs = self.read_dataset_dirs();
         let (infrastructure, datasets_file) = (infrastructure?, datasets_file?);
 
-        let infra_config = self.decode_into::<CpgInfrastructureConfig>(
+        let mut infra_config = self.decode_into::<CpgInfrastructureConfig>(
             &infrastructure,
             &infrastructure.root,
             &infrastructure.prefix,
         );
+        if let Some(node) = &deploy_table {
+            let deploy = self.decode_into::<DeployConfig>(
+                &infrastructure,
+                node,
+                &KeyPath::root().key("deploy"),
+            );
+            if let (Some(config), Some(deploy)) = (infra_config.as_mut(), deploy) {
+                config.deploy = deploy;
+            }
+        }
 
         let mut datasets = Vec::new();
         let entries: Vec<(Key, Node)> = match &datasets_file.root.value {

@@ -29,9 +29,10 @@ pub use infrastructure::{
     AdhocGroup, AnalysisRunnerConfig, AnalysisRunnerGcpConfig, AzureConfig,
     BillingAggregatorConfig, BillingConfig, BillingGcpConfig, CloudIdentity,
     CpgInfrastructureConfig, CromwellConfig, CromwellGcpConfig, DataDropboxConfig,
-    DataDropboxGcpConfig, EtlConfig, EtlParserConfig, GcpConfig, GcpCostControlsConfig,
-    HailAzureConfig, HailConfig, HailGcpConfig, MetamistConfig, MetamistGcpConfig, NotebooksConfig,
-    NotebooksGcpConfig, User, WebServiceConfig, WebServiceGcpConfig,
+    DataDropboxGcpConfig, DeployConfig, EtlConfig, EtlParserConfig, GcpConfig,
+    GcpCostControlsConfig, HailAzureConfig, HailConfig, HailGcpConfig, Layout, MetamistConfig,
+    MetamistGcpConfig, NotebooksConfig, NotebooksGcpConfig, User, WebServiceConfig,
+    WebServiceGcpConfig,
 };
 pub use load::{DATASET_FILES, DATASETS_FILES, INFRASTRUCTURE_FILES, load_dir};
 pub use names::{CloudName, Component, GroupName};

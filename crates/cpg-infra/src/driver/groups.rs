@@ -8,7 +8,7 @@ use crate::cloud::Member;
 use crate::config::{CloudIdentity, CloudName};
 use crate::graph::ResourceId;
 
-use super::BuildError;
+use super::{BuildError, Origin};
 
 /// `name` with the organisation's group prefix, as the cloud group is named.
 pub(crate) fn prefixed_name(prefix: Option<&str>, name: &str) -> String {
@@ -40,6 +40,9 @@ pub struct Group {
     pub cache_members: bool,
     /// Direct members by resource key.
     pub members: Vec<(String, GroupMember)>,
+    /// The part of the build that declared the group: its memberships and
+    /// members-cache object come from there too.
+    pub origin: Origin,
 }
 
 /// Every group of every cloud.
@@ -51,13 +54,15 @@ pub struct GroupProvider {
 }
 
 impl GroupProvider {
-    /// Registers a group the cloud declared as `resource`.
+    /// Registers a group the cloud declared as `resource` in the part of the
+    /// build `origin`.
     pub fn insert(
         &mut self,
         cloud: CloudName,
         name: &str,
         resource: ResourceId,
         cache_members: bool,
+        origin: Origin,
     ) -> Result<(), BuildError> {
         let groups = self.groups.entry(cloud).or_default();
         if groups.contains_key(name) {
@@ -73,6 +78,7 @@ impl GroupProvider {
                 resource,
                 cache_members,
                 members: Vec::new(),
+                origin,
             },
         );
         Ok(())
@@ -225,7 +231,13 @@ mod tests {
         let mut provider = GroupProvider::default();
         for name in groups {
             provider
-                .insert(CloudName::Gcp, name, ResourceId::new("t", *name), false)
+                .insert(
+                    CloudName::Gcp,
+                    name,
+                    ResourceId::new("t", *name),
+                    false,
+                    Origin::Organisation,
+                )
                 .expect("insert");
         }
         provider

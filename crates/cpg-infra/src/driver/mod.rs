@@ -8,6 +8,7 @@ mod dataset_cloud;
 mod groups;
 mod member_hash;
 mod organisation;
+mod origin;
 mod plugins;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use crate::plugin::{Plugin, PluginContext, PluginError, PluginLog};
 pub use dataset::CpgDatasetInfrastructure;
 pub use dataset_cloud::CpgDatasetCloudInfrastructure;
 pub(crate) use groups::GroupProvider;
+pub use origin::{Origin, Origins};
 pub use plugins::Stage;
 
 /// What stopped the infrastructure from being built.
@@ -136,6 +138,8 @@ pub struct Built {
     pub graph: Graph,
     /// Every line the plugins logged, in order.
     pub plugin_log: Vec<PluginLog>,
+    /// Which part of the build declared each resource and stack export.
+    pub origins: Origins,
 }
 
 impl std::fmt::Debug for CpgInfrastructure {
@@ -252,9 +256,11 @@ impl CpgInfrastructure {
         }
         let mut state = State::new(self)?;
         organisation::main(&mut state, &mut plugins, &self.plugin_context)?;
+        let origins = state.tagger.finish(&state.graph);
         Ok(Built {
             graph: state.graph,
             plugin_log: state.plugin_log,
+            origins,
         })
     }
 }
@@ -276,6 +282,8 @@ pub(crate) struct State {
     pub metamist_projects: BTreeMap<String, (ResourceId, Option<ResourceId>)>,
     /// What plugins logged.
     pub plugin_log: Vec<PluginLog>,
+    /// The part of the build running now, and what each part declared.
+    pub tagger: origin::Tagger,
 }
 
 impl State {
@@ -311,6 +319,7 @@ impl State {
             org: organisation::Memo::default(),
             metamist_projects: BTreeMap::new(),
             plugin_log: Vec::new(),
+            tagger: origin::Tagger::default(),
         })
     }
 
@@ -353,6 +362,51 @@ impl State {
                 cloud,
                 name: name.to_owned(),
             })
+    }
+
+    /// Tags what was declared so far with the part of the build that ran, and
+    /// starts the part `next`.
+    pub fn set_origin(&mut self, next: Origin) {
+        self.tagger.switch(&self.graph, next);
+    }
+
+    /// Of two parts of the build, the one that runs later: the organisation's
+    /// first part, then the datasets in build order, then what comes after them.
+    pub fn later_origin<'o>(&self, a: &'o Origin, b: &'o Origin) -> &'o Origin {
+        let rank = |origin: &Origin| match origin {
+            Origin::Organisation => 0,
+            Origin::Dataset(name) => 1 + self.order.iter().position(|d| d == name).unwrap_or(0),
+            Origin::AfterDatasets => usize::MAX,
+        };
+        if rank(b) > rank(a) { b } else { a }
+    }
+
+    /// The latest part of the build among `origin` and the origins of every
+    /// resource read by the resources declared from position `start` on.
+    pub fn reading_origin(&self, start: usize, origin: &Origin) -> Origin {
+        let mut latest = origin.clone();
+        for resource in &self.graph.resources()[start.min(self.graph.len())..] {
+            for used in resource.inputs.values().flat_map(Value::dependencies) {
+                if let Some(used) = self.tagger.origin_of(&used) {
+                    latest = self.later_origin(&latest, used).clone();
+                }
+            }
+        }
+        latest
+    }
+
+    /// Runs `declare`, giving what it declares the organisation as origin
+    /// whatever part of the build is running: for organisation-wide resources
+    /// created on first use.
+    pub fn for_organisation<T>(
+        &mut self,
+        declare: impl FnOnce(&mut Self) -> Result<T, BuildError>,
+    ) -> Result<T, BuildError> {
+        let start = self.graph.len();
+        let result = declare(self);
+        self.tagger
+            .pin_since(&self.graph, start, &Origin::Organisation);
+        result
     }
 
     /// Declares a stack export.

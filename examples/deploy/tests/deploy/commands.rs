@@ -671,3 +671,79 @@ fn differences_lists_the_fixes_and_the_moved_resources_of_a_reference_config() {
                 && m["to"].as_str().is_some_and(|t| t.starts_with("cpg:")))
     );
 }
+
+/// The reference's small organisation.
+fn small_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/reference/small")
+}
+
+#[test]
+fn shards_lists_every_resource_once_in_waves() {
+    let dir = small_config();
+    let dir = dir.to_str().expect("utf-8 path");
+    let summary = deploy(&["shards", dir]);
+    assert!(summary.status.success(), "{}", text(&summary.stderr));
+    let summary = text(&summary.stdout);
+    assert!(summary.starts_with("5 shards in 5 waves"), "{summary}");
+    assert!(summary.contains("deployed as one stack"), "{summary}");
+    assert!(summary.contains("dataset-common"), "{summary}");
+    let json = deploy(&["shards", dir, "--json"]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let plan = deploy(&["plan", dir, "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
+    let shards = document["shards"].as_array().expect("shards");
+    let total: u64 = shards.iter().filter_map(|s| s["resources"].as_u64()).sum();
+    assert_eq!(
+        Some(total as usize),
+        plan["resources"].as_array().map(Vec::len)
+    );
+    // Each stack in exactly one wave, after every stack it reads from.
+    let waves = document["waves"].as_array().expect("waves");
+    let placed: Vec<&str> = waves
+        .iter()
+        .flat_map(|w| w.as_array().into_iter().flatten())
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert_eq!(placed.len(), shards.len());
+    for shard in shards {
+        for read in shard["reads"].as_array().expect("reads") {
+            let from = shards
+                .iter()
+                .find(|s| s["stack"] == read["stack"])
+                .expect("a shard read from");
+            assert!(from["wave"].as_u64() < shard["wave"].as_u64());
+            for output in read["outputs"].as_array().expect("outputs") {
+                assert!(!output["export"].as_str().expect("name").contains('.'));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_deploy_table_chooses_the_layout_and_is_checked() {
+    let dir = TempDir::new("shards-layout");
+    super::support::copy_dir(&small_config(), &dir);
+    let cpg = dir.join("cpg.toml");
+    let original = std::fs::read_to_string(&cpg).expect("cpg.toml");
+    std::fs::write(
+        &cpg,
+        format!("{original}\n[deploy]\nlayout = \"stack-per-dataset\"\n"),
+    )
+    .expect("write");
+    let output = deploy(&["shards", dir.path()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!text(&output.stdout).contains("deployed as one stack"));
+    let lines = original.lines().count();
+    std::fs::write(
+        &cpg,
+        format!("{original}\n[deploy]\nlayout = \"per-dataset\"\n"),
+    )
+    .expect("write");
+    let output = deploy(&["validate", dir.path()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    // A top-level table beside [infrastructure], named by its own key path.
+    assert!(stderr.contains("cpg.toml: deploy.layout"), "{stderr}");
+    assert!(stderr.contains(&format!("line {}", lines + 3)), "{stderr}");
+}

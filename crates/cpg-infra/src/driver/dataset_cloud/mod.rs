@@ -63,9 +63,10 @@ pub(crate) fn ensure_group(
         let resource = state.with_cloud(dataset, cloud, |instance, graph| {
             instance.create_group(graph, &prefixed, None)
         })?;
+        let origin = state.tagger.current().clone();
         state
             .groups
-            .insert(cloud, &name, resource, caches_members(suffix))?;
+            .insert(cloud, &name, resource, caches_members(suffix), origin)?;
     }
     Ok(name)
 }

@@ -6,7 +6,7 @@ use crate::config::CloudName;
 use crate::graph::{Function, Value, sort_members};
 
 use super::super::groups::{Group, GroupMember};
-use super::super::{BuildError, State};
+use super::super::{BuildError, Origin, State};
 use super::common;
 use super::members_cache::members_cache_bucket;
 
@@ -47,17 +47,24 @@ pub(super) fn finalize_groups(state: &mut State) -> Result<(), BuildError> {
             resource,
             cache_members,
             members,
+            origin,
         } in groups
         {
+            state.set_origin(origin.clone());
             for (key, member) in members {
                 let member = match member {
                     GroupMember::Member { member, .. } => member,
                     GroupMember::Group(nested) => state.group_member(cloud, &nested)?,
                 };
                 let group = Member::Group(resource.clone());
+                let start = state.graph.len();
                 state.with_cloud(&common, cloud, |instance, graph| {
                     instance.add_group_member(graph, &key, &group, &member, true)
                 })?;
+                // A membership of another part's group or account comes from the
+                // later part, which can read the earlier one's outputs.
+                let from = state.reading_origin(start, &origin);
+                state.tagger.pin_since(&state.graph, start, &from);
             }
             if cache_members && cloud == CloudName::Gcp {
                 let ids = resolved_member_ids(state, cloud, &name);
@@ -77,6 +84,7 @@ pub(super) fn finalize_groups(state: &mut State) -> Result<(), BuildError> {
                 let bucket = ResourceRef::Declared(members_cache_bucket(state)?);
                 let resource_name = format!("{name}-group-cache-members");
                 let output_name = format!("{name}-members.txt");
+                let start = state.graph.len();
                 state.with_cloud(&common, cloud, |instance, graph| {
                     instance.add_blob_to_bucket(
                         graph,
@@ -86,6 +94,13 @@ pub(super) fn finalize_groups(state: &mut State) -> Result<(), BuildError> {
                         contents,
                     )
                 })?;
+                // Members gathered from other parts are written once they all
+                // exist: after the datasets.
+                if state.reading_origin(start, &origin) != origin {
+                    state
+                        .tagger
+                        .pin_since(&state.graph, start, &Origin::AfterDatasets);
+                }
             }
         }
     }

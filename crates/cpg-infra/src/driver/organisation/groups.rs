@@ -7,10 +7,11 @@ use crate::graph::ResourceId;
 
 use super::super::groups::{GroupMember, prefixed_name};
 use super::super::member_hash::member_hash;
-use super::super::{BuildError, State};
+use super::super::{BuildError, Origin, State};
 use super::common;
 
-/// Creates an organisation-wide group in the common dataset's cloud.
+/// Creates an organisation-wide group in the common dataset's cloud. Its origin
+/// is the organisation, whichever part of the build creates it first.
 pub(super) fn create_org_group(
     state: &mut State,
     name: &str,
@@ -19,12 +20,18 @@ pub(super) fn create_org_group(
 ) -> Result<ResourceId, BuildError> {
     let common = common(state);
     let prefixed = prefixed_name(state.config.group_prefix.as_deref(), name);
-    let resource = state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
-        cloud.create_group(graph, &prefixed, description)
+    let resource = state.for_organisation(|state| {
+        state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
+            cloud.create_group(graph, &prefixed, description)
+        })
     })?;
-    state
-        .groups
-        .insert(CloudName::Gcp, name, resource.clone(), cache_members)?;
+    state.groups.insert(
+        CloudName::Gcp,
+        name,
+        resource.clone(),
+        cache_members,
+        Origin::Organisation,
+    )?;
     Ok(resource)
 }
 
@@ -45,14 +52,16 @@ pub(crate) fn config_viewer_group(state: &mut State) -> Result<String, BuildErro
             .unwrap_or_default(),
     );
     let common = common(state);
-    state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
-        cloud.add_member_to_bucket(
-            graph,
-            "analysis-runner-config-viewers",
-            &bucket,
-            &group,
-            BucketMembership::Read,
-        )
+    state.for_organisation(|state| {
+        state.with_cloud(&common, CloudName::Gcp, |cloud, graph| {
+            cloud.add_member_to_bucket(
+                graph,
+                "analysis-runner-config-viewers",
+                &bucket,
+                &group,
+                BucketMembership::Read,
+            )
+        })
     })?;
     Ok(name.to_owned())
 }

@@ -20,7 +20,7 @@ use crate::graph::ResourceId;
 use crate::plugin::{Plugin, PluginContext};
 
 use super::plugins::{self, Stage};
-use super::{BuildError, CpgDatasetInfrastructure, State};
+use super::{BuildError, CpgDatasetInfrastructure, Origin, State};
 
 pub(crate) use finalisation::resolved_member_ids;
 pub(crate) use groups::{config_viewer_group, internal_logs_access_group};
@@ -35,7 +35,8 @@ pub(crate) struct Memo {
     pub pam_broker: Option<ResourceId>,
 }
 
-/// Builds everything.
+/// Builds everything, tagging each resource with the part of the build that
+/// declared it (see [`Origin`]).
 pub(crate) fn main(
     state: &mut State,
     plugins: &mut [Box<dyn Plugin>],
@@ -51,13 +52,17 @@ pub(crate) fn main(
     temporary_access::setup_pam_broker(state)?;
 
     for dataset in state.order.clone() {
+        state.set_origin(Origin::Dataset(dataset.clone()));
         let config = Arc::clone(&state.datasets[&dataset]);
         CpgDatasetInfrastructure::new(state, config).main()?;
     }
 
+    state.set_origin(Origin::Organisation);
     groups::deploy_adhoc(state)?;
     plugins::run(state, plugins, plugin_context, Stage::Main)?;
+    // Each group's memberships and members-cache object come from the group's part.
     finalisation::finalize_groups(state)?;
+    state.set_origin(Origin::AfterDatasets);
     plugins::run(state, plugins, plugin_context, Stage::GroupFinalisation)?;
     hail::setup_hail_batch_billing_project_members(state)?;
     metamist::update_metamist_members(state)?;
