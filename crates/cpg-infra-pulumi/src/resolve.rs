@@ -58,8 +58,9 @@ pub(crate) struct Outputs<'a> {
 
 /// The type of a reference to another stack's exports: a resource read (never
 /// registered) from the engine's builtin provider, which answers with the
-/// referenced stack's `name`, `outputs` and `secretOutputNames`.
-pub const STACK_REFERENCE_TYPE: &str = "pulumi:pulumi:StackReference";
+/// referenced stack's `name`, `outputs` and `secretOutputNames`. Defined by the core,
+/// whose shard graphs declare them.
+pub use cpg_infra::shard::STACK_REFERENCE_TYPE;
 
 /// The export a stack reference's property path names: `outputs.<export>…`.
 fn export_name(path: &str) -> Option<&str> {

@@ -171,7 +171,7 @@ mod tests {
         let stack = "organization/cpg/p";
         graph
             .declare(
-                Resource::new("pulumi:pulumi:StackReference", stack)
+                Resource::new(cpg_infra::shard::STACK_REFERENCE_TYPE, stack)
                     .input("name", stack)
                     .options(ResourceOptions {
                         id: Some(stack.to_owned()),
