@@ -207,9 +207,13 @@ pub struct AzureConfig {
     /// Prefixed to every dataset storage account name.
     #[builder(setter(into))]
     pub dataset_storage_prefix: String,
-    /// The container analysis-runner configs live in.
-    #[builder(setter(into))]
-    pub config_bucket_name: String,
+    /// A container for analysis-runner configs on Azure. Nothing reads it: the
+    /// analysis-runner config viewers are given `gcp.config_bucket_name`, where the
+    /// organisation-wide resources are. Optional here (the reference requires it); a
+    /// warning when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub config_bucket_name: Option<String>,
 }
 
 /// Hail Batch settings.
@@ -583,9 +587,12 @@ pub struct GcpCostControlsConfig {
     /// The Slack channel for notifications.
     #[builder(setter(into))]
     pub slack_channel: String,
-    /// The Pub/Sub topic budgets notify.
-    #[builder(setter(into))]
-    pub pubsub_topic: String,
+    /// A Pub/Sub topic for the cost control. Nothing reads it: the cost control is
+    /// triggered by `gcp.budget_notification_pubsub`, the topic budgets notify.
+    /// Optional here (the reference requires it); a warning when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub pubsub_topic: Option<String>,
     /// The time zone budgets are computed in.
     #[builder(setter(into))]
     pub timezone: String,

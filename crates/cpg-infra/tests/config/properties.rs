@@ -195,15 +195,16 @@ fn gcp_config() -> BoxedStrategy<GcpConfig> {
 }
 
 fn azure_config() -> BoxedStrategy<AzureConfig> {
-    (text(), text(), text(), "[a-z]{1,6}", text())
+    (text(), text(), text(), "[a-z]{1,6}", option::of(text()))
         .prop_map(|(region, subscription, tenant, prefix, bucket)| {
-            AzureConfig::builder()
+            let mut azure = AzureConfig::builder()
                 .region(region)
                 .subscription(subscription)
                 .tenant(tenant)
                 .dataset_storage_prefix(prefix)
-                .config_bucket_name(bucket)
-                .build()
+                .build();
+            azure.config_bucket_name = bucket;
+            azure
         })
         .boxed()
 }
@@ -365,14 +366,17 @@ fn billing_config() -> BoxedStrategy<BillingConfig> {
             },
         );
     let cost_controls =
-        (email(), text(), text(), text()).prop_map(|(account, slack, topic, timezone)| {
-            GcpCostControlsConfig::builder()
-                .machine_account(account)
-                .slack_channel(slack)
-                .pubsub_topic(topic)
-                .timezone(timezone)
-                .build()
-        });
+        (email(), text(), option::of(text()), text()).prop_map(
+            |(account, slack, topic, timezone)| {
+                let mut controls = GcpCostControlsConfig::builder()
+                    .machine_account(account)
+                    .slack_channel(slack)
+                    .timezone(timezone)
+                    .build();
+                controls.pubsub_topic = topic;
+                controls
+            },
+        );
     (
         (text(), text(), option::of(text())),
         option::of(email()),
