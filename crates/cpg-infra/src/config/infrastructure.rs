@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use typed_builder::TypedBuilder;
 
+use super::locate::ConfigSources;
 use super::names::CloudName;
 
 /// Everything the organisation-wide infrastructure needs.
@@ -97,6 +99,13 @@ pub struct CpgInfrastructureConfig {
     #[serde(skip)]
     #[builder(default, setter(strip_option, into))]
     pub config_dir: Option<PathBuf>,
+    /// Where each value is in the files, which [`load_dir`](super::load_dir)
+    /// records; not part of any config file. Validating the config again locates
+    /// diagnostics with it as `load_dir` does, and it tells where each dataset and
+    /// the infrastructure table are defined. `None` for a config built in code.
+    #[serde(skip)]
+    #[builder(default, setter(skip))]
+    pub sources: Option<Arc<ConfigSources>>,
 }
 
 /// The reference's default budget notification thresholds: 50%, 90% and 100%.

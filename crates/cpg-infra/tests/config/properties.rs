@@ -365,18 +365,17 @@ fn billing_config() -> BoxedStrategy<BillingConfig> {
                 aggregator
             },
         );
-    let cost_controls =
-        (email(), text(), option::of(text()), text()).prop_map(
-            |(account, slack, topic, timezone)| {
-                let mut controls = GcpCostControlsConfig::builder()
-                    .machine_account(account)
-                    .slack_channel(slack)
-                    .timezone(timezone)
-                    .build();
-                controls.pubsub_topic = topic;
-                controls
-            },
-        );
+    let cost_controls = (email(), text(), option::of(text()), text()).prop_map(
+        |(account, slack, topic, timezone)| {
+            let mut controls = GcpCostControlsConfig::builder()
+                .machine_account(account)
+                .slack_channel(slack)
+                .timezone(timezone)
+                .build();
+            controls.pubsub_topic = topic;
+            controls
+        },
+    );
     (
         (text(), text(), option::of(text())),
         option::of(email()),
@@ -1069,18 +1068,29 @@ proptest! {
         let files = Files::render(&config, &layouts);
         let dir = ConfigDir::empty();
         files.write(&dir);
-        // The loaded config records the directory it came from.
+        // The loaded config records the directory it came from, and its files.
         let mut expected = config.clone();
         expected.infrastructure.config_dir = Some(dir.path().to_path_buf());
         match load_dir(dir.path()) {
             // Warnings (e.g. a dependency in both lists) are reported, not part of
             // the config.
-            Ok(loaded) => prop_assert!(
-                Config { warnings: Vec::new(), ..loaded.clone() } == expected,
-                "{}\n{}",
-                first_difference(&expected, &loaded),
-                files.describe()
-            ),
+            Ok(loaded) => {
+                // The files it records define every dataset, in order.
+                let sources = loaded.infrastructure.sources.clone();
+                let defined: Vec<&str> = sources
+                    .iter()
+                    .flat_map(|sources| sources.datasets().map(|(name, _)| name))
+                    .collect();
+                let names: Vec<&str> = config.datasets.iter().map(|d| d.dataset.as_str()).collect();
+                prop_assert_eq!(defined, names, "{}", files.describe());
+                expected.infrastructure.sources = sources;
+                prop_assert!(
+                    Config { warnings: Vec::new(), ..loaded.clone() } == expected,
+                    "{}\n{}",
+                    first_difference(&expected, &loaded),
+                    files.describe()
+                );
+            }
             Err(invalid) => prop_assert!(
                 false,
                 "a valid config was rejected:\n{}\n{}",
