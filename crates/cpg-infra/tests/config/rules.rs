@@ -466,7 +466,13 @@ fn reference_configs_validate_with_the_expected_warnings() {
                 .collect::<Vec<String>>()
         };
         let outcome = cpg_infra::config::load_dir(&path)
-            .map(|config| render(&config.warnings))
+            .map(|config| {
+                // Validating the loaded config again, as `CpgInfrastructure::new`
+                // does, finds the same warnings at the same lines.
+                let again = cpg_infra::config::validate(&config.infrastructure, &config.datasets);
+                assert_eq!(again.as_ref(), Ok(&config.warnings), "{}", path.display());
+                render(&config.warnings)
+            })
             .map_err(|invalid| render(&invalid.diagnostics));
         let name = path
             .file_name()
