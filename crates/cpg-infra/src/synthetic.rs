@@ -574,9 +574,13 @@ mod tests {
         let loaded = crate::config::load_dir(&dir);
         let _ = std::fs::remove_dir_all(&dir);
         let loaded = loaded.unwrap_or_else(|e| panic!("{:#?}", e.diagnostics));
-        // The loaded config records the directory it came from.
+        // The loaded config records the directory it came from, and its files.
         let mut expected = config;
         expected.infrastructure.config_dir = Some(dir);
+        expected
+            .infrastructure
+            .sources
+            .clone_from(&loaded.infrastructure.sources);
         assert_eq!(loaded, expected);
     }
 }

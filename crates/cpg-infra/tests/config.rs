@@ -5,5 +5,6 @@ mod config {
     pub mod adversarial;
     pub mod properties;
     pub mod rules;
+    pub mod sources;
     pub mod support;
 }

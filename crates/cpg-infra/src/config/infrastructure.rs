@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use typed_builder::TypedBuilder;
 
+use super::locate::ConfigSources;
 use super::names::CloudName;
 
 /// Everything the organisation-wide infrastructure needs.
@@ -103,6 +105,13 @@ pub struct CpgInfrastructureConfig {
     #[serde(skip)]
     #[builder(default, setter(strip_option, into))]
     pub config_dir: Option<PathBuf>,
+    /// Where each value is in the files, which [`load_dir`](super::load_dir)
+    /// records; not part of any config file. Validating the config again locates
+    /// diagnostics with it as `load_dir` does, and it tells where each dataset and
+    /// the infrastructure table are defined. `None` for a config built in code.
+    #[serde(skip)]
+    #[builder(default, setter(skip))]
+    pub sources: Option<Arc<ConfigSources>>,
 }
 
 /// The `[deploy]` table of cpg.toml: how the organisation's resources are cut into
@@ -247,9 +256,13 @@ pub struct AzureConfig {
     /// Prefixed to every dataset storage account name.
     #[builder(setter(into))]
     pub dataset_storage_prefix: String,
-    /// The container analysis-runner configs live in.
-    #[builder(setter(into))]
-    pub config_bucket_name: String,
+    /// A container for analysis-runner configs on Azure. Nothing reads it: the
+    /// analysis-runner config viewers are given `gcp.config_bucket_name`, where the
+    /// organisation-wide resources are. Optional here (the reference requires it); a
+    /// warning when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub config_bucket_name: Option<String>,
 }
 
 /// Hail Batch settings.
@@ -623,9 +636,12 @@ pub struct GcpCostControlsConfig {
     /// The Slack channel for notifications.
     #[builder(setter(into))]
     pub slack_channel: String,
-    /// The Pub/Sub topic budgets notify.
-    #[builder(setter(into))]
-    pub pubsub_topic: String,
+    /// A Pub/Sub topic for the cost control. Nothing reads it: the cost control is
+    /// triggered by `gcp.budget_notification_pubsub`, the topic budgets notify.
+    /// Optional here (the reference requires it); a warning when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[builder(default, setter(strip_option, into))]
+    pub pubsub_topic: Option<String>,
     /// The time zone budgets are computed in.
     #[builder(setter(into))]
     pub timezone: String,

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
@@ -24,7 +25,7 @@ use super::decode::{FieldProblem, decode};
 use super::diagnostic::{Diagnostic, InvalidConfig, Problem};
 use super::dir::ConfigDir;
 use super::infrastructure::{CpgInfrastructureConfig, DeployConfig};
-use super::locate::{SourceFile, SourceMap};
+use super::locate::{ConfigSources, SourceFile};
 use super::names::{CloudName, GroupName};
 use super::source::{Key, KeyPath, Node, NodeValue, SyntaxError, parse_toml, parse_yaml};
 use super::suggest::Suggestion;
@@ -49,7 +50,12 @@ pub const DATASET_FILES: [(&str, &str); 3] = [
 /// the config with its warnings when nothing is an error, otherwise every error and
 /// warning. The config records `dir` as given
 /// ([`CpgInfrastructureConfig::config_dir`]), so that what is built from it knows
-/// what relative paths are relative to.
+/// what relative paths are relative to, and where each value is in the files
+/// ([`CpgInfrastructureConfig::sources`]): validating it again
+/// ([`validate`](super::validate), [`CpgInfrastructure::new`](crate::driver::CpgInfrastructure::new))
+/// gives the same diagnostics, with the same files and lines, and
+/// [`ConfigSources`](super::ConfigSources) tells where each dataset and the
+/// infrastructure table are defined.
 pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
     let mut loader = Loader {
         dir: dir.as_ref().to_path_buf(),
@@ -61,8 +67,11 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
     let schema = loader.diagnostics;
     let mut diagnostics = schema.clone();
     let mut validated = None;
-    if let Some((mut config, sources)) = loaded {
+    if let Some((mut config, (infrastructure, datasets, dataset_files))) = loaded {
         config.infrastructure.config_dir = Some(loader.dir.clone());
+        // What the loader warned about travels with the files, for validating again.
+        let file_warnings = schema.iter().filter(|d| d.is_warning()).cloned().collect();
+        let sources = ConfigSources::new(infrastructure, datasets, dataset_files, file_warnings);
         for diagnostic in validate_with(&config.infrastructure, &config.datasets, &sources) {
             // Where a value could not be read, a stand-in took its place: do not
             // report what follows from the stand-in.
@@ -78,9 +87,10 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
                 diagnostics.push(diagnostic);
             }
         }
+        config.infrastructure.sources = Some(Arc::new(sources));
         validated = Some(config);
     }
-    diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    sort_by_place(&mut diagnostics);
     match validated {
         // Warnings alone do not stop the config: they travel with it.
         Some(config) if diagnostics.iter().all(Diagnostic::is_warning) => Ok(Config {
@@ -90,6 +100,19 @@ pub fn load_dir(dir: impl AsRef<Path>) -> Result<Config, InvalidConfig> {
         _ => Err(InvalidConfig { diagnostics }),
     }
 }
+
+/// Sorts diagnostics by file and line, keeping the order of those on one line.
+pub(crate) fn sort_by_place(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+}
+
+/// The files a config was read from: the infrastructure config, the dataset config,
+/// and each dataset's own files.
+type Files = (
+    SourceFile,
+    SourceFile,
+    BTreeMap<String, BTreeMap<&'static str, SourceFile>>,
+);
 
 struct Loader {
     dir: PathBuf,
@@ -109,7 +132,7 @@ enum DatasetPart {
 }
 
 impl Loader {
-    fn load(&mut self) -> Option<(Config, SourceMap)> {
+    fn load(&mut self) -> Option<(Config, Files)> {
         if let Some(message) = unreadable_dir(&self.dir) {
             // Nothing in it can be read: name the directory once, not every file.
             let dir = self.dir.display().to_string();
@@ -224,14 +247,13 @@ impl Loader {
         }
 
         let infra_config = infra_config?;
-        let sources = SourceMap::new(infrastructure, datasets_file, dataset_dirs);
         Some((
             Config {
                 infrastructure: infra_config,
                 datasets,
                 warnings: Vec::new(),
             },
-            sources,
+            (infrastructure, datasets_file, dataset_dirs),
         ))
     }
 

@@ -35,6 +35,7 @@ pub use infrastructure::{
     WebServiceGcpConfig,
 };
 pub use load::{DATASET_FILES, DATASETS_FILES, INFRASTRUCTURE_FILES, load_dir};
+pub use locate::{ConfigSources, SourcePosition};
 pub use names::{CloudName, Component, GroupName};
 pub use ordered::{JsonObject, OrderedJson, OrderedMap};
 pub use validate::{infrastructure_group_names, validate};

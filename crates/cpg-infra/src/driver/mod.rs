@@ -154,6 +154,10 @@ impl std::fmt::Debug for CpgInfrastructure {
 impl CpgInfrastructure {
     /// Validates the configuration; nothing is declared yet. The dry-run cloud is
     /// available from the start; add others with [`CpgInfrastructure::with_cloud`].
+    ///
+    /// A configuration [`load_dir`](crate::config::load_dir) loaded carries its files
+    /// ([`CpgInfrastructureConfig::sources`]), so the warnings are `load_dir`'s, each
+    /// with its file, key path and line (see [`validate`]).
     pub fn new(
         config: CpgInfrastructureConfig,
         datasets: Vec<CpgDatasetConfig>,

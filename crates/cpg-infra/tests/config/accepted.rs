@@ -185,17 +185,48 @@ fn fields_with_no_effect_are_warnings() {
         "cpg.toml",
         "\n[infrastructure.billing.aggregator]\nslack_token_secret_name = \"token\"\ndestination_bq_table = \"a.b.d\"\nslack_channel = \"billing\"\nfunctions = []\nbilling_sheet_id = \"sheet\"\nmonthly_summary_table = \"a.b.e\"\n",
     );
+    dir.append(
+        "cpg.toml",
+        "\n[infrastructure.billing.gcp_cost_controls]\nmachine_account = \"cost@billing-admin.iam.gserviceaccount.com\"\nslack_channel = \"billing\"\npubsub_topic = \"budgets\"\ntimezone = \"Australia/Sydney\"\n",
+    );
+    dir.append(
+        "cpg.toml",
+        "\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\nconfig_bucket_name = \"config\"\n",
+    );
     let found = dir.diagnostics();
     for expected in [
         "warning: datasets/common/budgets.yaml: gcp.currency (line 3): currency has no effect: budgets are written in the organisation's budget_currency",
         "warning: cpg.toml: infrastructure.billing.aggregator.billing_sheet_id",
         "warning: cpg.toml: infrastructure.billing.aggregator.monthly_summary_table",
+        "warning: cpg.toml: infrastructure.billing.gcp_cost_controls.pubsub_topic (line 73): pubsub_topic has no effect: the cost control is triggered by gcp.budget_notification_pubsub, the topic budgets notify",
+        "warning: cpg.toml: infrastructure.azure.config_bucket_name (line 81): config_bucket_name has no effect: the analysis-runner config viewers are given gcp.config_bucket_name, where the organisation-wide resources are",
     ] {
         assert!(
             found.iter().any(|d| d.starts_with(expected)),
             "{expected:?} among {found:#?}"
         );
     }
+}
+
+/// Nothing reads `gcp_cost_controls.pubsub_topic` or `azure.config_bucket_name`: a
+/// config may leave them out.
+#[test]
+fn cost_controls_and_azure_without_the_unread_fields_are_accepted() {
+    let dir = ConfigDir::valid();
+    dir.append(
+        "cpg.toml",
+        "\n[infrastructure.billing.gcp_cost_controls]\nmachine_account = \"cost@billing-admin.iam.gserviceaccount.com\"\nslack_channel = \"billing\"\ntimezone = \"Australia/Sydney\"\n\n[infrastructure.azure]\nregion = \"australiaeast\"\nsubscription = \"sub\"\ntenant = \"tenant\"\ndataset_storage_prefix = \"cpg\"\n",
+    );
+    let config = dir.load().unwrap_or_else(|invalid| panic!("{invalid:#?}"));
+    assert_eq!(config.warnings, []);
+    let controls = config
+        .infrastructure
+        .billing
+        .and_then(|billing| billing.gcp_cost_controls)
+        .expect("the cost controls");
+    assert_eq!(controls.pubsub_topic, None);
+    let azure = config.infrastructure.azure.expect("the azure section");
+    assert_eq!(azure.config_bucket_name, None);
 }
 
 #[test]

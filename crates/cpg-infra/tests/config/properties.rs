@@ -195,15 +195,16 @@ fn gcp_config() -> BoxedStrategy<GcpConfig> {
 }
 
 fn azure_config() -> BoxedStrategy<AzureConfig> {
-    (text(), text(), text(), "[a-z]{1,6}", text())
+    (text(), text(), text(), "[a-z]{1,6}", option::of(text()))
         .prop_map(|(region, subscription, tenant, prefix, bucket)| {
-            AzureConfig::builder()
+            let mut azure = AzureConfig::builder()
                 .region(region)
                 .subscription(subscription)
                 .tenant(tenant)
                 .dataset_storage_prefix(prefix)
-                .config_bucket_name(bucket)
-                .build()
+                .build();
+            azure.config_bucket_name = bucket;
+            azure
         })
         .boxed()
 }
@@ -364,15 +365,17 @@ fn billing_config() -> BoxedStrategy<BillingConfig> {
                 aggregator
             },
         );
-    let cost_controls =
-        (email(), text(), text(), text()).prop_map(|(account, slack, topic, timezone)| {
-            GcpCostControlsConfig::builder()
+    let cost_controls = (email(), text(), option::of(text()), text()).prop_map(
+        |(account, slack, topic, timezone)| {
+            let mut controls = GcpCostControlsConfig::builder()
                 .machine_account(account)
                 .slack_channel(slack)
-                .pubsub_topic(topic)
                 .timezone(timezone)
-                .build()
-        });
+                .build();
+            controls.pubsub_topic = topic;
+            controls
+        },
+    );
     (
         (text(), text(), option::of(text())),
         option::of(email()),
@@ -1065,18 +1068,29 @@ proptest! {
         let files = Files::render(&config, &layouts);
         let dir = ConfigDir::empty();
         files.write(&dir);
-        // The loaded config records the directory it came from.
+        // The loaded config records the directory it came from, and its files.
         let mut expected = config.clone();
         expected.infrastructure.config_dir = Some(dir.path().to_path_buf());
         match load_dir(dir.path()) {
             // Warnings (e.g. a dependency in both lists) are reported, not part of
             // the config.
-            Ok(loaded) => prop_assert!(
-                Config { warnings: Vec::new(), ..loaded.clone() } == expected,
-                "{}\n{}",
-                first_difference(&expected, &loaded),
-                files.describe()
-            ),
+            Ok(loaded) => {
+                // The files it records define every dataset, in order.
+                let sources = loaded.infrastructure.sources.clone();
+                let defined: Vec<&str> = sources
+                    .iter()
+                    .flat_map(|sources| sources.datasets().map(|(name, _)| name))
+                    .collect();
+                let names: Vec<&str> = config.datasets.iter().map(|d| d.dataset.as_str()).collect();
+                prop_assert_eq!(defined, names, "{}", files.describe());
+                expected.infrastructure.sources = sources;
+                prop_assert!(
+                    Config { warnings: Vec::new(), ..loaded.clone() } == expected,
+                    "{}\n{}",
+                    first_difference(&expected, &loaded),
+                    files.describe()
+                );
+            }
             Err(invalid) => prop_assert!(
                 false,
                 "a valid config was rejected:\n{}\n{}",

@@ -64,30 +64,39 @@ fn no_effect(setting: &str, reason: &str) -> Problem {
     }
 }
 
-/// Organisation-wide optional fields that nothing reads. (The required
-/// `gcp_cost_controls.pubsub_topic` and `azure.config_bucket_name` are read by nothing
-/// either; a warning on a field that cannot be left out would only be noise.)
+/// Organisation-wide optional fields that nothing reads.
 fn check_infrastructure(cx: &Context<'_>, findings: &mut Findings) {
-    let Some(aggregator) = cx
-        .infra
-        .billing
-        .as_ref()
-        .and_then(|b| b.aggregator.as_ref())
-    else {
-        return;
-    };
-    let unused = [
-        (aggregator.billing_sheet_id.is_some(), "billing_sheet_id"),
+    let billing = cx.infra.billing.as_ref();
+    let aggregator = billing.and_then(|b| b.aggregator.as_ref());
+    let cost_controls = billing.and_then(|b| b.gcp_cost_controls.as_ref());
+    let azure = cx.infra.azure.as_ref();
+    let unused: [(bool, &[&str], &str); 4] = [
         (
-            aggregator.monthly_summary_table.is_some(),
-            "monthly_summary_table",
+            aggregator.is_some_and(|a| a.billing_sheet_id.is_some()),
+            &["billing", "aggregator", "billing_sheet_id"],
+            "no resource or function configuration reads it",
+        ),
+        (
+            aggregator.is_some_and(|a| a.monthly_summary_table.is_some()),
+            &["billing", "aggregator", "monthly_summary_table"],
+            "no resource or function configuration reads it",
+        ),
+        (
+            cost_controls.is_some_and(|c| c.pubsub_topic.is_some()),
+            &["billing", "gcp_cost_controls", "pubsub_topic"],
+            "the cost control is triggered by gcp.budget_notification_pubsub, the topic \
+             budgets notify",
+        ),
+        (
+            azure.is_some_and(|a| a.config_bucket_name.is_some()),
+            &["azure", "config_bucket_name"],
+            "the analysis-runner config viewers are given gcp.config_bucket_name, where the \
+             organisation-wide resources are",
         ),
     ];
-    for (_, setting) in unused.into_iter().filter(|(given, _)| *given) {
-        findings.infra(
-            path(&["billing", "aggregator", setting]),
-            no_effect(setting, "no resource or function configuration reads it"),
-        );
+    for (_, keys, reason) in unused.into_iter().filter(|(given, _, _)| *given) {
+        let setting = keys.last().copied().unwrap_or_default();
+        findings.infra(path(keys), no_effect(setting, reason));
     }
 }
 

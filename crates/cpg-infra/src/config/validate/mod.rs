@@ -25,14 +25,27 @@ use super::infrastructure::CpgInfrastructureConfig;
 use super::locate::{InCode, Locator, Place};
 use super::source::KeyPath;
 
-/// Validates a configuration built in code, returning its warnings when it has no
-/// errors. Diagnostics name the value (`dataset config "x"`) instead of a file, and
-/// carry no lines.
+/// Validates a configuration, returning its warnings when it has no errors.
+///
+/// For a configuration [`load_dir`](super::load_dir) loaded
+/// ([`CpgInfrastructureConfig::sources`] is set), the diagnostics are `load_dir`'s:
+/// each names its file, key path and line, the loader's warnings about the files
+/// are among them, and they are sorted by file and line. A dataset added in code,
+/// and every value of a configuration built in code, is named by value (`dataset
+/// config "x"`, `infrastructure config`) instead of a file, with no line.
 pub fn validate(
     infrastructure: &CpgInfrastructureConfig,
     datasets: &[CpgDatasetConfig],
 ) -> Result<Vec<Diagnostic>, InvalidConfig> {
-    let diagnostics = validate_with(infrastructure, datasets, &InCode);
+    let diagnostics = match infrastructure.sources.as_deref() {
+        Some(sources) => {
+            let mut diagnostics = sources.file_warnings().to_vec();
+            diagnostics.extend(validate_with(infrastructure, datasets, sources));
+            super::load::sort_by_place(&mut diagnostics);
+            diagnostics
+        }
+        None => validate_with(infrastructure, datasets, &InCode),
+    };
     if diagnostics.iter().all(Diagnostic::is_warning) {
         Ok(diagnostics)
     } else {
