@@ -89,6 +89,40 @@ async fn a_repeated_page_token_stops_the_listing() {
     assert_eq!(h.ci.recorder().count("POST", "/memberships"), 0);
 }
 
+/// A service that hands out a new page token on every page is followed up to the
+/// cap, then the listing stops with an error; nothing is written.
+#[tokio::test]
+async fn an_endless_listing_stops_at_the_page_cap() {
+    const CAP: usize = 1000;
+    let mut h = Harness::start().await;
+    h.ci.add_group("g1");
+    let pages = (1..=CAP + 5).map(|i| {
+        let page = json!({
+            "memberships": [{"name": format!("groups/g1/memberships/x{i}"),
+                             "preferredMemberKey": {"id": format!("user{i}@example.org")}}],
+            "nextPageToken": format!("token-{i}"),
+        });
+        Fault::Answer(200, page.to_string())
+    });
+    h.ci.recorder()
+        .inject("GET", "/v1/groups/g1/memberships", pages);
+    let e = h
+        .create(MEMBERSHIP, "m", member("g1", "bo@example.org"))
+        .await
+        .expect_err("a listing that never ends");
+    assert!(
+        e.message().contains("listing the memberships of groups/g1")
+            && e.message().contains("more than 1000 pages"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(
+        h.ci.recorder().count("GET", "/v1/groups/g1/memberships"),
+        CAP
+    );
+    assert_eq!(h.ci.recorder().count("POST", "/memberships"), 0);
+}
+
 #[tokio::test]
 async fn a_malformed_project_list_is_an_error_not_absence() {
     for body in ["null", "{}", r#"{"projects": []}"#] {
@@ -135,6 +169,31 @@ async fn settings_the_answer_does_not_show_are_an_error() {
         "{}",
         e.message()
     );
+}
+
+/// A DELETE answered 404 while the group still lists the membership (a wrong route,
+/// a group the caller cannot see): an error, and the state keeps the member.
+#[tokio::test]
+async fn a_google_removal_answered_404_while_listed_is_an_error() {
+    let mut h = Harness::start().await;
+    h.ci.add_group("g1");
+    let r = h
+        .create(MEMBERSHIP, "m", member("g1", "gus@example.org"))
+        .await
+        .expect("create");
+    h.ci.recorder()
+        .inject("DELETE", "/memberships/", [Fault::Status(404)]);
+    let e = h.delete(&r).await.expect_err("gus is still listed");
+    assert!(
+        e.message().contains("404") && e.message().contains("still lists"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(h.ci.members("g1"), ["gus@example.org"]);
+    // The run's listing still holds the member: a later delete tries again.
+    h.delete(&r).await.expect("delete");
+    assert!(h.ci.members("g1").is_empty());
+    assert_eq!(h.ci.recorder().count("DELETE", "/memberships/"), 2);
 }
 
 #[tokio::test]
