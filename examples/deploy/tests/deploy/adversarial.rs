@@ -71,3 +71,60 @@ fn validate_does_not_hang_on_a_fifo_in_place_of_a_config_file() {
         text(&output.stderr)
     );
 }
+
+/// A config file its reader may not read is named, with the system's reason, and
+/// nothing that follows from it is reported. Tests may run as root, who reads any
+/// file: then `deploy` (a copy anyone may run) runs as the unprivileged user
+/// `nobody` (uid and gid 65534), for whom the file is as unreadable as for anyone
+/// else.
+#[cfg(unix)]
+#[test]
+fn a_config_file_without_read_permission_is_named_with_the_reason() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    fn open_to_all(path: &std::path::Path) {
+        let dir = path.is_dir();
+        let mode = if dir { 0o755 } else { 0o644 };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        if dir {
+            for entry in std::fs::read_dir(path).expect("read dir") {
+                open_to_all(&entry.expect("entry").path());
+            }
+        }
+    }
+    let dir = TempDir::new("denied");
+    let config = dir.join("config");
+    super::support::copy_dir(&example_config(), &config);
+    open_to_all(&dir);
+    let members = config.join("datasets/cardiac/members.yaml");
+    std::fs::set_permissions(&members, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let mut command = if root {
+        let copy = dir.join("deploy");
+        std::fs::copy(env!("CARGO_BIN_EXE_deploy"), &copy).expect("copy deploy");
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut command = Command::new(copy);
+        command.uid(65534).gid(65534);
+        command
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_deploy"))
+    };
+    let output = command
+        .args(["validate", config.to_str().expect("utf-8 path")])
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("run deploy");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "error: datasets/cardiac/members.yaml: cannot read the file: Permission denied (os error 13)"
+        ],
+        "{stderr}"
+    );
+}
