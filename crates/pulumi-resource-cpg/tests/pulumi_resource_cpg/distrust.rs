@@ -65,28 +65,35 @@ async fn a_malformed_membership_listing_is_an_error_not_absence() {
     assert_eq!(later.read(&r).await.expect("read"), None);
 }
 
-#[tokio::test]
-async fn a_repeated_page_token_stops_the_listing() {
+/// Creates a membership of `groups/g1` while its listing answers `pages`: the
+/// create's error message, once checked to name the listing, and how many pages
+/// were asked for; nothing was added.
+async fn endless_listing(pages: impl IntoIterator<Item = Fault>) -> (String, usize) {
     let mut h = Harness::start().await;
     h.ci.add_group("g1");
-    let page = r#"{"memberships": [], "nextPageToken": "again"}"#;
-    h.ci.recorder().inject(
-        "GET",
-        "/v1/groups/g1/memberships",
-        std::iter::repeat_n(Fault::Answer(200, page.into()), 50),
-    );
+    h.ci.recorder()
+        .inject("GET", "/v1/groups/g1/memberships", pages);
     let e = h
         .create(MEMBERSHIP, "m", member("g1", "bo@example.org"))
         .await
         .expect_err("a listing that never ends");
     assert!(
-        e.message().contains("listing the memberships of groups/g1")
-            && e.message().contains("\"again\""),
+        e.message().contains("listing the memberships of groups/g1"),
         "{}",
         e.message()
     );
-    assert_eq!(h.ci.recorder().count("GET", "/v1/groups/g1/memberships"), 2);
     assert_eq!(h.ci.recorder().count("POST", "/memberships"), 0);
+    let asked = h.ci.recorder().count("GET", "/v1/groups/g1/memberships");
+    (e.message().to_string(), asked)
+}
+
+#[tokio::test]
+async fn a_repeated_page_token_stops_the_listing() {
+    let page = r#"{"memberships": [], "nextPageToken": "again"}"#;
+    let (message, asked) =
+        endless_listing(std::iter::repeat_n(Fault::Answer(200, page.into()), 50)).await;
+    assert!(message.contains("\"again\""), "{message}");
+    assert_eq!(asked, 2);
 }
 
 /// A service that hands out a new page token on every page is followed up to the
@@ -94,8 +101,6 @@ async fn a_repeated_page_token_stops_the_listing() {
 #[tokio::test]
 async fn an_endless_listing_stops_at_the_page_cap() {
     const CAP: usize = 1000;
-    let mut h = Harness::start().await;
-    h.ci.add_group("g1");
     let pages = (1..=CAP + 5).map(|i| {
         let page = json!({
             "memberships": [{"name": format!("groups/g1/memberships/x{i}"),
@@ -104,23 +109,9 @@ async fn an_endless_listing_stops_at_the_page_cap() {
         });
         Fault::Answer(200, page.to_string())
     });
-    h.ci.recorder()
-        .inject("GET", "/v1/groups/g1/memberships", pages);
-    let e = h
-        .create(MEMBERSHIP, "m", member("g1", "bo@example.org"))
-        .await
-        .expect_err("a listing that never ends");
-    assert!(
-        e.message().contains("listing the memberships of groups/g1")
-            && e.message().contains("more than 1000 pages"),
-        "{}",
-        e.message()
-    );
-    assert_eq!(
-        h.ci.recorder().count("GET", "/v1/groups/g1/memberships"),
-        CAP
-    );
-    assert_eq!(h.ci.recorder().count("POST", "/memberships"), 0);
+    let (message, asked) = endless_listing(pages).await;
+    assert!(message.contains("more than 1000 pages"), "{message}");
+    assert_eq!(asked, CAP);
 }
 
 #[tokio::test]
