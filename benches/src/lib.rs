@@ -7,17 +7,20 @@ use tempfile::TempDir;
 
 use cpg_infra::synthetic::{synthetic_config, write_config_dir};
 
-/// Counts the bytes currently allocated through it.
+/// Counts the bytes currently allocated through it, and the most at once since
+/// [`reset_peak`].
 pub struct CountingAllocator;
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 #[allow(unsafe_code)]
 // SAFETY: every call is forwarded unchanged to the system allocator, which upholds
 // GlobalAlloc's contract; the counter only observes sizes.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        let now = ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
         // SAFETY: same layout the caller gave us, forwarded to the system allocator.
         unsafe { System.alloc(layout) }
     }
@@ -32,6 +35,16 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// Bytes allocated now.
 pub fn allocated() -> usize {
     ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// The most bytes allocated at once since the last [`reset_peak`].
+pub fn peak() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Starts a new peak from what is allocated now.
+pub fn reset_peak() {
+    PEAK.store(allocated(), Ordering::Relaxed);
 }
 
 /// A synthetic config directory of `datasets` datasets under the temporary

@@ -193,11 +193,23 @@ fn provider_id(urn: &str) -> String {
     )
 }
 
-/// Rewrites a `pulumi stack export` document (version 3). `provider_version` is the
-/// version of `pulumi-resource-cpg` the stack will use (its default provider is named
-/// after it).
+/// Rewrites a `pulumi stack export` document (version 3), leaving `export` as it is.
+/// `provider_version` is the version of `pulumi-resource-cpg` the stack will use (its
+/// default provider is named after it). This copies the document first; a caller that
+/// no longer needs the original gives it to [`migrate_owned`], which rewrites it in
+/// place and so needs about half the memory.
 pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, MigrateError> {
-    let mut document = export.clone();
+    migrate_owned(export.clone(), provider_version)
+}
+
+/// [`migrate`], rewriting `document` in place: besides the document, the migration
+/// holds only the old and new URN of each moved resource and an index of the
+/// export's URNs. A refused document is checked completely before anything in it
+/// changes.
+pub fn migrate_owned(
+    mut document: Value,
+    provider_version: &str,
+) -> Result<Migration, MigrateError> {
     match document.get("version").and_then(Value::as_u64) {
         Some(3) => {}
         Some(v) => {
@@ -230,7 +242,8 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         .ok_or_else(|| not_export("/deployment/resources", "missing or not a list"))?;
 
     // Every resource's URN and type, checked first; each URN once, indexed by position.
-    let mut urns = Vec::with_capacity(resources.len());
+    // Both borrow the document until it is rewritten.
+    let mut urns: Vec<(&str, &str)> = Vec::with_capacity(resources.len());
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(resources.len());
     for (i, r) in resources.iter().enumerate() {
         let urn = r.get("urn").and_then(Value::as_str);
@@ -244,7 +257,7 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
                         second: i,
                     });
                 }
-                urns.push((urn.to_string(), ty.to_string()))
+                urns.push((urn, ty))
             }
             _ => {
                 return Err(not_export(
@@ -255,62 +268,32 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
         }
     }
 
-    // Which resources move, and where to: old URN → new URN and kind.
-    let mut renames: HashMap<String, (String, Kind)> = HashMap::new();
-    let mut targets: HashSet<String> = HashSet::new();
+    // Which resources move, and where to.
     let mut moved = Vec::new();
     let mut first_moved = None;
-    let no_inputs = Map::new();
     for (i, r) in resources.iter().enumerate() {
-        let (urn, ty) = &urns[i];
+        let (urn, ty) = urns[i];
         if ty != DYNAMIC_TYPE {
             continue;
         }
-        let inputs = r
-            .get("inputs")
-            .and_then(Value::as_object)
-            .unwrap_or(&no_inputs);
-        let (kind, told_by) = match inputs.get("__provider").and_then(kind_from_provider) {
-            Some(k) => (k, "__provider"),
-            None => match kind_from_inputs(inputs) {
-                Some(k) => (k, "inputs"),
-                None => {
-                    let mut names: Vec<&str> = inputs.keys().map(String::as_str).collect();
-                    names.sort_unstable();
-                    return Err(MigrateError::UnknownKind {
-                        urn: urn.clone(),
-                        reason: format!(
-                            "__provider names no known class; inputs {}",
-                            names.join(", ")
-                        ),
-                    });
-                }
-            },
-        };
-        let token = kind.spec().token;
-        let new_urn = with_type(urn, token)
-            .ok_or_else(|| not_export(&format!("/deployment/resources/{i}/urn"), "not a URN"))?;
-        if new_urn != *urn && !targets.insert(new_urn.clone()) {
-            return Err(MigrateError::RenameCollision {
-                urn: urn.clone(),
-                new_urn,
-            });
+        match move_of(i, urn, r) {
+            Ok(m) => moved.push(m),
+            // Refused in state order: a collision among the moves before comes first.
+            Err(error) => return Err(first_collision(&moved).unwrap_or(error)),
         }
-        renames.insert(urn.clone(), (new_urn.clone(), kind));
-        moved.push(Moved {
-            old_urn: urn.clone(),
-            new_urn,
-            kind,
-            told_by,
-        });
         first_moved.get_or_insert(i);
     }
+    if let Some(error) = first_collision(&moved) {
+        return Err(error);
+    }
+    // Old URN → the move, borrowing the moves (not the document, which changes).
+    let renames: HashMap<&str, &Moved> = moved.iter().map(|m| (m.old_urn.as_str(), m)).collect();
     // A new URN another resource keeps (one that does not move away itself).
     for m in &moved {
         let stays = |j: &usize| {
             renames
-                .get(&urns[*j].0)
-                .is_none_or(|(new, _)| *new == urns[*j].0)
+                .get(urns[*j].0)
+                .is_none_or(|moved| moved.new_urn == urns[*j].0)
         };
         if m.new_urn != m.old_urn && index.get(m.new_urn.as_str()).is_some_and(stays) {
             return Err(MigrateError::RenameCollision {
@@ -342,6 +325,7 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
             .map(String::from)
     });
     drop(index);
+    drop(urns);
     let provider_added = existing.is_none() && !moved.is_empty();
     let id = existing.unwrap_or_else(|| provider_id(&provider_urn));
     let provider_ref = format!("{provider_urn}::{id}");
@@ -356,9 +340,9 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
             .get("urn")
             .and_then(Value::as_str)
             .and_then(|u| renames.get(u));
-        if let Some((new_urn, kind)) = own {
-            obj.insert("urn".into(), json!(new_urn));
-            obj.insert("type".into(), json!(kind.spec().token));
+        if let Some(m) = own {
+            obj.insert("urn".into(), json!(m.new_urn));
+            obj.insert("type".into(), json!(m.kind.spec().token));
             obj.insert("provider".into(), json!(provider_ref));
             for key in ["inputs", "outputs"] {
                 if let Some(props) = obj.get_mut(key).and_then(Value::as_object_mut) {
@@ -373,7 +357,7 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
                 .and_then(Value::as_str)
                 .and_then(|u| renames.get(u))
             {
-                obj.insert(key.into(), json!(new.0));
+                obj.insert(key.into(), json!(new.new_urn));
                 changed = true;
             }
         }
@@ -412,11 +396,58 @@ pub fn migrate(export: &Value, provider_version: &str) -> Result<Migration, Migr
     })
 }
 
-fn rename_all(list: &mut [Value], renames: &HashMap<String, (String, Kind)>) -> bool {
+/// Where the dynamic resource `r` (the `i`th, at `urn`) moves: its kind, told by
+/// its recorded `__provider` or else by its input names.
+fn move_of(i: usize, urn: &str, r: &Value) -> Result<Moved, MigrateError> {
+    let no_inputs = Map::new();
+    let inputs = r
+        .get("inputs")
+        .and_then(Value::as_object)
+        .unwrap_or(&no_inputs);
+    let (kind, told_by) = match inputs.get("__provider").and_then(kind_from_provider) {
+        Some(k) => (k, "__provider"),
+        None => match kind_from_inputs(inputs) {
+            Some(k) => (k, "inputs"),
+            None => {
+                let mut names: Vec<&str> = inputs.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                return Err(MigrateError::UnknownKind {
+                    urn: urn.into(),
+                    reason: format!(
+                        "__provider names no known class; inputs {}",
+                        names.join(", ")
+                    ),
+                });
+            }
+        },
+    };
+    let new_urn = with_type(urn, kind.spec().token)
+        .ok_or_else(|| not_export(&format!("/deployment/resources/{i}/urn"), "not a URN"))?;
+    Ok(Moved {
+        old_urn: urn.into(),
+        new_urn,
+        kind,
+        told_by,
+    })
+}
+
+/// The first move onto a URN an earlier move already takes.
+fn first_collision(moved: &[Moved]) -> Option<MigrateError> {
+    let mut targets: HashSet<&str> = HashSet::with_capacity(moved.len());
+    moved
+        .iter()
+        .find(|m| m.new_urn != m.old_urn && !targets.insert(&m.new_urn))
+        .map(|m| MigrateError::RenameCollision {
+            urn: m.old_urn.clone(),
+            new_urn: m.new_urn.clone(),
+        })
+}
+
+fn rename_all(list: &mut [Value], renames: &HashMap<&str, &Moved>) -> bool {
     let mut changed = false;
     for v in list {
-        if let Some((new, _)) = v.as_str().and_then(|u| renames.get(u)) {
-            *v = json!(new);
+        if let Some(m) = v.as_str().and_then(|u| renames.get(u)) {
+            *v = json!(m.new_urn);
             changed = true;
         }
     }

@@ -97,7 +97,7 @@ impl Run<'_> {
                         self.finish(
                             node,
                             done,
-                            &keep,
+                            &mut keep,
                             &mut registered,
                             &mut invoked,
                             &mut waits,
@@ -140,7 +140,7 @@ impl Run<'_> {
                     self.finish(
                         node,
                         done,
-                        &keep,
+                        &mut keep,
                         &mut registered,
                         &mut invoked,
                         &mut waits,
@@ -166,12 +166,18 @@ impl Run<'_> {
             .iter()
             .filter(|r| r.options.id.is_some())
             .count();
+        let outputs_kept = registered
+            .values()
+            .filter(|r| !r.object.fields.is_empty())
+            .count();
         Ok(Deployed {
             root_urn: root.urn,
             resources: registered.len() - reads,
             reads,
             invokes: invoked.len(),
             exports,
+            outputs_kept,
+            max_outputs_kept: keep.max_held,
             max_in_flight,
             elapsed: started.elapsed(),
         })
@@ -243,7 +249,7 @@ impl Run<'_> {
         &self,
         node: Node,
         done: Done,
-        keep: &Keep,
+        keep: &mut Keep,
         registered: &mut HashMap<ResourceId, Registered>,
         invoked: &mut HashMap<String, InvokeResult>,
         waits: &mut [usize],
@@ -251,9 +257,7 @@ impl Run<'_> {
     ) {
         match done {
             Done::Resource(mut resource) => {
-                if !keep.needed(node) {
-                    resource.object = Struct::default();
-                }
+                keep.hold(node, &mut resource);
                 registered.insert(self.graph.resources()[node].id.clone(), resource);
             }
             Done::Invoke(result) => {
@@ -715,6 +719,10 @@ struct Keep {
     uses: Vec<usize>,
     /// Per node: the resources it uses.
     uses_of: Vec<Vec<Node>>,
+    /// How many registered resources' outputs are held now.
+    held: usize,
+    /// The most held at once.
+    max_held: usize,
 }
 
 impl Keep {
@@ -735,12 +743,28 @@ impl Keep {
                 }
             }
         }
-        Keep { uses, uses_of }
+        Keep {
+            uses,
+            uses_of,
+            held: 0,
+            max_held: 0,
+        }
     }
 
     /// Whether the outputs of `node` are needed by a node not yet started.
     fn needed(&self, node: Node) -> bool {
         self.uses.get(node).is_some_and(|&n| n > 0)
+    }
+
+    /// `node` is registered: its outputs are kept if a node not yet started needs
+    /// them, else dropped at once.
+    fn hold(&mut self, node: Node, resource: &mut Registered) {
+        if !self.needed(node) {
+            resource.object = Struct::default();
+        } else if !resource.object.fields.is_empty() {
+            self.held += 1;
+            self.max_held = self.max_held.max(self.held);
+        }
     }
 
     /// `node` has started: the outputs no other node needs any more are dropped.
@@ -754,8 +778,10 @@ impl Keep {
             self.uses[used] -= 1;
             if self.uses[used] == 0
                 && let Some(r) = registered.get_mut(&graph.resources()[used].id)
+                && !r.object.fields.is_empty()
             {
                 r.object = Struct::default();
+                self.held -= 1;
             }
         }
     }

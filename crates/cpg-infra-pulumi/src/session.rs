@@ -107,6 +107,12 @@ pub struct Deployed {
     pub invokes: usize,
     /// Stack exports sent.
     pub exports: usize,
+    /// Registered resources whose outputs were still held when the run ended: only
+    /// those a stack export reads. Every other resource's outputs are dropped as soon
+    /// as no resource still to be registered needs them (its URN and id stay).
+    pub outputs_kept: usize,
+    /// The most registered resources' outputs held at any one time during the run.
+    pub max_outputs_kept: usize,
     /// The most registrations and calls in flight at once.
     pub max_in_flight: usize,
     /// Wall time of the deployment, from the root's registration to the exports.

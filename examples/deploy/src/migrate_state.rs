@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use cpg_infra_kinds::migrate::{MigrateError, migrate};
+use cpg_infra_kinds::migrate::{MigrateError, migrate_owned};
 
 /// Why `migrate-state` failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,16 +45,24 @@ pub enum MigrateStateError {
     Write(#[source] std::io::Error),
 }
 
-/// Reads the JSON document at `export` (a `pulumi stack export`).
+/// Reads the JSON document at `export` (a `pulumi stack export`), parsed from the
+/// file as it is read: the document is never held beside its text.
 pub fn read_document(export: &Path) -> Result<serde_json::Value, MigrateStateError> {
-    let text = std::fs::read_to_string(export).map_err(|source| MigrateStateError::Read {
+    let read_error = |source| MigrateStateError::Read {
         path: export.into(),
         source,
-    })?;
-    serde_json::from_str(&text).map_err(|source| MigrateStateError::Json {
-        path: export.into(),
-        line: source.line(),
-        source,
+    };
+    let file = std::fs::File::open(export).map_err(read_error)?;
+    serde_json::from_reader(std::io::BufReader::with_capacity(1 << 20, file)).map_err(|source| {
+        if source.is_io() {
+            read_error(source.into())
+        } else {
+            MigrateStateError::Json {
+                path: export.into(),
+                line: source.line(),
+                source,
+            }
+        }
     })
 }
 
@@ -68,15 +76,18 @@ pub fn migrate_state(
 ) -> Result<(), MigrateStateError> {
     let document = read_document(export)?;
     let migration =
-        migrate(&document, provider_version).map_err(|source| MigrateStateError::Refused {
+        migrate_owned(document, provider_version).map_err(|source| MigrateStateError::Refused {
             path: export.into(),
             source,
         })?;
-    serde_json::to_writer_pretty(&mut *out, &migration.document)
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, &mut *out);
+    serde_json::to_writer_pretty(&mut buffered, &migration.document)
         .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush())
+        .and_then(|()| buffered.write_all(b"\n"))
+        .and_then(|()| buffered.flush())
         .map_err(MigrateStateError::Write)?;
+    drop(buffered);
+    drop(migration.document);
     let mut lines = String::new();
     if migration.provider_added {
         lines.push_str(&format!("added    {}\n", migration.provider_urn));
@@ -141,6 +152,18 @@ mod tests {
         assert!(
             err.as_deref()
                 .is_some_and(|e| e.ends_with("export.json: not JSON (line 3)")),
+            "{err:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_directory_is_unreadable_not_bad_json() {
+        let dir = std::env::temp_dir().join(format!("deploy-migrate-dir-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let err = migrate_state(&dir, "0.1.0", &mut Vec::new(), &mut Vec::new()).err();
+        assert!(
+            matches!(&err, Some(MigrateStateError::Read { path, .. }) if *path == dir),
             "{err:?}"
         );
         let _ = std::fs::remove_dir_all(dir);

@@ -2,7 +2,8 @@
 //! loader maps it, never with a crash. The libraries are truncated and altered
 //! copies of this test's own executable (a complete ELF position-independent object
 //! of this machine), so no test builds anything. Permission denied is told apart
-//! in the loader's unit tests (these tests may run as root, who reads any file).
+//! in the loader's unit tests, and end to end by the deploy binary's tests, which
+//! run it as an unprivileged user when the tests run as root (who reads any file).
 #![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};

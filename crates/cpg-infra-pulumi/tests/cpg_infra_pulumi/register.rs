@@ -555,3 +555,51 @@ fn alias_json(alias: &cpg_infra_pulumi::proto::Alias) -> serde_json::Value {
     }
     json.into()
 }
+
+/// Outputs are held only while a resource still to be registered reads them, or
+/// for a stack export: a chain of resources each reading the one before holds a
+/// few at a time, an unused resource's none, and only the exported one's remain.
+#[test]
+fn outputs_are_dropped_once_nothing_still_needs_them() {
+    use cpg_infra::graph::{Graph, Resource, Value};
+    const BUCKET: &str = "gcp:storage/bucket:Bucket";
+    const CHAIN: usize = 50;
+    let mut graph = Graph::new();
+    let mut previous = graph
+        .declare(Resource::new(BUCKET, "link-0").input("name", "b-0"))
+        .expect("first link");
+    for i in 1..CHAIN {
+        previous = graph
+            .declare(
+                Resource::new(BUCKET, format!("link-{i}"))
+                    .input("name", format!("b-{i}"))
+                    .input("project", Value::output(&previous, "name")),
+            )
+            .expect("link");
+    }
+    graph
+        .declare(Resource::new(BUCKET, "unused").input("name", "u"))
+        .expect("unused");
+    let exported = graph
+        .declare(Resource::new(BUCKET, "exported").input("name", "e"))
+        .expect("exported");
+    graph
+        .export("bucket", Value::output(&exported, "name"))
+        .expect("export");
+    let mock = mock_for(&graph, MockOptions::default());
+    let deployed = deploy(&graph, &mock, 1).expect("deploys");
+    assert_eq!(deployed.resources, CHAIN + 2);
+    assert_eq!(deployed.outputs_kept, 1, "only the exported resource's");
+    assert!(
+        (2..=3).contains(&deployed.max_outputs_kept),
+        "held at most: {}",
+        deployed.max_outputs_kept
+    );
+    // The chain's values did flow from each link to the next.
+    let recorded = mock.recorded();
+    let last = sent(&recorded, BUCKET, &format!("link-{}", CHAIN - 1));
+    assert_eq!(
+        wire::to_json(input(last, "project")),
+        serde_json::json!(format!("b-{}", CHAIN - 2))
+    );
+}

@@ -303,7 +303,20 @@ pub(super) async fn delete_membership(svc: &Services, urn: &str, id: &str) -> Re
         .google(&token)
         .retry_on(&[409]);
     let resp = svc.http.send(&req, urn).await?;
-    if resp.status != 404 {
+    if resp.status == 404 {
+        // A 404 may mean the membership left meanwhile, or that the call went wrong
+        // (another route, a group the caller cannot see): gone only if a fresh
+        // listing no longer shows it.
+        let now = svc.memberships.members(svc, urn, &group, true).await?;
+        if now.iter().any(|m| m.name == id) {
+            return Err(Error::Unexpected {
+                url: resp.url().to_string(),
+                what: format!(
+                    "removing {id}: answered 404 (not found), yet {group} still lists the membership"
+                ),
+            });
+        }
+    } else {
         let url = resp.url().to_string();
         let op = resp.json()?;
         if let Some(message) = op["error"]["message"].as_str() {

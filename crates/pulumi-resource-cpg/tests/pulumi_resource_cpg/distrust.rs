@@ -65,28 +65,53 @@ async fn a_malformed_membership_listing_is_an_error_not_absence() {
     assert_eq!(later.read(&r).await.expect("read"), None);
 }
 
-#[tokio::test]
-async fn a_repeated_page_token_stops_the_listing() {
+/// Creates a membership of `groups/g1` while its listing answers `pages`: the
+/// create's error message, once checked to name the listing, and how many pages
+/// were asked for; nothing was added.
+async fn endless_listing(pages: impl IntoIterator<Item = Fault>) -> (String, usize) {
     let mut h = Harness::start().await;
     h.ci.add_group("g1");
-    let page = r#"{"memberships": [], "nextPageToken": "again"}"#;
-    h.ci.recorder().inject(
-        "GET",
-        "/v1/groups/g1/memberships",
-        std::iter::repeat_n(Fault::Answer(200, page.into()), 50),
-    );
+    h.ci.recorder()
+        .inject("GET", "/v1/groups/g1/memberships", pages);
     let e = h
         .create(MEMBERSHIP, "m", member("g1", "bo@example.org"))
         .await
         .expect_err("a listing that never ends");
     assert!(
-        e.message().contains("listing the memberships of groups/g1")
-            && e.message().contains("\"again\""),
+        e.message().contains("listing the memberships of groups/g1"),
         "{}",
         e.message()
     );
-    assert_eq!(h.ci.recorder().count("GET", "/v1/groups/g1/memberships"), 2);
     assert_eq!(h.ci.recorder().count("POST", "/memberships"), 0);
+    let asked = h.ci.recorder().count("GET", "/v1/groups/g1/memberships");
+    (e.message().to_string(), asked)
+}
+
+#[tokio::test]
+async fn a_repeated_page_token_stops_the_listing() {
+    let page = r#"{"memberships": [], "nextPageToken": "again"}"#;
+    let (message, asked) =
+        endless_listing(std::iter::repeat_n(Fault::Answer(200, page.into()), 50)).await;
+    assert!(message.contains("\"again\""), "{message}");
+    assert_eq!(asked, 2);
+}
+
+/// A service that hands out a new page token on every page is followed up to the
+/// cap, then the listing stops with an error; nothing is written.
+#[tokio::test]
+async fn an_endless_listing_stops_at_the_page_cap() {
+    const CAP: usize = 1000;
+    let pages = (1..=CAP + 5).map(|i| {
+        let page = json!({
+            "memberships": [{"name": format!("groups/g1/memberships/x{i}"),
+                             "preferredMemberKey": {"id": format!("user{i}@example.org")}}],
+            "nextPageToken": format!("token-{i}"),
+        });
+        Fault::Answer(200, page.to_string())
+    });
+    let (message, asked) = endless_listing(pages).await;
+    assert!(message.contains("more than 1000 pages"), "{message}");
+    assert_eq!(asked, CAP);
 }
 
 #[tokio::test]
@@ -135,6 +160,31 @@ async fn settings_the_answer_does_not_show_are_an_error() {
         "{}",
         e.message()
     );
+}
+
+/// A DELETE answered 404 while the group still lists the membership (a wrong route,
+/// a group the caller cannot see): an error, and the state keeps the member.
+#[tokio::test]
+async fn a_google_removal_answered_404_while_listed_is_an_error() {
+    let mut h = Harness::start().await;
+    h.ci.add_group("g1");
+    let r = h
+        .create(MEMBERSHIP, "m", member("g1", "gus@example.org"))
+        .await
+        .expect("create");
+    h.ci.recorder()
+        .inject("DELETE", "/memberships/", [Fault::Status(404)]);
+    let e = h.delete(&r).await.expect_err("gus is still listed");
+    assert!(
+        e.message().contains("404") && e.message().contains("still lists"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(h.ci.members("g1"), ["gus@example.org"]);
+    // The run's listing still holds the member: a later delete tries again.
+    h.delete(&r).await.expect("delete");
+    assert!(h.ci.members("g1").is_empty());
+    assert_eq!(h.ci.recorder().count("DELETE", "/memberships/"), 2);
 }
 
 #[tokio::test]
