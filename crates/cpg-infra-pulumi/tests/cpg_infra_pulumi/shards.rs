@@ -12,33 +12,18 @@ use cpg_infra::config::load_dir;
 use cpg_infra::driver::{Built, CpgInfrastructure};
 use cpg_infra::graph::{ResourceId, Value};
 use cpg_infra::shard::{ShardError, ShardPlan, StackContext};
-use cpg_infra_azure::AzureProvider;
-use cpg_infra_gcp::GcpProvider;
 use cpg_infra_mock_engine::{MockOptions, ORGANIZATION, Recorded};
 use cpg_infra_pulumi::proto::{LogSeverity, RegisterResourceRequest};
 use cpg_infra_pulumi::{
     Deployed, MainError, ProgramOptions, PulumiMain, STACK_REFERENCE_TYPE, wire,
 };
+use cpg_infra_test_support::copy_dir;
 use prost_types::Struct;
 
-use super::support::{example_dir, mock_for, normalise, reference_dir};
+use super::support::{build, example_dir, mock_for, normalise, reference_dir};
 
 /// The layout key that switches a config to a stack per dataset.
 const SHARDED: &str = "\n[deploy]\nlayout = \"stack-per-dataset\"\n";
-
-/// Copies the directory `from` into `to`, recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
 
 /// A copy of the config directory `dir` deployed as a stack per dataset.
 fn sharded_copy(dir: &Path) -> tempfile::TempDir {
@@ -48,17 +33,6 @@ fn sharded_copy(dir: &Path) -> tempfile::TempDir {
     let text = std::fs::read_to_string(&toml).expect("cpg.toml");
     std::fs::write(&toml, text + SHARDED).expect("write cpg.toml");
     copy
-}
-
-/// The whole organisation of `dir`, built as the program builds it (both clouds,
-/// no plugins).
-fn build(dir: &Path) -> Built {
-    let config = load_dir(dir).unwrap_or_else(|invalid| panic!("{}: {invalid}", dir.display()));
-    CpgInfrastructure::from_validated(config)
-        .with_cloud(GcpProvider)
-        .with_cloud(AzureProvider)
-        .build_with_log()
-        .unwrap_or_else(|error| panic!("build failed: {error:?}"))
 }
 
 /// Runs the program for the config `dir` against a mock deploying to `stack`
