@@ -2,11 +2,14 @@
 //! config asks (both clouds, the enabled plugins, the config directory) and deploys
 //! it through the engine that started the process.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use cpg_infra::config::{InvalidConfig, load_dir};
-use cpg_infra::driver::{BuildError, CpgInfrastructure};
+use cpg_infra::config::{InvalidConfig, Layout, load_dir};
+use cpg_infra::driver::{BuildError, Built, CpgInfrastructure};
+use cpg_infra::graph::Graph;
 use cpg_infra::plugin::{LogLevel, Mode, PluginContext};
+use cpg_infra::shard::{ShardError, ShardPlan, StackContext};
 use cpg_infra_azure::AzureProvider;
 use cpg_infra_gcp::GcpProvider;
 use typed_builder::TypedBuilder;
@@ -52,6 +55,16 @@ pub enum MainError {
     /// The infrastructure could not be built (nothing was registered).
     #[error("cannot build the infrastructure")]
     Build(#[from] BuildError),
+    /// The layout is a stack per dataset and the engine's stack has no shard, or
+    /// the organisation cannot be cut into shards (nothing was registered).
+    #[error("cannot deploy stack {stack:?} as a shard")]
+    Shard {
+        /// The engine's stack.
+        stack: String,
+        /// Why.
+        #[source]
+        source: Box<ShardError>,
+    },
     /// The deployment failed.
     #[error("cannot deploy")]
     Deploy(#[from] DeployError),
@@ -138,6 +151,15 @@ pub trait PulumiMain: Sized {
     /// the config directory. Warnings and plugin log lines also go to standard
     /// error. A plugin that does not open, or a build error, is sent to the
     /// engine's log and returned; nothing is registered then.
+    ///
+    /// When the config's `[deploy] layout` is `stack-per-dataset`, the whole
+    /// organisation is still built, then cut into shards
+    /// ([`ShardPlan`](cpg_infra::shard::ShardPlan)), and only the shard of the
+    /// engine's stack is registered: its resources, a stack reference
+    /// `<organization>/<project>/<stack>` per shard it reads from, and the
+    /// exports other shards read. A stack that is no shard's (or a cut with a
+    /// cycle) is sent to the engine's log, listing the valid stacks, and returned;
+    /// nothing is registered then.
     fn main(self) -> Result<Deployed, MainError> {
         self.main_with(&ProgramOptions::default())
     }
@@ -175,6 +197,7 @@ impl PulumiMain for CpgInfrastructure {
             Mode::Deploy
         };
         let asset_root = options.config_dir_for(&self);
+        let layout = self.config().deploy.layout;
         let infra = prepare(self, options, mode).inspect_err(|error| {
             for line in error.lines() {
                 report(session, Severity::Error, &line);
@@ -191,8 +214,25 @@ impl PulumiMain for CpgInfrastructure {
             versions: options.versions.clone(),
             asset_root: asset_root.clone(),
         };
+        let graph = match layout {
+            Layout::SingleStack => Cow::Borrowed(&built.graph),
+            Layout::StackPerDataset => {
+                let (graph, summary) =
+                    shard_graph(&built, session.settings()).map_err(|source| {
+                        let error = MainError::Shard {
+                            stack: session.settings().stack.clone(),
+                            source: Box::new(source),
+                        };
+                        report(session, Severity::Error, &chain(&error));
+                        error
+                    })?;
+                report(session, Severity::Info, &summary);
+                eprintln!("{summary}");
+                Cow::Owned(graph)
+            }
+        };
         // The client logs a failure to the engine itself.
-        let deployed = session.deploy(&built.graph, &deploy_options)?;
+        let deployed = session.deploy(&graph, &deploy_options)?;
         let place = asset_root.map(|dir| format!("{}: ", dir.display()));
         report(
             session,
@@ -208,6 +248,36 @@ impl PulumiMain for CpgInfrastructure {
         );
         Ok(deployed)
     }
+}
+
+/// The graph the engine's stack registers when the organisation is deployed as a
+/// stack per dataset: the shard of `settings.stack`, its stack references named
+/// in `settings.organization` and `settings.project`; and a line saying which
+/// shard that is and what it holds.
+fn shard_graph(built: &Built, settings: &EngineSettings) -> Result<(Graph, String), ShardError> {
+    let plan = ShardPlan::new(&built.graph, &built.origins)?;
+    let index = plan.shard_for_stack(&settings.stack)?;
+    let context = StackContext::new(&settings.organization, &settings.project);
+    let graph = plan.shard_graph(&built.graph, index, &context)?;
+    let shard = plan.shard(index);
+    let wave = plan
+        .waves()
+        .iter()
+        .position(|wave| wave.contains(&index))
+        .unwrap_or_default();
+    let outputs: usize = shard.reads.values().map(|names| names.len()).sum();
+    let summary = format!(
+        "stack {:?}: shard {} of {} in wave {wave} (waves 0 to {}), {} of the organisation's \
+         {} resources, {outputs} outputs read from {} other stacks",
+        shard.stack,
+        index + 1,
+        plan.shards().len(),
+        plan.waves().len().saturating_sub(1),
+        shard.resources.len(),
+        built.graph.len(),
+        shard.reads.len(),
+    );
+    Ok((graph, summary))
 }
 
 /// `infra` made ready to build the way the program builds it, in `mode`: the GCP

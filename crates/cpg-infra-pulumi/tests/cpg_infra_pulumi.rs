@@ -6,6 +6,7 @@ mod cpg_infra_pulumi {
     pub mod plugins;
     pub mod program;
     pub mod register;
+    pub mod shards;
     pub mod stack_reference;
     pub mod support;
 }

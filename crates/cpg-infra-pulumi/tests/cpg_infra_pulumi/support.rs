@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use cpg_infra::config::load_dir;
-use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra::driver::{Built, CpgInfrastructure};
 use cpg_infra::graph::{
     AliasParent, EvaluateError, Graph, Invoke, OutputRef, Resolver, Resource, ResourceId, Value,
 };
@@ -25,13 +25,19 @@ pub fn example_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/deploy/config")
 }
 
-/// Plans a valid config directory with the GCP cloud.
+/// Plans a valid config directory with the GCP and Azure clouds.
 pub fn plan(dir: &Path) -> Graph {
+    build(dir).graph
+}
+
+/// Builds a valid config directory with the GCP and Azure clouds, as the program
+/// builds it without plugins: the plan and each resource's origin.
+pub fn build(dir: &Path) -> Built {
     let config = load_dir(dir).unwrap_or_else(|invalid| panic!("{}: {invalid}", dir.display()));
     CpgInfrastructure::from_validated(config)
         .with_cloud(GcpProvider)
         .with_cloud(AzureProvider)
-        .build()
+        .build_with_log()
         .unwrap_or_else(|error| panic!("build failed: {error:?}"))
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use cpg_infra::plugin::library_file_name;
 
-use super::support::{TempDir, deploy, example_config, text};
+use super::support::{TempDir, copy_dir, deploy, example_config, text};
 
 #[test]
 fn validate_accepts_the_example_config() {
@@ -189,19 +189,6 @@ fn example_copy(name: &str, edit: impl FnOnce(String) -> String) -> TempDir {
     let text = std::fs::read_to_string(&production).expect("read production.yaml");
     std::fs::write(&production, edit(text)).expect("write production.yaml");
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }
 
 #[test]

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use cpg_infra::config::load_dir;
 use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::Graph;
+use cpg_infra::shard::ShardPlan;
 use cpg_infra_gcp::GcpProvider;
 use cpg_infra_mock_engine::{MockEngine, MockOptions, answering_for};
 use cpg_infra_pulumi::proto::LogSeverity;
 
-use super::support::{TempDir, text};
+use super::support::{TempDir, copy_dir, text};
 
 pub fn reference_small() -> PathBuf {
     cpg_infra_reference::reference_dir().join("small")
@@ -214,5 +215,71 @@ fn outside_pulumi_the_program_names_the_missing_variable() {
         text(&output.stderr).contains("PULUMI_MONITOR is not set"),
         "{}",
         text(&output.stderr)
+    );
+}
+
+#[test]
+fn with_a_stack_per_dataset_the_program_registers_its_stacks_shard_or_names_the_stacks() {
+    let dir = TempDir::new("sharded");
+    copy_dir(&reference_small(), &dir);
+    let toml = dir.join("cpg.toml");
+    let text_before = std::fs::read_to_string(&toml).expect("cpg.toml");
+    std::fs::write(
+        &toml,
+        text_before + "\n[deploy]\nlayout = \"stack-per-dataset\"\n",
+    )
+    .expect("write cpg.toml");
+    let config = load_dir(&*dir).unwrap_or_else(|invalid| panic!("{invalid}"));
+    let built = CpgInfrastructure::from_validated(config)
+        .with_cloud(GcpProvider)
+        .build_with_log()
+        .expect("builds");
+    let plan = ShardPlan::new(&built.graph, &built.origins).expect("shards");
+    let organisation = plan.shard(plan.shard_for_stack("organisation").expect("a shard"));
+
+    let mock = MockEngine::start(answering_for(
+        &built.graph,
+        "123",
+        MockOptions {
+            stack: "organisation".into(),
+            ..MockOptions::default()
+        },
+    ))
+    .expect("mock");
+    let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("stack \"organisation\": shard 1 of"),
+        "{stderr}"
+    );
+    let registered: BTreeSet<(String, String)> = mock.recorded().registrations[1..]
+        .iter()
+        .map(|r| (r.r#type.clone(), r.name.clone()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = organisation
+        .resources
+        .iter()
+        .map(|id| (id.type_token.to_string(), id.name.to_string()))
+        .collect();
+    assert_eq!(registered, expected, "only the organisation's shard");
+    assert!(!expected.is_empty() && expected.len() < built.graph.len());
+
+    let mock = MockEngine::start(MockOptions {
+        stack: "production".into(),
+        ..MockOptions::default()
+    })
+    .expect("mock");
+    let output = run_program(&mock, &["--config-dir", dir.to_str().expect("utf-8")], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no shard is deployed to stack \"production\"")
+            && stderr.contains("organisation, dataset-"),
+        "{stderr}"
+    );
+    assert!(
+        mock.recorded().registrations.is_empty(),
+        "nothing registered"
     );
 }
