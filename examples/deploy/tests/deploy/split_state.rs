@@ -34,7 +34,10 @@ fn by_urn(document: &Json) -> BTreeMap<String, Json> {
 fn key_of(resource: &Json) -> (String, String) {
     let urn = resource["urn"].as_str().expect("urn");
     let name = urn.rsplit("::").next().expect("name");
-    (resource["type"].as_str().expect("type").to_owned(), name.to_owned())
+    (
+        resource["type"].as_str().expect("type").to_owned(),
+        name.to_owned(),
+    )
 }
 
 /// Registers `graph` as stack `stack` against a mock that knows the stacks of
@@ -74,7 +77,10 @@ fn each_shard_registers_exactly_its_split_state_with_its_ids_and_inputs() {
     let out_arg = out.to_str().expect("utf-8");
     let output = deploy(&["shards", "split-state", &export, config_arg, out_arg]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert!(output.stdout.is_empty(), "the summary goes to standard error");
+    assert!(
+        output.stdout.is_empty(),
+        "the summary goes to standard error"
+    );
     let summary = text(&output.stderr);
     assert!(summary.contains("dataset-common: "), "{summary}");
 
