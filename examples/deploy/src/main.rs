@@ -828,12 +828,7 @@ fn migrate_state(export: &Path) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             drop(err);
-            eprintln!(
-                "{}: {}",
-                crate::diagnostics::label(Severity::Error),
-                chain(&error)
-            );
-            ExitCode::from(1)
+            diagnostics::fail(&error)
         }
     }
 }

@@ -71,14 +71,7 @@ pub fn split_state(
             }
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!(
-                "{}: {}",
-                crate::diagnostics::label(Severity::Error),
-                chain(&error)
-            );
-            ExitCode::from(1)
-        }
+        Err(error) => crate::diagnostics::fail(&error),
     }
 }
 

@@ -197,20 +197,18 @@ fn an_export_with_encrypted_secrets_is_refused_unless_allowed() {
     let out = dir.0.join("shards");
     let out_arg = out.to_str().expect("utf-8");
 
-    let refused = deploy(&["shards", "split-state", &export, small_arg, out_arg]);
+    let split = |extra: &[&str]| {
+        let args = ["shards", "split-state", &export, small_arg, out_arg];
+        deploy(&[&args[..], extra].concat())
+    };
+
+    let refused = split(&[]);
     assert_eq!(refused.status.code(), Some(1));
     let message = text(&refused.stderr);
     assert!(message.contains("--show-secrets"), "{message}");
     assert!(!Path::new(out_arg).exists(), "nothing written");
 
-    let allowed = deploy(&[
-        "shards",
-        "split-state",
-        &export,
-        small_arg,
-        out_arg,
-        "--allow-ciphertext",
-    ]);
+    let allowed = split(&["--allow-ciphertext"]);
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
     assert!(out.join("organisation.json").exists());
     // Single-stack layout: the summary reminds to choose the sharded one.
@@ -221,14 +219,7 @@ fn an_export_with_encrypted_secrets_is_refused_unless_allowed() {
     );
 
     // A second run would overwrite: refused, naming a file.
-    let again = deploy(&[
-        "shards",
-        "split-state",
-        &export,
-        small_arg,
-        out_arg,
-        "--allow-ciphertext",
-    ]);
+    let again = split(&["--allow-ciphertext"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         text(&again.stderr).contains("would overwrite"),
