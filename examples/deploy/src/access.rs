@@ -1,6 +1,5 @@
 //! `deploy access`: effective access, read from the plan.
 
-use cpg_infra::config::Severity;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -110,14 +109,7 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
     let access = AccessGraph::with_names(&graph, names);
     match answer(&config, &graph, &access, query, json) {
         Ok(text) => crate::emit(&text),
-        Err(error) => {
-            eprintln!(
-                "{}: {}",
-                crate::diagnostics::label(Severity::Error),
-                crate::chain(&error)
-            );
-            ExitCode::from(1)
-        }
+        Err(error) => crate::diagnostics::fail(&error),
     }
 }
 

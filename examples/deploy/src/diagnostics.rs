@@ -23,6 +23,17 @@ pub fn label(severity: Severity) -> Label {
     Label(severity)
 }
 
+/// Prints `error: <error and its causes>` on standard error; the exit code of a
+/// command that failed (1).
+pub fn fail(error: &dyn std::error::Error) -> std::process::ExitCode {
+    eprintln!(
+        "{}: {}",
+        label(Severity::Error),
+        cpg_infra::error_chain(error)
+    );
+    std::process::ExitCode::from(1)
+}
+
 /// The severity word of a diagnostic; see [`label`].
 pub struct Label(Severity);
 

@@ -259,9 +259,12 @@ sizes and the stacks each reads outputs from; --json prints the same for program
 (a CI job matrix). Exits 1 when the config is invalid or shards need each other
 (naming the resources that make the cycle).
 
+`deploy shards split-state` moves the single stack's state into the shard stacks.
+
 Examples:
   deploy shards config/
-  deploy shards config/ --json | jq -c '.waves'"
+  deploy shards config/ --json | jq -c '.waves'
+  deploy shards split-state prod.json config/ shards/"
     )]
     Shards(ShardsArgs),
     /// Print a shell completion script.
@@ -511,6 +514,59 @@ struct ShardsArgs {
     /// What to show.
     #[command(flatten)]
     show: ShardsShowArgs,
+    /// A subcommand instead of showing the shards.
+    #[command(subcommand)]
+    command: Option<ShardsCommand>,
+}
+
+/// The subcommands of `deploy shards`.
+#[derive(Debug, Subcommand)]
+enum ShardsCommand {
+    /// Split the single stack's `pulumi stack export` into one export per shard
+    /// stack, for `pulumi stack import`.
+    #[command(after_help = "\
+Plans the config as `deploy shards` does and writes <OUT_DIR>/<stack>.json for every
+shard stack that holds a resource or output of the export: each with its own root
+stack and copies of the providers its resources use, every URN and reference moved
+to the stack, ids, inputs and outputs kept, so that importing them creates and
+deletes nothing (docs/sharding.md, \"Moving an existing stack\"). Prints what each
+stack holds and the references to other stacks it drops (a state cannot hold them)
+on standard error.
+
+Exits 1, writing nothing, when the config is invalid, the export cannot be read, a
+file of <OUT_DIR> would be overwritten, or the export is refused: a resource or
+output no shard holds, a parent in another shard, pending operations, resources
+marked for deletion, or encrypted secrets (export with --show-secrets).
+
+Examples:
+  deploy shards split-state prod.json config/ shards/
+  (after `pulumi stack export --show-secrets --file prod.json`; then, per shard stack,
+  `pulumi stack import --stack <stack> --file shards/<stack>.json`)")]
+    SplitState(SplitStateArgs),
+}
+
+/// `deploy shards split-state`.
+#[derive(Debug, Args)]
+struct SplitStateArgs {
+    /// The single stack's `pulumi stack export` document (taken with --show-secrets).
+    #[arg(value_name = "EXPORT_JSON")]
+    export: PathBuf,
+    /// The config directory, planned to tell which shard holds each resource.
+    #[arg(value_name = "CONFIG_DIR")]
+    dir: PathBuf,
+    /// Where to write one `<stack>.json` per shard stack (created if missing; no
+    /// file in it is overwritten).
+    #[arg(value_name = "OUT_DIR")]
+    out_dir: PathBuf,
+    /// Carry encrypted secrets as they are. Only sound when every shard stack is
+    /// imported with the same secrets provider and key as the original stack (a
+    /// passphrase or a cloud KMS key; Pulumi Cloud's own keys are bound to the
+    /// original stack). Without it, an export holding ciphertexts is refused.
+    #[arg(long)]
+    allow_ciphertext: bool,
+    /// Where the enabled plugins' libraries are.
+    #[arg(long, value_name = "DIR")]
+    plugins_dir: Option<PathBuf>,
 }
 
 /// `deploy shards <config dir>`.
@@ -629,6 +685,20 @@ fn run(cli: Cli) -> ExitCode {
         Command::Differences(args) => {
             differences::run(&args.dir, args.json, args.plugins_dir.as_deref())
         }
+        Command::Shards(ShardsArgs {
+            command: Some(ShardsCommand::SplitState(args)),
+            ..
+        }) => shards::split_state(
+            &args.export,
+            &args.dir,
+            &args.out_dir,
+            if args.allow_ciphertext {
+                cpg_infra_kinds::split::SplitOptions::allowing_ciphertext()
+            } else {
+                cpg_infra_kinds::split::SplitOptions::default()
+            },
+            args.plugins_dir.as_deref(),
+        ),
         Command::Shards(args) => shards::run(
             &config_dir(args.show.dir),
             args.show.json,
@@ -758,12 +828,7 @@ fn migrate_state(export: &Path) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             drop(err);
-            eprintln!(
-                "{}: {}",
-                crate::diagnostics::label(Severity::Error),
-                chain(&error)
-            );
-            ExitCode::from(1)
+            diagnostics::fail(&error)
         }
     }
 }

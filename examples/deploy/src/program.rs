@@ -7,7 +7,7 @@ use cpg_infra::config::Severity;
 use std::path::Path;
 use std::process::ExitCode;
 
-use cpg_infra_pulumi::{MainError, ProgramOptions, chain, main_from_config_dir};
+use cpg_infra_pulumi::{MainError, ProgramOptions, main_from_config_dir};
 
 /// Runs as a Pulumi program. The config directory is `config_dir` (from
 /// `--config-dir`), else `CPG_INFRA_CONFIG_DIR`, else the stack's configuration
@@ -46,13 +46,6 @@ pub fn run(config_dir: Option<&Path>) -> ExitCode {
             }
             ExitCode::from(1)
         }
-        Err(error) => {
-            eprintln!(
-                "{}: {}",
-                crate::diagnostics::label(Severity::Error),
-                chain(&error)
-            );
-            ExitCode::from(1)
-        }
+        Err(error) => crate::diagnostics::fail(&error),
     }
 }

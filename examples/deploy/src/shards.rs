@@ -9,6 +9,7 @@ use cpg_infra::config::{Layout, Severity};
 use cpg_infra::error_chain as chain;
 use cpg_infra::plugin::Mode;
 use cpg_infra::shard::ShardPlan;
+use cpg_infra_kinds::split::{SplitOptions, split_file};
 use serde_json::{Value as Json, json};
 
 /// The version of `deploy shards --json`'s document.
@@ -18,28 +19,9 @@ const FORMAT_VERSION: u64 = 1;
 /// [`to_json`] describes). Exits 1 when the config is invalid or the shards need
 /// each other.
 pub fn run(dir: &Path, json: bool, plugins_dir: Option<&Path>) -> ExitCode {
-    let Some(config) = crate::diagnostics::load_checked(dir, false) else {
-        return ExitCode::from(1);
-    };
-    let layout = config.infrastructure.deploy.layout;
-    let Ok(infrastructure) = crate::plugins::prepare(config, plugins_dir, Mode::Plan) else {
-        return ExitCode::from(1);
-    };
-    let error = |message: String| {
-        eprintln!(
-            "{}: {}: {message}",
-            dir.display(),
-            crate::diagnostics::label(Severity::Error)
-        );
-        ExitCode::from(1)
-    };
-    let built = match crate::plugins::build(&infrastructure) {
-        Ok(built) => built,
-        Err(e) => return error(chain(&e)),
-    };
-    let plan = match ShardPlan::new(&built.graph, &built.origins) {
-        Ok(plan) => plan,
-        Err(e) => return error(chain(&e)),
+    let (layout, plan) = match shard_plan(dir, plugins_dir) {
+        Ok(planned) => planned,
+        Err(code) => return code,
     };
     if json {
         let mut text = serde_json::to_string_pretty(&to_json(&plan)).unwrap_or_default();
@@ -48,6 +30,70 @@ pub fn run(dir: &Path, json: bool, plugins_dir: Option<&Path>) -> ExitCode {
     } else {
         crate::emit(&render(&plan, layout))
     }
+}
+
+/// `deploy shards split-state`: splits the single stack's export at `export` into
+/// one export per shard stack of the config at `dir`, written to
+/// `<out_dir>/<stack>.json` for `pulumi stack import`, and prints the summary (what
+/// each stack holds, the references dropped) to standard error. Exits 1 when the
+/// config is invalid, the shards need each other, or the export is refused or cannot
+/// be read or written (nothing is written then).
+pub fn split_state(
+    export: &Path,
+    dir: &Path,
+    out_dir: &Path,
+    options: SplitOptions,
+    plugins_dir: Option<&Path>,
+) -> ExitCode {
+    let (layout, plan) = match shard_plan(dir, plugins_dir) {
+        Ok(planned) => planned,
+        Err(code) => return code,
+    };
+    let shards = (
+        |type_token: &str, name: &str| plan.stack_of_resource(type_token, name).map(String::from),
+        |export: &str| plan.stack_of_export(export).map(String::from),
+    );
+    match split_file(export, out_dir, None, &shards, options) {
+        Ok(split) => {
+            eprint!("{}", split.summary());
+            eprintln!(
+                "wrote {} stack export(s) to {}",
+                split.shards.len(),
+                out_dir.display()
+            );
+            if layout == Layout::SingleStack {
+                eprintln!(
+                    "{}: {} deploys as one stack: set `layout = \"stack-per-dataset\"` under \
+                     [deploy] in cpg.toml before deploying the shard stacks",
+                    crate::diagnostics::label(Severity::Warning),
+                    dir.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => crate::diagnostics::fail(&error),
+    }
+}
+
+/// The config at `dir` planned as `deploy plan` plans it and cut into shards, with
+/// its layout; the problems are printed and the exit code returned when it cannot be.
+fn shard_plan(dir: &Path, plugins_dir: Option<&Path>) -> Result<(Layout, ShardPlan), ExitCode> {
+    let Some(config) = crate::diagnostics::load_checked(dir, false) else {
+        return Err(ExitCode::from(1));
+    };
+    let layout = config.infrastructure.deploy.layout;
+    let infrastructure = crate::plugins::prepare(config, plugins_dir, Mode::Plan)?;
+    let error = |message: String| {
+        eprintln!(
+            "{}: {}: {message}",
+            dir.display(),
+            crate::diagnostics::label(Severity::Error)
+        );
+        ExitCode::from(1)
+    };
+    let built = crate::plugins::build(&infrastructure).map_err(|e| error(chain(&e)))?;
+    let plan = ShardPlan::new(&built.graph, &built.origins).map_err(|e| error(chain(&e)))?;
+    Ok((layout, plan))
 }
 
 /// The shards for people: one line per shard, wave by wave, with its size and

@@ -9,6 +9,7 @@ mod deploy {
     pub mod help;
     pub mod program;
     pub mod schema;
+    pub mod split_state;
     pub mod state;
     pub mod support;
     pub mod targets;

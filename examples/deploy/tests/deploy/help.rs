@@ -124,3 +124,15 @@ fn generate_writes_a_config_that_validates() {
     let valid = deploy(&["validate", target]);
     assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stderr));
 }
+
+#[test]
+fn the_subcommands_of_shards_have_help_with_examples() {
+    let output = deploy(&["shards", "split-state", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = text(&output.stdout);
+    assert!(help.contains("Examples:\n  deploy "), "{help}");
+    insta::assert_snapshot!("help-shards-split-state", help);
+    // Showing the shards and a subcommand together is a usage error.
+    let both = deploy(&["shards", "config", "split-state", "a", "b", "c"]);
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -14,7 +14,7 @@ use super::targets::{register, small_with_erin_moved, touched};
 
 /// Secrets as `pulumi stack export` writes them: encrypted, or in plain text with
 /// `--show-secrets`.
-fn as_exported(json: Json, show_secrets: bool) -> Json {
+pub fn as_exported(json: Json, show_secrets: bool) -> Json {
     match json {
         Json::Object(mut entries) if entries.len() == 1 && entries.contains_key("$secret") => {
             let value = entries.remove("$secret").unwrap_or(Json::Null);
@@ -46,7 +46,7 @@ fn as_exported(json: Json, show_secrets: bool) -> Json {
 
 /// The export of the stack the mock recorded: the root with its outputs, then each
 /// resource with its URN, id, inputs and outputs.
-fn export_of(recorded: &Recorded, show_secrets: bool) -> Json {
+pub fn export_of(recorded: &Recorded, show_secrets: bool) -> Json {
     let struct_json =
         |s: Option<&_>| as_exported(s.map_or(json!({}), wire::struct_to_json), show_secrets);
     let root = recorded.root.clone().expect("a root");
@@ -70,7 +70,7 @@ fn export_of(recorded: &Recorded, show_secrets: bool) -> Json {
     json!({"version": 3, "deployment": {"resources": resources}})
 }
 
-fn write(dir: &TempDir, name: &str, document: &Json) -> String {
+pub fn write(dir: &TempDir, name: &str, document: &Json) -> String {
     let path = dir.0.join(name);
     std::fs::write(&path, document.to_string()).expect("write");
     path.to_str().expect("utf-8").to_owned()
