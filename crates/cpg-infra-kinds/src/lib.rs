@@ -16,6 +16,7 @@
 //! assert_eq!(kind.map(|k| k.spec().token), Some(cpg_infra_kinds::HAIL_USER));
 //! ```
 
+pub mod export;
 pub mod migrate;
 pub mod schema;
 pub mod split;

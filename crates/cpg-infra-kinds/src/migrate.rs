@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::export::{DuplicateUrn, deployment_of, index_urn, pending_operations};
 use crate::schema::{Kind, SPECS};
 
 /// The type of the reference's Python dynamic resources.
@@ -54,17 +55,8 @@ pub enum MigrateError {
         urn: String,
     },
     /// Two resources of the export have the same URN; the state would keep both.
-    #[error(
-        "{urn}: the export holds this URN twice (/deployment/resources/{first} and /deployment/resources/{second})"
-    )]
-    DuplicateUrn {
-        /// The URN.
-        urn: String,
-        /// The index of its first resource.
-        first: usize,
-        /// The index of its second resource.
-        second: usize,
-    },
+    #[error(transparent)]
+    DuplicateUrn(#[from] DuplicateUrn),
     /// A dynamic resource would move to a URN that another resource of the export
     /// already has (or that another moved resource takes).
     #[error("{urn}: would become {new_urn}, which the export already holds")]
@@ -210,34 +202,14 @@ pub fn migrate_owned(
     mut document: Value,
     provider_version: &str,
 ) -> Result<Migration, MigrateError> {
-    match document.get("version").and_then(Value::as_u64) {
-        Some(3) => {}
-        Some(v) => {
-            return Err(not_export(
-                "/version",
-                &format!("version {v} is not supported (3 is)"),
-            ));
-        }
-        None => {
-            return Err(not_export(
-                "/version",
-                "missing: not a `pulumi stack export` document",
-            ));
-        }
-    }
-    let deployment = document
-        .get_mut("deployment")
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| not_export("/deployment", "missing or not an object"))?;
-    if let Some(pending) = deployment
-        .get("pending_operations")
-        .and_then(Value::as_array)
-        .filter(|p| !p.is_empty())
-    {
+    let deployment =
+        deployment_of(&document, &[3]).map_err(|(path, reason)| not_export(path, &reason))?;
+    if let Some(pending) = pending_operations(deployment) {
         return Err(MigrateError::PendingOperations(pending.len()));
     }
-    let resources = deployment
-        .get_mut("resources")
+    let resources = document
+        .get_mut("deployment")
+        .and_then(|deployment| deployment.get_mut("resources"))
         .and_then(Value::as_array_mut)
         .ok_or_else(|| not_export("/deployment/resources", "missing or not a list"))?;
 
@@ -250,13 +222,7 @@ pub fn migrate_owned(
         let ty = r.get("type").and_then(Value::as_str);
         match (urn, ty) {
             (Some(urn), Some(ty)) if split_urn(urn).is_some() => {
-                if let Some(first) = index.insert(urn, i) {
-                    return Err(MigrateError::DuplicateUrn {
-                        urn: urn.into(),
-                        first,
-                        second: i,
-                    });
-                }
+                index_urn(&mut index, urn, i)?;
                 urns.push((urn, ty))
             }
             _ => {

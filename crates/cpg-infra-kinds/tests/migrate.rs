@@ -8,6 +8,7 @@ use cpg_infra::driver::CpgInfrastructure;
 use cpg_infra::graph::{Invoke, OutputRef, Resolver, Value as GraphValue};
 use cpg_infra_gcp::GcpProvider;
 use cpg_infra_kinds::GROUP_MEMBERSHIP;
+use cpg_infra_kinds::export::DuplicateUrn;
 use cpg_infra_kinds::migrate::{DYNAMIC_TYPE, MigrateError, PROVIDER_TYPE, migrate};
 use cpg_infra_reference::{from_json, reference_dir, same, stack_export};
 use serde_json::{Map, Value, json};
@@ -293,11 +294,11 @@ fn an_export_holding_a_urn_twice_is_refused_naming_it() {
     let urn = format!("urn:pulumi:s::p::{DYNAMIC_TYPE}::a");
     assert_eq!(
         err,
-        MigrateError::DuplicateUrn {
+        MigrateError::DuplicateUrn(DuplicateUrn {
             urn: urn.clone(),
             first: 0,
             second: 2
-        }
+        })
     );
     assert!(err.to_string().contains(&urn), "{err}");
 }

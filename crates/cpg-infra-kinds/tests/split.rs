@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cpg_infra_kinds::export::DuplicateUrn;
 use cpg_infra_kinds::split::{
     CrossParent, DroppedReference, Reference, ShardOf, Split, SplitError, SplitFileError,
     SplitOptions, project_of, split, split_file,
@@ -600,11 +601,11 @@ fn unfinished_states_and_malformed_documents_are_refused() {
     );
     assert_eq!(
         refused(&twice, &shards()),
-        SplitError::DuplicateUrn {
+        SplitError::DuplicateUrn(DuplicateUrn {
             urn: prod(BUCKET, "ds1-bucket"),
             first: 5,
             second: 6,
-        }
+        })
     );
 
     let snippets = with(export(), "/deployment/snippets", json!([{"id": "x"}]));

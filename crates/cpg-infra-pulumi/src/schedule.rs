@@ -39,19 +39,13 @@ impl<'g> Schedule<'g> {
     /// The schedule of `graph`, or the first undeclared reference or a cycle.
     pub(crate) fn new(graph: &'g Graph) -> Result<Self, DeployError> {
         let resources = graph.resources();
-        let index: HashMap<&ResourceId, usize> = resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (&r.id, i))
-            .collect();
         let mut invokes: Vec<&Invoke> = Vec::new();
         let mut invoke_index: HashMap<String, usize> = HashMap::new();
         let mut first_user = Vec::new();
         let mut edges: Vec<BTreeSet<Node>> = Vec::new();
         let lookup = |owner: &ResourceId, id: &ResourceId| -> Result<usize, DeployError> {
-            index
-                .get(id)
-                .copied()
+            graph
+                .position(id)
                 .ok_or_else(|| DeployError::UnknownReference {
                     resource: owner.clone(),
                     missing: id.clone(),

@@ -543,20 +543,7 @@ fn redacted(json: Json) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn graph(resources: Vec<Resource>) -> Graph {
-        let mut graph = Graph::new();
-        for resource in resources {
-            graph.declare(resource).expect("declare");
-        }
-        graph
-    }
-
-    fn bucket(name: &str, location: &str) -> Resource {
-        Resource::new("gcp:storage/bucket:Bucket", name)
-            .input("name", name)
-            .input("location", location)
-    }
+    use crate::test_support::{bucket, graph};
 
     #[test]
     fn a_plan_against_itself_is_empty() {
@@ -594,8 +581,8 @@ mod tests {
         assert!(
             text.starts_with(
                 "data at risk: 2 destroyed or replaced\n\
-                 ! destroy gcp:storage/bucket:Bucket::b: bucket b\n\
-                 ! replace gcp:storage/bucket:Bucket::a: bucket a (changes location)\n\n\
+                 ! destroy gcp:storage/bucket:Bucket::b: bucket cpg-b\n\
+                 ! replace gcp:storage/bucket:Bucket::a: bucket cpg-a (changes location)\n\n\
                  resources: 1 to add, 0 to change, 1 to replace, 1 to destroy\n"
             ),
             "{text}"

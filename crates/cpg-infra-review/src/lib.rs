@@ -27,4 +27,6 @@ pub mod replace;
 pub mod risk;
 pub mod state;
 pub mod targets;
+#[cfg(test)]
+mod test_support;
 pub mod urn;

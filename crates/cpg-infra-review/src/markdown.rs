@@ -274,23 +274,10 @@ fn left_out_note(sections: &[Section], kept: &[bool], limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use cpg_infra::graph::{Graph, Resource, Value};
+    use cpg_infra::graph::Value;
 
     use super::*;
-
-    fn graph(resources: Vec<Resource>) -> Graph {
-        let mut graph = Graph::new();
-        for resource in resources {
-            graph.declare(resource).expect("declare");
-        }
-        graph
-    }
-
-    fn bucket(name: &str, location: &str) -> Resource {
-        Resource::new("gcp:storage/bucket:Bucket", name)
-            .input("name", format!("cpg-{name}"))
-            .input("location", location)
-    }
+    use crate::test_support::{bucket, graph};
 
     #[test]
     fn summary_comes_first_and_details_are_collapsed() {

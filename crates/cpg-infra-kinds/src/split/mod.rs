@@ -61,6 +61,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::export::DuplicateUrn;
+
 mod file;
 mod rewrite;
 mod state;
@@ -171,17 +173,8 @@ pub enum SplitError {
     #[error("/deployment/snippets: deployments with snippets cannot be split")]
     Snippets,
     /// Two resources of the export have the same URN.
-    #[error(
-        "{urn}: the export holds this URN twice (/deployment/resources/{first} and /deployment/resources/{second})"
-    )]
-    DuplicateUrn {
-        /// The URN.
-        urn: String,
-        /// The index of its first resource.
-        first: usize,
-        /// The index of its second resource.
-        second: usize,
-    },
+    #[error(transparent)]
+    DuplicateUrn(#[from] DuplicateUrn),
     /// More than one root stack resource.
     #[error("the export has more than one root stack resource: {}", .0.join(", "))]
     SeveralRoots(Vec<String>),

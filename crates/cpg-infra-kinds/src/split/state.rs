@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::{PROVIDER_PREFIX, ROOT_TYPE, ShardOf, SplitError};
+use crate::export::{deployment_of, index_urn, pending_operations};
 
 /// The key Pulumi marks special property values with (secrets, resource references).
 pub(super) const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
@@ -120,23 +121,9 @@ pub(super) fn str_list(value: Option<&Value>) -> Vec<&str> {
 /// The resources of a `pulumi stack export` document (version 3 or 4) that can be split:
 /// nothing pending, no snippets.
 pub(super) fn resources_of(export: &Value) -> Result<&[Value], SplitError> {
-    let version = export.get("version").and_then(Value::as_u64);
-    if !matches!(version, Some(3 | 4)) {
-        let reason = version.map_or(
-            "missing: not a `pulumi stack export` document".into(),
-            |v| format!("version {v} is not supported (3 and 4 are)"),
-        );
-        return Err(not_export("/version", &reason));
-    }
-    let deployment = export
-        .get("deployment")
-        .and_then(Value::as_object)
-        .ok_or_else(|| not_export("/deployment", "missing or not an object"))?;
-    if let Some(pending) = deployment
-        .get("pending_operations")
-        .and_then(Value::as_array)
-        .filter(|p| !p.is_empty())
-    {
+    let deployment =
+        deployment_of(export, &[3, 4]).map_err(|(path, reason)| not_export(path, &reason))?;
+    if let Some(pending) = pending_operations(deployment) {
         let urns = pending
             .iter()
             .map(|op| op["resource"]["urn"].as_str().unwrap_or("?").to_string())
@@ -199,13 +186,7 @@ pub(super) fn classify(resources: &[Value]) -> Result<Vec<Entry<'_>>, SplitError
                 "not a URN (urn:pulumi:<stack>::<project>::<type>::<name>)",
             ));
         }
-        if let Some(first) = seen.insert(urn, i) {
-            return Err(SplitError::DuplicateUrn {
-                urn: urn.into(),
-                first,
-                second: i,
-            });
-        }
+        index_urn(&mut seen, urn, i)?;
         if r.get("delete").and_then(Value::as_bool) == Some(true) {
             deleting.push(urn.to_string());
         }

@@ -401,24 +401,11 @@ impl StateDiff {
 mod tests {
     use super::compare::{SECRET_SIG, SIG_KEY};
     use super::*;
+    use crate::test_support::{bucket, graph};
     use serde_json::json;
 
     const BUCKET: &str = "gcp:storage/bucket:Bucket";
     const MEMBER: &str = "gcp:storage/bucketIAMMember:BucketIAMMember";
-
-    fn graph(resources: Vec<Resource>) -> Graph {
-        let mut graph = Graph::new();
-        for resource in resources {
-            graph.declare(resource).expect("declare");
-        }
-        graph
-    }
-
-    fn bucket(name: &str, location: &str) -> Resource {
-        Resource::new(BUCKET, name)
-            .input("name", format!("cpg-{name}"))
-            .input("location", location)
-    }
 
     fn member(bucket: &Resource, role: Value) -> Resource {
         Resource::new(MEMBER, format!("{}-member", bucket.id.name))

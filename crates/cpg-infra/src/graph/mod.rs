@@ -80,6 +80,11 @@ impl Graph {
         self.index.get(id).map(|i| &self.resources[*i])
     }
 
+    /// Where the resource with `id` stands in [`resources`](Self::resources).
+    pub fn position(&self, id: &ResourceId) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
     /// Every resource, in declaration order.
     pub fn resources(&self) -> &[Resource] {
         &self.resources

@@ -1,6 +1,6 @@
 //! Where the graph is cut: each resource's shard, what crosses a cut, the waves.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::driver::{Origin, Origins};
 use crate::graph::{Graph, OutputRef, ResourceId, Value};
@@ -57,11 +57,6 @@ impl ShardPlan {
     /// an error naming the resources that make it.
     pub fn new(graph: &Graph, origins: &Origins) -> Result<Self, ShardError> {
         let resources = graph.resources();
-        let position: HashMap<&ResourceId, usize> = resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (&r.id, i))
-            .collect();
         let mut keys: Vec<Origin> = resources
             .iter()
             .map(|r| {
@@ -82,7 +77,7 @@ impl ShardPlan {
                     .chain(r.options.depends_on.iter().cloned())
                     .chain(r.options.parent.iter().cloned())
                     .chain(r.options.provider.iter().cloned())
-                    .filter_map(|id| position.get(&id).copied())
+                    .filter_map(|id| graph.position(&id))
                     .collect();
                 used.sort_unstable();
                 used.dedup();
@@ -117,8 +112,8 @@ impl ShardPlan {
             let outside = value
                 .dependencies()
                 .iter()
-                .filter_map(|id| position.get(id))
-                .any(|&i| keys[i] != Origin::Organisation);
+                .filter_map(|id| graph.position(id))
+                .any(|i| keys[i] != Origin::Organisation);
             if key == Origin::Organisation && outside {
                 key = Origin::AfterDatasets;
             }
@@ -167,10 +162,10 @@ impl ShardPlan {
             let from = shard_of[i];
             let user = User::Resource(&resource.id);
             for value in resource.inputs.values() {
-                collect_reads(value, from, user, &position, &shard_of, &mut crossing);
+                collect_reads(value, from, user, graph, &shard_of, &mut crossing);
             }
             for id in &resource.options.depends_on {
-                if let Some(&to) = position.get(id).map(|p| &shard_of[*p])
+                if let Some(&to) = graph.position(id).map(|p| &shard_of[p])
                     && to != from
                 {
                     ordered.insert((from, to));
@@ -185,7 +180,7 @@ impl ShardPlan {
             ];
             for (option, target) in options {
                 if let Some(id) = target
-                    && let Some(&to) = position.get(id).map(|p| &shard_of[*p])
+                    && let Some(&to) = graph.position(id).map(|p| &shard_of[p])
                     && to != from
                 {
                     misplaced.push(ShardError::OptionAcrossShards {
@@ -200,7 +195,7 @@ impl ShardPlan {
         for (name, value) in graph.exports() {
             let from = of_export[name.as_str()];
             let user = User::Export(name);
-            collect_reads(value, from, user, &position, &shard_of, &mut crossing);
+            collect_reads(value, from, user, graph, &shard_of, &mut crossing);
         }
         for (from, user, output, to) in crossing {
             example
@@ -250,13 +245,13 @@ fn collect_reads<'g>(
     value: &Value,
     from: ShardIndex,
     user: User<'g>,
-    position: &HashMap<&ResourceId, usize>,
+    graph: &Graph,
     shard_of: &[ShardIndex],
     crossing: &mut Vec<(ShardIndex, User<'g>, OutputRef, ShardIndex)>,
 ) {
     for inner in value.walk() {
         if let Value::Output(output) = inner
-            && let Some(&to) = position.get(&output.resource).map(|p| &shard_of[*p])
+            && let Some(&to) = graph.position(&output.resource).map(|p| &shard_of[p])
             && to != from
         {
             crossing.push((from, user, output.clone(), to));
