@@ -36,6 +36,7 @@
 
 mod error;
 mod plugins;
+mod positions;
 mod program;
 mod resolve;
 mod run;
@@ -47,6 +48,7 @@ pub mod wire;
 
 pub use error::{DeployError, MissingExport, chain};
 pub use plugins::{PluginsError, find_plugins_dir, open_enabled_plugins};
+pub use positions::{SourcePositions, file_uri};
 pub use program::{
     CONFIG_DIR_ENV, CONFIG_DIR_KEY, MainError, ProgramOptions, PulumiMain, main_from_config_dir,
     prepare,

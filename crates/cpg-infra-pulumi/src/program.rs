@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use cpg_infra::config::{InvalidConfig, Layout, load_dir};
-use cpg_infra::driver::{BuildError, Built, CpgInfrastructure};
+use cpg_infra::driver::{BuildError, Built, CpgInfrastructure, Origins};
 use cpg_infra::graph::Graph;
 use cpg_infra::plugin::{LogLevel, Mode, PluginContext};
 use cpg_infra::shard::{ShardError, ShardPlan, StackContext};
@@ -16,6 +16,7 @@ use typed_builder::TypedBuilder;
 
 use crate::error::{DeployError, chain};
 use crate::plugins::{PluginsError, open_enabled_plugins};
+use crate::positions::SourcePositions;
 use crate::session::{DeployOptions, Deployed, Session, Severity};
 use crate::settings::{EngineSettings, SettingsError};
 use crate::versions::ProviderVersions;
@@ -210,10 +211,6 @@ impl PulumiMain for CpgInfrastructure {
             report(session, severity(line.level), &line.to_string());
             eprintln!("{line}");
         }
-        let deploy_options = DeployOptions {
-            versions: options.versions.clone(),
-            asset_root: asset_root.clone(),
-        };
         let graph = match layout {
             Layout::SingleStack => Cow::Borrowed(&built.graph),
             Layout::StackPerDataset => {
@@ -230,6 +227,18 @@ impl PulumiMain for CpgInfrastructure {
                 eprintln!("{summary}");
                 Cow::Owned(graph)
             }
+        };
+        let source_positions = source_positions(&infra, &graph, &built.origins, options)
+            .unwrap_or_else(|error| {
+                let warning = format!("registering without source positions: {error}");
+                report(session, Severity::Warning, &warning);
+                eprintln!("warning: {warning}");
+                SourcePositions::default()
+            });
+        let deploy_options = DeployOptions {
+            versions: options.versions.clone(),
+            asset_root: asset_root.clone(),
+            source_positions,
         };
         // The client logs a failure to the engine itself.
         let deployed = session.deploy(&graph, &deploy_options)?;
@@ -248,6 +257,28 @@ impl PulumiMain for CpgInfrastructure {
         );
         Ok(deployed)
     }
+}
+
+/// Where the files `infra`'s config was loaded from define each resource of
+/// `graph` ([`SourcePositions::from_config`]), the files found in the config's
+/// directory, else in the directory of `options`; none for a config built in code
+/// (or without a directory).
+fn source_positions(
+    infra: &CpgInfrastructure,
+    graph: &Graph,
+    origins: &Origins,
+    options: &ProgramOptions,
+) -> Result<SourcePositions, String> {
+    let config = infra.config();
+    let dir = config
+        .config_dir
+        .as_deref()
+        .or(options.config_dir.as_deref());
+    let (Some(sources), Some(dir)) = (config.sources.as_deref(), dir) else {
+        return Ok(SourcePositions::default());
+    };
+    SourcePositions::from_config(graph, origins, sources, dir)
+        .map_err(|error| format!("{}: {error}", dir.display()))
 }
 
 /// The graph the engine's stack registers when the organisation is deployed as a

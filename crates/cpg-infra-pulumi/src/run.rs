@@ -17,6 +17,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::error::{DeployError, MissingExport};
+use crate::positions::SourcePositions;
 use crate::resolve::{Encoding, InvokeResult, Outputs, Registered, invoke_key};
 use crate::schedule::{Node, Schedule};
 use crate::session::{Deployed, Features, ROOT_TYPE, Severity, call_error, is_gone, log};
@@ -38,6 +39,7 @@ pub(crate) struct Run<'a> {
     pub(crate) features: Features,
     pub(crate) versions: &'a ProviderVersions,
     pub(crate) asset_root: Option<&'a std::path::Path>,
+    pub(crate) source_positions: &'a SourcePositions,
     pub(crate) monitor: ResourceMonitorClient<Channel>,
     pub(crate) engine: EngineClient<Channel>,
 }
@@ -474,7 +476,8 @@ impl Run<'_> {
         })
     }
 
-    /// The registration of `resource` with every option it has.
+    /// The registration of `resource` with every option it has, and its source
+    /// position.
     fn request(
         &self,
         resource: &Resource,
@@ -512,6 +515,7 @@ impl Run<'_> {
             replace_on_changes: options.replace_on_changes.clone(),
             aliases,
             alias_specs: self.features.alias_specs && !options.aliases.is_empty(),
+            source_position: self.source_positions.get(&resource.id).cloned(),
             ..RegisterResourceRequest::default()
         })
     }
@@ -520,7 +524,8 @@ impl Run<'_> {
     /// (`read_resource`): its inputs as the properties that identify it, what
     /// they and its options depend on, its parent, its provider (none: the
     /// engine's default for the package, the builtin provider for `pulumi:`
-    /// types such as a stack reference) and its additional secret outputs. The
+    /// types such as a stack reference), its additional secret outputs and its
+    /// source position. The
     /// options that manage a resource's life (protect, ignoreChanges,
     /// deleteBeforeReplace, replaceOnChanges, aliases) do not apply to a read and
     /// are not sent, as the SDKs send none of them.
@@ -550,6 +555,7 @@ impl Run<'_> {
             accept_secrets: true,
             additional_secret_outputs: resource.options.additional_secret_outputs.clone(),
             accept_resources: self.features.resource_references,
+            source_position: self.source_positions.get(&resource.id).cloned(),
             ..ReadResourceRequest::default()
         })
     }

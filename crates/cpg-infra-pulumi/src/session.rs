@@ -12,6 +12,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
 use crate::error::DeployError;
+use crate::positions::SourcePositions;
 use crate::schedule::Schedule;
 use crate::settings::EngineSettings;
 use crate::versions::ProviderVersions;
@@ -91,6 +92,9 @@ pub struct DeployOptions {
     /// The directory the plan's relative asset and archive paths are relative to
     /// (the config directory, for function sources); `None`: the working directory.
     pub asset_root: Option<std::path::PathBuf>,
+    /// Where the config defines each resource, sent as its registration's (or
+    /// read's) `sourcePosition`; a resource without one is sent without.
+    pub source_positions: SourcePositions,
 }
 
 /// What a deployment did.
@@ -318,6 +322,7 @@ impl Session {
             features: self.features,
             versions: &options.versions,
             asset_root: options.asset_root.as_deref(),
+            source_positions: &options.source_positions,
             monitor: self.monitor.clone(),
             engine: self.engine.clone(),
         };

@@ -4,6 +4,7 @@
 mod cpg_infra_pulumi {
     pub mod failures;
     pub mod plugins;
+    pub mod positions;
     pub mod program;
     pub mod register;
     pub mod shards;

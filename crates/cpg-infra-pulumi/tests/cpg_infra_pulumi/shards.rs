@@ -105,6 +105,11 @@ fn run_every_shard(dir: &Path, built: &Built, plan: &ShardPlan) -> BTreeMap<Stri
                 .map(|&producer| reference_name(&plan.shard(producer).stack))
                 .collect();
             assert_eq!(read, expected, "{}: its stack references", shard.stack);
+            assert!(
+                recorded.reads.iter().all(|r| r.source_position.is_none()),
+                "{}: a stack reference is no part of the config",
+                shard.stack
+            );
             let said = format!("stack {:?}: shard {} of", shard.stack, index + 1);
             assert!(
                 recorded.logs.iter().any(|l| l.severity == LogSeverity::Info as i32
@@ -154,8 +159,9 @@ fn resource_of(urn: &str) -> ResourceId {
 
 /// A registration as it compares across stacks: URNs without their stack, only
 /// the dependencies `keep` keeps (sorted; a property left with none is left
-/// out), and the inputs as normalised JSON (URNs in resource references without
-/// their stack).
+/// out), the source position's file by its name (the shards' config is a copy
+/// elsewhere), and the inputs as normalised JSON (URNs in resource references
+/// without their stack).
 fn comparable(
     request: &RegisterResourceRequest,
     keep: impl Fn(&str) -> bool,
@@ -195,6 +201,10 @@ fn comparable(
     request.parent = unstacked(&request.parent);
     request.provider = unstacked(&request.provider);
     request.deleted_with = unstacked(&request.deleted_with);
+    if let Some(position) = &mut request.source_position {
+        let name = position.uri.rsplit('/').next().unwrap_or_default();
+        position.uri = name.to_owned();
+    }
     (request, inputs)
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::config::{ConfigSources, SourcePosition};
 use crate::graph::{Graph, ResourceId};
 
 /// The part of the build that declared a resource or a stack export.
@@ -21,6 +22,37 @@ pub enum Origin {
     /// Hail billing-project members, metamist member lists, the dropbox config and
     /// `infrastructure.toml`.
     AfterDatasets,
+}
+
+impl Origin {
+    /// Where the config files define this part of the build: a dataset's key in
+    /// `production.yaml`, and the `[infrastructure]` table of `cpg.toml` for the
+    /// organisation-wide part and what runs after the datasets. `None` for a
+    /// dataset the files do not define.
+    ///
+    /// ```no_run
+    /// use cpg_infra::config::load_dir;
+    /// use cpg_infra::driver::{CpgInfrastructure, Origin};
+    ///
+    /// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = load_dir("config")?;
+    /// let sources = config.infrastructure.sources.clone().expect("loaded from files");
+    /// let built = CpgInfrastructure::from_validated(config).build_with_log()?;
+    /// for resource in built.graph.resources() {
+    ///     let position = built.origins.resource(&resource.id).and_then(|o| o.position(&sources));
+    ///     if let Some(position) = position {
+    ///         // e.g. `gcp:storage/bucket:Bucket fewgenomes-main declared at production.yaml:12`
+    ///         println!("{} declared at {position}", resource.id);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn position(&self, sources: &ConfigSources) -> Option<SourcePosition> {
+        match self {
+            Origin::Organisation | Origin::AfterDatasets => Some(sources.infrastructure()),
+            Origin::Dataset(name) => sources.dataset(name),
+        }
+    }
 }
 
 impl fmt::Display for Origin {

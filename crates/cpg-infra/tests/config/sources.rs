@@ -5,7 +5,7 @@ use cpg_infra::config::source::KeyPath;
 use cpg_infra::config::{
     Config, ConfigSources, CpgDatasetConfig, DatasetGcpConfig, SourcePosition, validate,
 };
-use cpg_infra::driver::CpgInfrastructure;
+use cpg_infra::driver::{CpgInfrastructure, Origin};
 
 use super::support::ConfigDir;
 
@@ -50,6 +50,26 @@ fn load_dir_records_where_each_dataset_and_the_infrastructure_table_are() {
     );
     assert_eq!(sources.dataset("fewgenomez"), None);
     assert_eq!(at("production.yaml", 8).to_string(), "production.yaml:8");
+}
+
+#[test]
+fn each_part_of_the_build_is_defined_at_its_dataset_or_the_infrastructure_table() {
+    let dir = ConfigDir::valid();
+    let config = dir.load().expect("valid");
+    let sources = sources(&config);
+    assert_eq!(
+        Origin::Dataset("validation".into()).position(sources),
+        Some(at("production.yaml", 8))
+    );
+    assert_eq!(
+        Origin::Organisation.position(sources),
+        Some(at("cpg.toml", 1))
+    );
+    assert_eq!(
+        Origin::AfterDatasets.position(sources),
+        Some(at("cpg.toml", 1))
+    );
+    assert_eq!(Origin::Dataset("fewgenomez".into()).position(sources), None);
 }
 
 #[test]

@@ -130,6 +130,45 @@ fn deploy_finds_its_config_dir_in_the_environment_or_pulumi_config() {
 }
 
 #[test]
+fn source_positions_point_at_the_config_in_the_project_not_the_working_directory() {
+    // `cpg:config-dir` is relative to the project's directory; the working
+    // directory holds another `config/` (the example's), which must not be used.
+    let project = TempDir::new("positions");
+    let config_dir = project.join("config");
+    copy_dir(&reference_small(), &config_dir);
+    let graph = plan(&config_dir);
+    let mock =
+        MockEngine::start(answering_for(&graph, "123", MockOptions::default())).expect("mock");
+    let output = run_program(
+        &mock,
+        &[],
+        &[
+            ("PULUMI_CONFIG", r#"{"cpg:config-dir": "config"}"#),
+            ("PULUMI_ROOT_DIRECTORY", project.path()),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_complete(&graph, &mock);
+    let recorded = mock.recorded();
+    let files: BTreeSet<String> = recorded.registrations[1..]
+        .iter()
+        .map(|r| {
+            let position = r
+                .source_position
+                .as_ref()
+                .unwrap_or_else(|| panic!("{} {}: no source position", r.r#type, r.name));
+            assert!(position.line > 0 && position.column == 0, "{position:?}");
+            position.uri.clone()
+        })
+        .collect();
+    let under = |file: &str| format!("file://{}/{file}", config_dir.display());
+    assert_eq!(
+        files,
+        BTreeSet::from([under("cpg.toml"), under("production.yaml")])
+    );
+}
+
+#[test]
 fn an_invalid_config_is_logged_and_registers_nothing() {
     let dir = TempDir::new("program");
     std::fs::write(dir.join("cpg.toml"), "domian = \"x\"\n").expect("write");
