@@ -163,6 +163,15 @@ impl PlanDiff {
 
     /// The difference for people, coloured with ANSI escapes when `colour`.
     pub fn to_text(&self, colour: bool) -> String {
+        let mut out = String::new();
+        // Writing to a string cannot fail.
+        let _ = self.write_text(colour, &mut out);
+        out
+    }
+
+    /// Writes [`PlanDiff::to_text`] to `out` a line at a time, never holding the
+    /// whole text; the first error of `out` ends the writing.
+    pub fn write_text(&self, colour: bool, out: &mut impl Write) -> std::fmt::Result {
         let paint = |code: &str, text: &str| {
             if colour {
                 format!("\u{1b}[{code}m{text}\u{1b}[0m")
@@ -171,11 +180,10 @@ impl PlanDiff {
             }
         };
         let (green, red, yellow, dim) = ("32", "31", "33", "2");
-        let mut out = String::new();
         let at_risk = self.data_at_risk();
         if !at_risk.is_empty() {
             let head = format!("data at risk: {} destroyed or replaced", at_risk.len());
-            let _ = writeln!(out, "{}", paint(red, &head));
+            writeln!(out, "{}", paint(red, &head))?;
             for risk in &at_risk {
                 let mut line = format!(
                     "! {} {}: {}",
@@ -186,19 +194,19 @@ impl PlanDiff {
                 if !risk.because.is_empty() {
                     let _ = write!(line, " (changes {})", risk.because.join(", "));
                 }
-                let _ = writeln!(out, "{}", paint(red, &line));
+                writeln!(out, "{}", paint(red, &line))?;
             }
-            out.push('\n');
+            out.write_char('\n')?;
         }
-        let _ = writeln!(out, "resources: {}", self.counts());
+        writeln!(out, "resources: {}", self.counts())?;
         for resource in &self.added {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{}",
                 paint(green, &format!("+ {}", safe(&resource.id)))
-            );
+            )?;
             for (key, value) in &resource.inputs {
-                let _ = writeln!(out, "    {}: {}", safe(key), named(value));
+                writeln!(out, "    {}: {}", safe(key), named(value))?;
             }
         }
         for change in &self.changed {
@@ -211,29 +219,29 @@ impl PlanDiff {
                     paint(yellow, &format!("~ {}", safe(&change.id)))
                 }
             };
-            let _ = writeln!(out, "{header}");
+            writeln!(out, "{header}")?;
             for field in &change.fields {
-                write_field_text(&mut out, field, &paint);
+                write_field_text(out, field, &paint)?;
             }
         }
         for resource in &self.removed {
-            let _ = writeln!(out, "{}", paint(red, &format!("- {}", safe(&resource.id))));
+            writeln!(out, "{}", paint(red, &format!("- {}", safe(&resource.id))))?;
         }
         if !self.exports.is_empty() {
-            let _ = writeln!(out, "\nexports: {} changed", self.exports.len());
+            writeln!(out, "\nexports: {} changed", self.exports.len())?;
             for field in &self.exports {
-                write_field_text(&mut out, field, &paint);
+                write_field_text(out, field, &paint)?;
             }
         }
         if self.without_access {
-            return out;
+            return Ok(());
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "\naccess: {} gained, {} lost",
             self.access_gained.len(),
             self.access_lost.len()
-        );
+        )?;
         for (sign, code, changes) in [
             ("+", green, &self.access_gained),
             ("-", red, &self.access_lost),
@@ -245,67 +253,119 @@ impl PlanDiff {
                     safe(&role_label(&change.access.role)),
                     safe(&change.access.resource)
                 );
-                let _ = writeln!(out, "{}", paint(code, &line));
+                writeln!(out, "{}", paint(code, &line))?;
                 let how = if change.via.len() > 1 {
                     format!("    via {}", via(change))
                 } else {
                     "    directly".to_owned()
                 };
-                let _ = writeln!(out, "{}", paint(dim, &how));
+                writeln!(out, "{}", paint(dim, &how))?;
             }
         }
-        out
+        Ok(())
     }
 
     /// The difference as a JSON document for programs.
     pub fn to_json(&self) -> Json {
-        let resources = |list: &[Resource]| -> Vec<Json> {
-            list.iter().map(|r| redacted(r.to_json())).collect()
-        };
-        let fields = |list: &[FieldChange]| -> Vec<Json> {
-            list.iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "path": f.path,
-                        "before": f.before.as_ref().map(|v| redacted(v.to_json())),
-                        "after": f.after.as_ref().map(|v| redacted(v.to_json())),
-                    })
-                })
-                .collect()
-        };
         serde_json::json!({
             "format_version": DIFF_FORMAT_VERSION,
-            "summary": {
-                "add": self.added.len(),
-                "change": self.changed.len(),
-                "update": self.updated_count(),
-                "replace": self.replaced().len(),
-                "destroy": self.removed.len(),
-                "data_at_risk": self.data_at_risk().len(),
-                "access_gained": self.access_gained.len(),
-                "access_lost": self.access_lost.len(),
-            },
+            "summary": self.summary_json(),
             "data_at_risk": self.data_at_risk().iter().map(AtRisk::to_json).collect::<Vec<_>>(),
-            "added": resources(&self.added),
-            "removed": resources(&self.removed),
-            "changed": self.changed.iter().map(|c| {
-                let action = c.action();
-                let because = match &action {
-                    Action::Replace { because } => because.clone(),
-                    Action::Update | Action::Unknown => Vec::new(),
-                };
-                serde_json::json!({
-                    "resource": c.id.to_string(),
-                    "action": action.name(),
-                    "because": because,
-                    "fields": fields(&c.fields),
-                })
-            }).collect::<Vec<_>>(),
-            "exports": fields(&self.exports),
+            "added": self.added.iter().map(resource_json).collect::<Vec<_>>(),
+            "removed": self.removed.iter().map(resource_json).collect::<Vec<_>>(),
+            "changed": self.changed.iter().map(change_json).collect::<Vec<_>>(),
+            "exports": self.exports.iter().map(field_json).collect::<Vec<_>>(),
             "access_gained": self.access_gained,
             "access_lost": self.access_lost,
         })
     }
+
+    /// Writes [`PlanDiff::to_json`] as pretty JSON and a newline to `out`, byte for
+    /// byte as `serde_json::to_string_pretty` prints it, making one element of each
+    /// list at a time rather than the whole document.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let at_risk = self.data_at_risk();
+        crate::stream::write_json_pretty(
+            out,
+            &JsonDocument {
+                diff: self,
+                at_risk: &at_risk,
+            },
+        )
+    }
+
+    /// The `summary` object of the JSON document.
+    fn summary_json(&self) -> Json {
+        serde_json::json!({
+            "add": self.added.len(),
+            "change": self.changed.len(),
+            "update": self.updated_count(),
+            "replace": self.replaced().len(),
+            "destroy": self.removed.len(),
+            "data_at_risk": self.data_at_risk().len(),
+            "access_gained": self.access_gained.len(),
+            "access_lost": self.access_lost.len(),
+        })
+    }
+}
+
+/// The diff's JSON document, its lists made an element at a time: the keys in the
+/// sorted order a [`Json`] object keeps them in.
+struct JsonDocument<'a> {
+    diff: &'a PlanDiff,
+    at_risk: &'a [AtRisk],
+}
+
+impl Serialize for JsonDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::stream::{Each, each_value};
+        use serde::ser::SerializeMap;
+        let diff = self.diff;
+        let mut map = serializer.serialize_map(Some(9))?;
+        map.serialize_entry("access_gained", &each_value(&diff.access_gained))?;
+        map.serialize_entry("access_lost", &each_value(&diff.access_lost))?;
+        map.serialize_entry("added", &Each(|| diff.added.iter().map(resource_json)))?;
+        map.serialize_entry("changed", &Each(|| diff.changed.iter().map(change_json)))?;
+        map.serialize_entry(
+            "data_at_risk",
+            &Each(|| self.at_risk.iter().map(AtRisk::to_json)),
+        )?;
+        map.serialize_entry("exports", &Each(|| diff.exports.iter().map(field_json)))?;
+        map.serialize_entry("format_version", &DIFF_FORMAT_VERSION)?;
+        map.serialize_entry("removed", &Each(|| diff.removed.iter().map(resource_json)))?;
+        map.serialize_entry("summary", &diff.summary_json())?;
+        map.end()
+    }
+}
+
+/// An added or removed resource in the JSON document, secrets redacted.
+fn resource_json(resource: &Resource) -> Json {
+    redacted(resource.to_json())
+}
+
+/// A changed input, option or export in the JSON document, secrets redacted.
+fn field_json(field: &FieldChange) -> Json {
+    serde_json::json!({
+        "path": field.path,
+        "before": field.before.as_ref().map(|v| redacted(v.to_json())),
+        "after": field.after.as_ref().map(|v| redacted(v.to_json())),
+    })
+}
+
+/// A changed resource in the JSON document: its action, why it is replaced, and
+/// what differs.
+fn change_json(change: &ResourceChange) -> Json {
+    let action = change.action();
+    let because = match &action {
+        Action::Replace { because } => because.clone(),
+        Action::Update | Action::Unknown => Vec::new(),
+    };
+    serde_json::json!({
+        "resource": change.id.to_string(),
+        "action": action.name(),
+        "because": because,
+        "fields": change.fields.iter().map(field_json).collect::<Vec<_>>(),
+    })
 }
 
 /// The inputs and options of two versions of a resource that differ.
@@ -446,26 +506,31 @@ fn named(value: &Value) -> String {
     }
 }
 
-fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, &str) -> String) {
+fn write_field_text(
+    out: &mut impl Write,
+    field: &FieldChange,
+    paint: &dyn Fn(&str, &str) -> String,
+) -> std::fmt::Result {
     if secret(field) && field.before.is_some() && field.after.is_some() {
-        let _ = writeln!(out, "    {}: secret value changed", safe(&field.path));
+        writeln!(out, "    {}: secret value changed", safe(&field.path))?;
     } else if let Some((removed, added)) = list_delta(field) {
-        let _ = writeln!(out, "    {}:", safe(&field.path));
+        writeln!(out, "    {}:", safe(&field.path))?;
         for item in removed {
-            let _ = writeln!(out, "      {}", paint("31", &format!("- {item}")));
+            writeln!(out, "      {}", paint("31", &format!("- {item}")))?;
         }
         for item in added {
-            let _ = writeln!(out, "      {}", paint("32", &format!("+ {item}")));
+            writeln!(out, "      {}", paint("32", &format!("+ {item}")))?;
         }
     } else {
-        let _ = writeln!(
+        writeln!(
             out,
             "    {}: {} → {}",
             safe(&field.path),
             shown(&field.before),
             shown(&field.after)
-        );
+        )?;
     }
+    Ok(())
 }
 
 pub(crate) fn field_markdown(field: &FieldChange) -> String {

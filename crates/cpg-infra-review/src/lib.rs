@@ -26,5 +26,6 @@ pub mod picture;
 pub mod replace;
 pub mod risk;
 pub mod state;
+pub mod stream;
 pub mod targets;
 pub mod urn;

@@ -81,3 +81,25 @@ proptest! {
         }
     }
 }
+
+/// `write_json` streams the document `to_json` builds, byte for byte, and
+/// `write_text` the text of `to_text`: for a diff with additions, removals,
+/// changes and access gained and lost.
+#[test]
+fn streamed_output_is_the_built_output() {
+    let old = plan(synthetic_config(3, 42)).expect("generated configs are valid");
+    let new = plan(synthetic_config(4, 43)).expect("generated configs are valid");
+    for diff in [PlanDiff::between(&old, &new), PlanDiff::between(&new, &old)] {
+        assert!(!diff.added.is_empty() && !diff.removed.is_empty() && !diff.changed.is_empty());
+        assert!(!diff.access_gained.is_empty() && !diff.access_lost.is_empty());
+        let built = serde_json::to_string_pretty(&diff.to_json()).expect("json") + "\n";
+        let mut streamed = Vec::new();
+        diff.write_json(&mut streamed).expect("written");
+        assert_eq!(String::from_utf8(streamed).expect("utf-8"), built);
+        for colour in [false, true] {
+            let mut text = String::new();
+            diff.write_text(colour, &mut text).expect("written");
+            assert_eq!(text, diff.to_text(colour));
+        }
+    }
+}
