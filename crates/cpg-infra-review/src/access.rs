@@ -776,6 +776,33 @@ fn list_items(value: &Value) -> Vec<&Value> {
     }
 }
 
+/// The version of the JSON format of a list of access (`deploy access --json`).
+pub const ACCESS_FORMAT_VERSION: u64 = 1;
+
+/// `entries` as a JSON document: `{"format_version": 1, "access": [...]}`.
+pub fn to_json(entries: &[Access]) -> serde_json::Value {
+    serde_json::json!({ "format_version": ACCESS_FORMAT_VERSION, "access": entries })
+}
+
+/// Writes [`to_json`] of `entries` as pretty JSON and a newline to `out`, byte
+/// for byte as `serde_json::to_string_pretty` prints it, making one entry's JSON
+/// at a time rather than the whole document.
+pub fn write_json(entries: &[Access], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    /// The document's keys in the sorted order a JSON value keeps them in.
+    #[derive(Serialize)]
+    struct Document<L> {
+        access: L,
+        format_version: u64,
+    }
+    crate::stream::write_json_pretty(
+        out,
+        &Document {
+            access: crate::stream::each_value(entries),
+            format_version: ACCESS_FORMAT_VERSION,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
