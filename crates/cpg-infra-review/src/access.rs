@@ -687,10 +687,15 @@ impl AccessGraph {
     /// The effective access of every principal that is not a group, sorted by
     /// principal, resource and role.
     pub fn effective(&self) -> Vec<Access> {
+        self.each_effective().collect()
+    }
+
+    /// [`AccessGraph::effective`] made one principal at a time, as it is asked
+    /// for: for writing everyone's access without holding all of it.
+    pub fn each_effective(&self) -> impl Iterator<Item = Access> + '_ {
         self.principals()
-            .iter()
-            .flat_map(|p| self.access_of(p))
-            .collect()
+            .into_iter()
+            .flat_map(|p| self.access_of(&p))
     }
 
     /// Everyone (not a group) who can reach `resource`, and how, sorted by principal
@@ -784,10 +789,16 @@ pub fn to_json(entries: &[Access]) -> serde_json::Value {
     serde_json::json!({ "format_version": ACCESS_FORMAT_VERSION, "access": entries })
 }
 
-/// Writes [`to_json`] of `entries` as pretty JSON and a newline to `out`, byte
-/// for byte as `serde_json::to_string_pretty` prints it, making one entry's JSON
-/// at a time rather than the whole document.
-pub fn write_json(entries: &[Access], out: &mut impl std::io::Write) -> std::io::Result<()> {
+/// Writes [`to_json`] of the entries `entries` makes as pretty JSON and a newline
+/// to `out`, byte for byte as `serde_json::to_string_pretty` prints it, making one
+/// entry's JSON at a time rather than the whole document (`entries` is called
+/// once; it may make them as they are asked for, as
+/// [`AccessGraph::each_effective`] does).
+pub fn write_json<I>(entries: impl Fn() -> I, out: &mut impl std::io::Write) -> std::io::Result<()>
+where
+    I: Iterator,
+    I::Item: Serialize,
+{
     /// The document's keys in the sorted order a JSON value keeps them in.
     #[derive(Serialize)]
     struct Document<L> {
@@ -797,7 +808,9 @@ pub fn write_json(entries: &[Access], out: &mut impl std::io::Write) -> std::io:
     crate::stream::write_json_pretty(
         out,
         &Document {
-            access: crate::stream::each_value(entries),
+            access: crate::stream::Each(|| {
+                entries().map(|entry| serde_json::to_value(entry).unwrap_or_default())
+            }),
             format_version: ACCESS_FORMAT_VERSION,
         },
     )

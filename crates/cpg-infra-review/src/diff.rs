@@ -117,25 +117,7 @@ impl PlanDiff {
             AccessGraph::with_names(old, names.clone()),
             AccessGraph::with_names(new, names.clone()),
         );
-        let old_effective = old_access.effective();
-        let new_effective = new_access.effective();
-        let old_keys: BTreeSet<_> = old_effective.iter().map(Access::key).collect();
-        let new_keys: BTreeSet<_> = new_effective.iter().map(Access::key).collect();
-        let labelled = |access: &Access, graph: &AccessGraph| AccessChange {
-            principal_label: graph.label(&access.principal),
-            via: access.chain.iter().map(|p| graph.label(p)).collect(),
-            access: access.clone(),
-        };
-        diff.access_gained = new_effective
-            .iter()
-            .filter(|a| !old_keys.contains(&a.key()))
-            .map(|a| labelled(a, &new_access))
-            .collect();
-        diff.access_lost = old_effective
-            .iter()
-            .filter(|a| !new_keys.contains(&a.key()))
-            .map(|a| labelled(a, &old_access))
-            .collect();
+        (diff.access_gained, diff.access_lost) = access_changes(&old_access, &new_access);
         diff
     }
 
@@ -366,6 +348,51 @@ fn change_json(change: &ResourceChange) -> Json {
         "because": because,
         "fields": change.fields.iter().map(field_json).collect::<Vec<_>>(),
     })
+}
+
+/// The access `new` gives that `old` did not, and the access `old` gave that `new`
+/// does not: each in the order of [`AccessGraph::effective`], labelled by the
+/// graph that has it. Compared a principal at a time (both lists are sorted by
+/// principal first), so that neither plan's whole effective access is held.
+fn access_changes(old: &AccessGraph, new: &AccessGraph) -> (Vec<AccessChange>, Vec<AccessChange>) {
+    let labelled = |access: &Access, graph: &AccessGraph| AccessChange {
+        principal_label: graph.label(&access.principal),
+        via: access.chain.iter().map(|p| graph.label(p)).collect(),
+        access: access.clone(),
+    };
+    // Of `ours`, what `theirs` (of the same principal) has not.
+    let only_in = |ours: &[Access], theirs: &[Access], graph: &AccessGraph| {
+        let keys: BTreeSet<_> = theirs.iter().map(Access::key).collect();
+        ours.iter()
+            .filter(|a| !keys.contains(&a.key()))
+            .map(|a| labelled(a, graph))
+            .collect::<Vec<_>>()
+    };
+    let (mut gained, mut lost) = (Vec::new(), Vec::new());
+    let (old_principals, new_principals) = (old.principals(), new.principals());
+    let (mut olds, mut news) = (
+        old_principals.iter().peekable(),
+        new_principals.iter().peekable(),
+    );
+    loop {
+        let order = match (olds.peek(), news.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(o), Some(n)) => o.cmp(n),
+        };
+        let before = match order {
+            std::cmp::Ordering::Greater => Vec::new(),
+            _ => olds.next().map_or_else(Vec::new, |p| old.access_of(p)),
+        };
+        let after = match order {
+            std::cmp::Ordering::Less => Vec::new(),
+            _ => news.next().map_or_else(Vec::new, |p| new.access_of(p)),
+        };
+        gained.extend(only_in(&after, &before, new));
+        lost.extend(only_in(&before, &after, old));
+    }
+    (gained, lost)
 }
 
 /// The inputs and options of two versions of a resource that differ.

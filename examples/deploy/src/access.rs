@@ -111,14 +111,8 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
     drop((config, graph));
     match answer {
         Ok(Answer::Picture(text)) => crate::emit(&text),
-        Ok(Answer::Entries(entries)) if json => crate::stream("write the access", |out| {
-            cpg_infra_review::access::write_json(&entries, out)
-        }),
-        Ok(Answer::Entries(entries)) => crate::stream("write the access", |out| {
-            let mut out = Text::new(out);
-            let written = text(&access, &entries, &mut out);
-            out.finish(written).map(drop)
-        }),
+        Ok(Answer::Everyone) => write_access(&access, || access.each_effective(), json),
+        Ok(Answer::Entries(entries)) => write_access(&access, || entries.iter().cloned(), json),
         Err(error) => {
             eprintln!(
                 "{}: {}",
@@ -134,8 +128,25 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
 enum Answer {
     /// A dataset's picture, as text to print.
     Picture(String),
+    /// Everyone's access, made as it is written, a principal at a time.
+    Everyone,
     /// Access, to write as text or JSON.
     Entries(Vec<Access>),
+}
+
+/// Writes the access `entries` makes to standard output, as JSON or for people.
+fn write_access<I>(access: &AccessGraph, entries: impl Fn() -> I, json: bool) -> ExitCode
+where
+    I: Iterator<Item = Access>,
+{
+    crate::stream("write the access", |out| {
+        if json {
+            return cpg_infra_review::access::write_json(entries, out);
+        }
+        let mut out = Text::new(out);
+        let written = text(access, entries(), &mut out);
+        out.finish(written).map(drop)
+    })
 }
 
 /// The answer to `query`, or why there is none.
@@ -146,7 +157,7 @@ fn answer(
     query: &Query,
 ) -> Result<Answer, QuestionError> {
     let entries: Vec<Access> = match query {
-        Query::Everyone => access.effective(),
+        Query::Everyone => return Ok(Answer::Everyone),
         Query::Person(person) => {
             let principals = person_principals(config, access, person);
             let entries: Vec<Access> = principals
@@ -339,15 +350,19 @@ fn list_or_none(items: &[String]) -> String {
 
 /// The answer for people, written to `out` a line at a time: per principal, each
 /// role on each resource and the chain that grants it.
-fn text(access: &AccessGraph, entries: &[Access], out: &mut impl Write) -> std::fmt::Result {
-    let mut current: Option<&Principal> = None;
+fn text(
+    access: &AccessGraph,
+    entries: impl Iterator<Item = Access>,
+    out: &mut impl Write,
+) -> std::fmt::Result {
+    let mut current: Option<Principal> = None;
     for entry in entries {
-        if current != Some(&entry.principal) {
+        if current.as_ref() != Some(&entry.principal) {
             if current.is_some() {
                 out.write_char('\n')?;
             }
             writeln!(out, "{}", escape_controls(&access.label(&entry.principal)))?;
-            current = Some(&entry.principal);
+            current = Some(entry.principal.clone());
         }
         writeln!(
             out,
@@ -362,7 +377,7 @@ fn text(access: &AccessGraph, entries: &[Access], out: &mut impl Write) -> std::
             writeln!(out, "    directly")?;
         }
     }
-    if entries.is_empty() {
+    if current.is_none() {
         out.write_str("no access\n")?;
     }
     Ok(())

@@ -103,3 +103,34 @@ fn streamed_output_is_the_built_output() {
         }
     }
 }
+
+/// Access gained and lost, compared a principal at a time, are each plan's
+/// effective access less the other's, in effective order.
+#[test]
+fn access_gained_and_lost_are_the_difference_of_the_effective_access() {
+    use cpg_infra_review::access::{Access, AccessGraph};
+    let old = plan(synthetic_config(3, 42)).expect("generated configs are valid");
+    let new = plan(synthetic_config(4, 43)).expect("generated configs are valid");
+    let (old_effective, new_effective) = (
+        AccessGraph::from_graph(&old).effective(),
+        AccessGraph::from_graph(&new).effective(),
+    );
+    let less = |ours: &[Access], theirs: &[Access]| -> Vec<Access> {
+        let keys: BTreeSet<_> = theirs.iter().map(Access::key).collect();
+        ours.iter()
+            .filter(|a| !keys.contains(&a.key()))
+            .cloned()
+            .collect()
+    };
+    let diff = PlanDiff::between(&old, &new);
+    let accesses = |changes: &[cpg_infra_review::diff::AccessChange]| -> Vec<Access> {
+        changes.iter().map(|c| c.access.clone()).collect()
+    };
+    let (gained, lost) = (
+        less(&new_effective, &old_effective),
+        less(&old_effective, &new_effective),
+    );
+    assert!(!gained.is_empty() && !lost.is_empty());
+    assert_eq!(accesses(&diff.access_gained), gained);
+    assert_eq!(accesses(&diff.access_lost), lost);
+}
