@@ -85,40 +85,85 @@ impl PlanDiff {
     /// The difference from `old` to `new`, people named as `names` does (see
     /// [`AccessGraph::with_names`]).
     pub fn between_named(old: &Graph, new: &Graph, names: &Names) -> PlanDiff {
-        let before: BTreeMap<&ResourceId, &Resource> =
-            old.resources().iter().map(|r| (&r.id, r)).collect();
-        let after: BTreeMap<&ResourceId, &Resource> =
-            new.resources().iter().map(|r| (&r.id, r)).collect();
-        let mut diff = PlanDiff::default();
-        for (id, resource) in &after {
-            match before.get(id) {
-                None => diff.added.push((*resource).clone()),
-                Some(old_resource) => {
-                    let fields = resource_fields(old_resource, resource);
-                    if !fields.is_empty() {
-                        if let Some(holder) = crate::risk::holder_of(old_resource) {
-                            diff.holders.insert((*id).clone(), holder);
-                        }
-                        diff.changed.push(ResourceChange {
-                            id: (*id).clone(),
-                            fields,
-                        });
-                    }
-                }
-            }
-        }
-        diff.removed = before
-            .iter()
-            .filter(|(id, _)| !after.contains_key(*id))
-            .map(|(_, r)| (*r).clone())
-            .collect();
-        diff.exports = map_fields("", old.exports(), new.exports());
+        let mut diff = PlanDiff::without_resources(old, new, names);
+        diff.compare_resources(
+            sorted(old.resources().iter().collect()),
+            sorted(new.resources().iter().collect()),
+            Resource::clone,
+        );
+        diff
+    }
+
+    /// [`PlanDiff::between_named`], letting go of the plans as it goes: the
+    /// resources added and removed are moved out of them rather than copied, and
+    /// each plan's access analysis is dropped before the resources are compared.
+    /// What a review of two large organisations holds at its peak is then about
+    /// the two plans, not the plans and a copy of them.
+    pub fn between_owned(old: Graph, new: Graph, names: &Names) -> PlanDiff {
+        let mut diff = PlanDiff::without_resources(&old, &new, names);
+        diff.compare_resources(
+            sorted(old.into_resources()),
+            sorted(new.into_resources()),
+            |r| r,
+        );
+        diff
+    }
+
+    /// The exports and access that differ from `old` to `new`, and no resources
+    /// yet.
+    fn without_resources(old: &Graph, new: &Graph, names: &Names) -> PlanDiff {
         let (old_access, new_access) = (
             AccessGraph::with_names(old, names.clone()),
             AccessGraph::with_names(new, names.clone()),
         );
-        (diff.access_gained, diff.access_lost) = access_changes(&old_access, &new_access);
-        diff
+        let (access_gained, access_lost) = access_changes(&old_access, &new_access);
+        PlanDiff {
+            exports: map_fields("", old.exports(), new.exports()),
+            access_gained,
+            access_lost,
+            ..PlanDiff::default()
+        }
+    }
+
+    /// Adds the resources only `new` has, only `old` has and both have but
+    /// differently, both sorted by id (see [`sorted`]); `owned` makes a
+    /// resource to keep of one of theirs.
+    fn compare_resources<R: std::borrow::Borrow<Resource>>(
+        &mut self,
+        old: Vec<R>,
+        new: Vec<R>,
+        owned: impl Fn(R) -> Resource,
+    ) {
+        let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
+        loop {
+            let order = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(o), Some(n)) => o.borrow().id.cmp(&n.borrow().id),
+            };
+            match (
+                old.next_if(|_| order.is_le()),
+                new.next_if(|_| order.is_ge()),
+            ) {
+                (Some(before), Some(after)) => {
+                    let (before, after) = (before.borrow(), after.borrow());
+                    let fields = resource_fields(before, after);
+                    if !fields.is_empty() {
+                        if let Some(holder) = crate::risk::holder_of(before) {
+                            self.holders.insert(after.id.clone(), holder);
+                        }
+                        self.changed.push(ResourceChange {
+                            id: after.id.clone(),
+                            fields,
+                        });
+                    }
+                }
+                (Some(before), None) => self.removed.push(owned(before)),
+                (None, Some(after)) => self.added.push(owned(after)),
+                (None, None) => break,
+            }
+        }
     }
 
     /// Whether the plans are the same.
@@ -348,6 +393,12 @@ fn change_json(change: &ResourceChange) -> Json {
         "because": because,
         "fields": change.fields.iter().map(field_json).collect::<Vec<_>>(),
     })
+}
+
+/// `resources` sorted by id.
+fn sorted<R: std::borrow::Borrow<Resource>>(mut resources: Vec<R>) -> Vec<R> {
+    resources.sort_by(|a, b| a.borrow().id.cmp(&b.borrow().id));
+    resources
 }
 
 /// The access `new` gives that `old` did not, and the access `old` gave that `new`

@@ -160,21 +160,24 @@ fn between_configs(
     let names = Names::from_config(&old_config.infrastructure)
         .and(Names::from_config(&new_config.infrastructure));
     drop((old_config, new_config));
-    let diff = PlanDiff::between_named(&before, &after, &names);
     let output = match format {
         Format::Text { colour } => Output::Text { colour },
-        Format::Markdown => Output::Rendered(diff.to_markdown()),
         Format::Json => Output::Json,
+        Format::Markdown => {
+            let diff = PlanDiff::between_owned(before, after, &names);
+            return Some((Output::Rendered(diff.to_markdown()), diff));
+        }
         Format::Targets(stack) => {
             // The command line asks for --stack without --state.
             let stack = stack?;
-            match diff.targets(&before, &after, &stack) {
-                Ok(urns) => Output::Rendered(lines(&urns)),
-                Err(error) => return failed(error),
-            }
+            let diff = PlanDiff::between_named(&before, &after, &names);
+            return match diff.targets(&before, &after, &stack) {
+                Ok(urns) => Some((Output::Rendered(lines(&urns)), diff)),
+                Err(error) => failed(error),
+            };
         }
     };
-    Some((output, diff))
+    Some((output, PlanDiff::between_owned(before, after, &names)))
 }
 
 /// The difference between what a stack export records and the plan of a config,

@@ -134,3 +134,19 @@ fn access_gained_and_lost_are_the_difference_of_the_effective_access() {
     assert_eq!(accesses(&diff.access_gained), gained);
     assert_eq!(accesses(&diff.access_lost), lost);
 }
+
+/// Letting go of the plans as it compares them changes nothing in the diff.
+#[test]
+fn the_diff_of_owned_plans_is_the_diff_of_borrowed_ones() {
+    let old = plan(synthetic_config(3, 42)).expect("generated configs are valid");
+    let new = plan(synthetic_config(4, 43)).expect("generated configs are valid");
+    let mut changed = synthetic_config(3, 42);
+    changed.datasets.pop();
+    let fewer = plan(changed).expect("generated configs are valid");
+    let names = cpg_infra_review::names::Names::default();
+    for (a, b) in [(&old, &new), (&new, &old), (&old, &fewer), (&old, &old)] {
+        let borrowed = PlanDiff::between_named(a, b, &names);
+        let owned = PlanDiff::between_owned(a.clone(), b.clone(), &names);
+        assert_eq!(owned, borrowed);
+    }
+}
