@@ -687,10 +687,15 @@ impl AccessGraph {
     /// The effective access of every principal that is not a group, sorted by
     /// principal, resource and role.
     pub fn effective(&self) -> Vec<Access> {
+        self.each_effective().collect()
+    }
+
+    /// [`AccessGraph::effective`] made one principal at a time, as it is asked
+    /// for: for writing everyone's access without holding all of it.
+    pub fn each_effective(&self) -> impl Iterator<Item = Access> + '_ {
         self.principals()
-            .iter()
-            .flat_map(|p| self.access_of(p))
-            .collect()
+            .into_iter()
+            .flat_map(|p| self.access_of(&p))
     }
 
     /// Everyone (not a group) who can reach `resource`, and how, sorted by principal
@@ -774,6 +779,41 @@ fn list_items(value: &Value) -> Vec<&Value> {
         Value::Secret(inner) => list_items(inner),
         other => vec![other],
     }
+}
+
+/// The version of the JSON format of a list of access (`deploy access --json`).
+pub const ACCESS_FORMAT_VERSION: u64 = 1;
+
+/// `entries` as a JSON document: `{"format_version": 1, "access": [...]}`.
+pub fn to_json(entries: &[Access]) -> serde_json::Value {
+    serde_json::json!({ "format_version": ACCESS_FORMAT_VERSION, "access": entries })
+}
+
+/// Writes [`to_json`] of the entries `entries` makes as pretty JSON and a newline
+/// to `out`, byte for byte as `serde_json::to_string_pretty` prints it, making one
+/// entry's JSON at a time rather than the whole document (`entries` is called
+/// once; it may make them as they are asked for, as
+/// [`AccessGraph::each_effective`] does).
+pub fn write_json<I>(entries: impl Fn() -> I, out: &mut impl std::io::Write) -> std::io::Result<()>
+where
+    I: Iterator,
+    I::Item: Serialize,
+{
+    /// The document's keys in the sorted order a JSON value keeps them in.
+    #[derive(Serialize)]
+    struct Document<L> {
+        access: L,
+        format_version: u64,
+    }
+    crate::stream::write_json_pretty(
+        out,
+        &Document {
+            access: crate::stream::Each(|| {
+                entries().map(|entry| serde_json::to_value(entry).unwrap_or_default())
+            }),
+            format_version: ACCESS_FORMAT_VERSION,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -85,58 +85,85 @@ impl PlanDiff {
     /// The difference from `old` to `new`, people named as `names` does (see
     /// [`AccessGraph::with_names`]).
     pub fn between_named(old: &Graph, new: &Graph, names: &Names) -> PlanDiff {
-        let before: BTreeMap<&ResourceId, &Resource> =
-            old.resources().iter().map(|r| (&r.id, r)).collect();
-        let after: BTreeMap<&ResourceId, &Resource> =
-            new.resources().iter().map(|r| (&r.id, r)).collect();
-        let mut diff = PlanDiff::default();
-        for (id, resource) in &after {
-            match before.get(id) {
-                None => diff.added.push((*resource).clone()),
-                Some(old_resource) => {
-                    let fields = resource_fields(old_resource, resource);
-                    if !fields.is_empty() {
-                        if let Some(holder) = crate::risk::holder_of(old_resource) {
-                            diff.holders.insert((*id).clone(), holder);
-                        }
-                        diff.changed.push(ResourceChange {
-                            id: (*id).clone(),
-                            fields,
-                        });
-                    }
-                }
-            }
-        }
-        diff.removed = before
-            .iter()
-            .filter(|(id, _)| !after.contains_key(*id))
-            .map(|(_, r)| (*r).clone())
-            .collect();
-        diff.exports = map_fields("", old.exports(), new.exports());
+        let mut diff = PlanDiff::without_resources(old, new, names);
+        diff.compare_resources(
+            sorted(old.resources().iter().collect()),
+            sorted(new.resources().iter().collect()),
+            Resource::clone,
+        );
+        diff
+    }
+
+    /// [`PlanDiff::between_named`], letting go of the plans as it goes: the
+    /// resources added and removed are moved out of them rather than copied, and
+    /// each plan's access analysis is dropped before the resources are compared.
+    /// What a review of two large organisations holds at its peak is then about
+    /// the two plans, not the plans and a copy of them.
+    pub fn between_owned(old: Graph, new: Graph, names: &Names) -> PlanDiff {
+        let mut diff = PlanDiff::without_resources(&old, &new, names);
+        diff.compare_resources(
+            sorted(old.into_resources()),
+            sorted(new.into_resources()),
+            |r| r,
+        );
+        diff
+    }
+
+    /// The exports and access that differ from `old` to `new`, and no resources
+    /// yet.
+    fn without_resources(old: &Graph, new: &Graph, names: &Names) -> PlanDiff {
         let (old_access, new_access) = (
             AccessGraph::with_names(old, names.clone()),
             AccessGraph::with_names(new, names.clone()),
         );
-        let old_effective = old_access.effective();
-        let new_effective = new_access.effective();
-        let old_keys: BTreeSet<_> = old_effective.iter().map(Access::key).collect();
-        let new_keys: BTreeSet<_> = new_effective.iter().map(Access::key).collect();
-        let labelled = |access: &Access, graph: &AccessGraph| AccessChange {
-            principal_label: graph.label(&access.principal),
-            via: access.chain.iter().map(|p| graph.label(p)).collect(),
-            access: access.clone(),
-        };
-        diff.access_gained = new_effective
-            .iter()
-            .filter(|a| !old_keys.contains(&a.key()))
-            .map(|a| labelled(a, &new_access))
-            .collect();
-        diff.access_lost = old_effective
-            .iter()
-            .filter(|a| !new_keys.contains(&a.key()))
-            .map(|a| labelled(a, &old_access))
-            .collect();
-        diff
+        let (access_gained, access_lost) = access_changes(&old_access, &new_access);
+        PlanDiff {
+            exports: map_fields("", old.exports(), new.exports()),
+            access_gained,
+            access_lost,
+            ..PlanDiff::default()
+        }
+    }
+
+    /// Adds the resources only `new` has, only `old` has and both have but
+    /// differently, both sorted by id (see [`sorted`]); `owned` makes a
+    /// resource to keep of one of theirs.
+    fn compare_resources<R: std::borrow::Borrow<Resource>>(
+        &mut self,
+        old: Vec<R>,
+        new: Vec<R>,
+        owned: impl Fn(R) -> Resource,
+    ) {
+        let (mut old, mut new) = (old.into_iter().peekable(), new.into_iter().peekable());
+        loop {
+            let order = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(o), Some(n)) => o.borrow().id.cmp(&n.borrow().id),
+            };
+            match (
+                old.next_if(|_| order.is_le()),
+                new.next_if(|_| order.is_ge()),
+            ) {
+                (Some(before), Some(after)) => {
+                    let (before, after) = (before.borrow(), after.borrow());
+                    let fields = resource_fields(before, after);
+                    if !fields.is_empty() {
+                        if let Some(holder) = crate::risk::holder_of(before) {
+                            self.holders.insert(after.id.clone(), holder);
+                        }
+                        self.changed.push(ResourceChange {
+                            id: after.id.clone(),
+                            fields,
+                        });
+                    }
+                }
+                (Some(before), None) => self.removed.push(owned(before)),
+                (None, Some(after)) => self.added.push(owned(after)),
+                (None, None) => break,
+            }
+        }
     }
 
     /// Whether the plans are the same.
@@ -163,6 +190,15 @@ impl PlanDiff {
 
     /// The difference for people, coloured with ANSI escapes when `colour`.
     pub fn to_text(&self, colour: bool) -> String {
+        let mut out = String::new();
+        // Writing to a string cannot fail.
+        let _ = self.write_text(colour, &mut out);
+        out
+    }
+
+    /// Writes [`PlanDiff::to_text`] to `out` a line at a time, never holding the
+    /// whole text; the first error of `out` ends the writing.
+    pub fn write_text(&self, colour: bool, out: &mut impl Write) -> std::fmt::Result {
         let paint = |code: &str, text: &str| {
             if colour {
                 format!("\u{1b}[{code}m{text}\u{1b}[0m")
@@ -171,11 +207,10 @@ impl PlanDiff {
             }
         };
         let (green, red, yellow, dim) = ("32", "31", "33", "2");
-        let mut out = String::new();
         let at_risk = self.data_at_risk();
         if !at_risk.is_empty() {
             let head = format!("data at risk: {} destroyed or replaced", at_risk.len());
-            let _ = writeln!(out, "{}", paint(red, &head));
+            writeln!(out, "{}", paint(red, &head))?;
             for risk in &at_risk {
                 let mut line = format!(
                     "! {} {}: {}",
@@ -186,19 +221,19 @@ impl PlanDiff {
                 if !risk.because.is_empty() {
                     let _ = write!(line, " (changes {})", risk.because.join(", "));
                 }
-                let _ = writeln!(out, "{}", paint(red, &line));
+                writeln!(out, "{}", paint(red, &line))?;
             }
-            out.push('\n');
+            out.write_char('\n')?;
         }
-        let _ = writeln!(out, "resources: {}", self.counts());
+        writeln!(out, "resources: {}", self.counts())?;
         for resource in &self.added {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{}",
                 paint(green, &format!("+ {}", safe(&resource.id)))
-            );
+            )?;
             for (key, value) in &resource.inputs {
-                let _ = writeln!(out, "    {}: {}", safe(key), named(value));
+                writeln!(out, "    {}: {}", safe(key), named(value))?;
             }
         }
         for change in &self.changed {
@@ -211,29 +246,29 @@ impl PlanDiff {
                     paint(yellow, &format!("~ {}", safe(&change.id)))
                 }
             };
-            let _ = writeln!(out, "{header}");
+            writeln!(out, "{header}")?;
             for field in &change.fields {
-                write_field_text(&mut out, field, &paint);
+                write_field_text(out, field, &paint)?;
             }
         }
         for resource in &self.removed {
-            let _ = writeln!(out, "{}", paint(red, &format!("- {}", safe(&resource.id))));
+            writeln!(out, "{}", paint(red, &format!("- {}", safe(&resource.id))))?;
         }
         if !self.exports.is_empty() {
-            let _ = writeln!(out, "\nexports: {} changed", self.exports.len());
+            writeln!(out, "\nexports: {} changed", self.exports.len())?;
             for field in &self.exports {
-                write_field_text(&mut out, field, &paint);
+                write_field_text(out, field, &paint)?;
             }
         }
         if self.without_access {
-            return out;
+            return Ok(());
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "\naccess: {} gained, {} lost",
             self.access_gained.len(),
             self.access_lost.len()
-        );
+        )?;
         for (sign, code, changes) in [
             ("+", green, &self.access_gained),
             ("-", red, &self.access_lost),
@@ -245,67 +280,170 @@ impl PlanDiff {
                     safe(&role_label(&change.access.role)),
                     safe(&change.access.resource)
                 );
-                let _ = writeln!(out, "{}", paint(code, &line));
+                writeln!(out, "{}", paint(code, &line))?;
                 let how = if change.via.len() > 1 {
                     format!("    via {}", via(change))
                 } else {
                     "    directly".to_owned()
                 };
-                let _ = writeln!(out, "{}", paint(dim, &how));
+                writeln!(out, "{}", paint(dim, &how))?;
             }
         }
-        out
+        Ok(())
     }
 
     /// The difference as a JSON document for programs.
     pub fn to_json(&self) -> Json {
-        let resources = |list: &[Resource]| -> Vec<Json> {
-            list.iter().map(|r| redacted(r.to_json())).collect()
-        };
-        let fields = |list: &[FieldChange]| -> Vec<Json> {
-            list.iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "path": f.path,
-                        "before": f.before.as_ref().map(|v| redacted(v.to_json())),
-                        "after": f.after.as_ref().map(|v| redacted(v.to_json())),
-                    })
-                })
-                .collect()
-        };
         serde_json::json!({
             "format_version": DIFF_FORMAT_VERSION,
-            "summary": {
-                "add": self.added.len(),
-                "change": self.changed.len(),
-                "update": self.updated_count(),
-                "replace": self.replaced().len(),
-                "destroy": self.removed.len(),
-                "data_at_risk": self.data_at_risk().len(),
-                "access_gained": self.access_gained.len(),
-                "access_lost": self.access_lost.len(),
-            },
+            "summary": self.summary_json(),
             "data_at_risk": self.data_at_risk().iter().map(AtRisk::to_json).collect::<Vec<_>>(),
-            "added": resources(&self.added),
-            "removed": resources(&self.removed),
-            "changed": self.changed.iter().map(|c| {
-                let action = c.action();
-                let because = match &action {
-                    Action::Replace { because } => because.clone(),
-                    Action::Update | Action::Unknown => Vec::new(),
-                };
-                serde_json::json!({
-                    "resource": c.id.to_string(),
-                    "action": action.name(),
-                    "because": because,
-                    "fields": fields(&c.fields),
-                })
-            }).collect::<Vec<_>>(),
-            "exports": fields(&self.exports),
+            "added": self.added.iter().map(resource_json).collect::<Vec<_>>(),
+            "removed": self.removed.iter().map(resource_json).collect::<Vec<_>>(),
+            "changed": self.changed.iter().map(change_json).collect::<Vec<_>>(),
+            "exports": self.exports.iter().map(field_json).collect::<Vec<_>>(),
             "access_gained": self.access_gained,
             "access_lost": self.access_lost,
         })
     }
+
+    /// Writes [`PlanDiff::to_json`] as pretty JSON and a newline to `out`, byte for
+    /// byte as `serde_json::to_string_pretty` prints it, making one element of each
+    /// list at a time rather than the whole document.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let at_risk = self.data_at_risk();
+        crate::stream::write_json_pretty(
+            out,
+            &JsonDocument {
+                diff: self,
+                at_risk: &at_risk,
+            },
+        )
+    }
+
+    /// The `summary` object of the JSON document.
+    fn summary_json(&self) -> Json {
+        serde_json::json!({
+            "add": self.added.len(),
+            "change": self.changed.len(),
+            "update": self.updated_count(),
+            "replace": self.replaced().len(),
+            "destroy": self.removed.len(),
+            "data_at_risk": self.data_at_risk().len(),
+            "access_gained": self.access_gained.len(),
+            "access_lost": self.access_lost.len(),
+        })
+    }
+}
+
+/// The diff's JSON document, its lists made an element at a time: the keys in the
+/// sorted order a [`Json`] object keeps them in.
+struct JsonDocument<'a> {
+    diff: &'a PlanDiff,
+    at_risk: &'a [AtRisk],
+}
+
+impl Serialize for JsonDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::stream::{Each, each_value};
+        use serde::ser::SerializeMap;
+        let diff = self.diff;
+        let mut map = serializer.serialize_map(Some(9))?;
+        map.serialize_entry("access_gained", &each_value(&diff.access_gained))?;
+        map.serialize_entry("access_lost", &each_value(&diff.access_lost))?;
+        map.serialize_entry("added", &Each(|| diff.added.iter().map(resource_json)))?;
+        map.serialize_entry("changed", &Each(|| diff.changed.iter().map(change_json)))?;
+        map.serialize_entry(
+            "data_at_risk",
+            &Each(|| self.at_risk.iter().map(AtRisk::to_json)),
+        )?;
+        map.serialize_entry("exports", &Each(|| diff.exports.iter().map(field_json)))?;
+        map.serialize_entry("format_version", &DIFF_FORMAT_VERSION)?;
+        map.serialize_entry("removed", &Each(|| diff.removed.iter().map(resource_json)))?;
+        map.serialize_entry("summary", &diff.summary_json())?;
+        map.end()
+    }
+}
+
+/// An added or removed resource in the JSON document, secrets redacted.
+fn resource_json(resource: &Resource) -> Json {
+    redacted(resource.to_json())
+}
+
+/// A changed input, option or export in the JSON document, secrets redacted.
+fn field_json(field: &FieldChange) -> Json {
+    serde_json::json!({
+        "path": field.path,
+        "before": field.before.as_ref().map(|v| redacted(v.to_json())),
+        "after": field.after.as_ref().map(|v| redacted(v.to_json())),
+    })
+}
+
+/// A changed resource in the JSON document: its action, why it is replaced, and
+/// what differs.
+fn change_json(change: &ResourceChange) -> Json {
+    let action = change.action();
+    let because = match &action {
+        Action::Replace { because } => because.clone(),
+        Action::Update | Action::Unknown => Vec::new(),
+    };
+    serde_json::json!({
+        "resource": change.id.to_string(),
+        "action": action.name(),
+        "because": because,
+        "fields": change.fields.iter().map(field_json).collect::<Vec<_>>(),
+    })
+}
+
+/// `resources` sorted by id.
+fn sorted<R: std::borrow::Borrow<Resource>>(mut resources: Vec<R>) -> Vec<R> {
+    resources.sort_by(|a, b| a.borrow().id.cmp(&b.borrow().id));
+    resources
+}
+
+/// The access `new` gives that `old` did not, and the access `old` gave that `new`
+/// does not: each in the order of [`AccessGraph::effective`], labelled by the
+/// graph that has it. Compared a principal at a time (both lists are sorted by
+/// principal first), so that neither plan's whole effective access is held.
+fn access_changes(old: &AccessGraph, new: &AccessGraph) -> (Vec<AccessChange>, Vec<AccessChange>) {
+    let labelled = |access: &Access, graph: &AccessGraph| AccessChange {
+        principal_label: graph.label(&access.principal),
+        via: access.chain.iter().map(|p| graph.label(p)).collect(),
+        access: access.clone(),
+    };
+    // Of `ours`, what `theirs` (of the same principal) has not.
+    let only_in = |ours: &[Access], theirs: &[Access], graph: &AccessGraph| {
+        let keys: BTreeSet<_> = theirs.iter().map(Access::key).collect();
+        ours.iter()
+            .filter(|a| !keys.contains(&a.key()))
+            .map(|a| labelled(a, graph))
+            .collect::<Vec<_>>()
+    };
+    let (mut gained, mut lost) = (Vec::new(), Vec::new());
+    let (old_principals, new_principals) = (old.principals(), new.principals());
+    let (mut olds, mut news) = (
+        old_principals.iter().peekable(),
+        new_principals.iter().peekable(),
+    );
+    loop {
+        let order = match (olds.peek(), news.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(o), Some(n)) => o.cmp(n),
+        };
+        let before = match order {
+            std::cmp::Ordering::Greater => Vec::new(),
+            _ => olds.next().map_or_else(Vec::new, |p| old.access_of(p)),
+        };
+        let after = match order {
+            std::cmp::Ordering::Less => Vec::new(),
+            _ => news.next().map_or_else(Vec::new, |p| new.access_of(p)),
+        };
+        gained.extend(only_in(&after, &before, new));
+        lost.extend(only_in(&before, &after, old));
+    }
+    (gained, lost)
 }
 
 /// The inputs and options of two versions of a resource that differ.
@@ -446,26 +584,31 @@ fn named(value: &Value) -> String {
     }
 }
 
-fn write_field_text(out: &mut String, field: &FieldChange, paint: &dyn Fn(&str, &str) -> String) {
+fn write_field_text(
+    out: &mut impl Write,
+    field: &FieldChange,
+    paint: &dyn Fn(&str, &str) -> String,
+) -> std::fmt::Result {
     if secret(field) && field.before.is_some() && field.after.is_some() {
-        let _ = writeln!(out, "    {}: secret value changed", safe(&field.path));
+        writeln!(out, "    {}: secret value changed", safe(&field.path))?;
     } else if let Some((removed, added)) = list_delta(field) {
-        let _ = writeln!(out, "    {}:", safe(&field.path));
+        writeln!(out, "    {}:", safe(&field.path))?;
         for item in removed {
-            let _ = writeln!(out, "      {}", paint("31", &format!("- {item}")));
+            writeln!(out, "      {}", paint("31", &format!("- {item}")))?;
         }
         for item in added {
-            let _ = writeln!(out, "      {}", paint("32", &format!("+ {item}")));
+            writeln!(out, "      {}", paint("32", &format!("+ {item}")))?;
         }
     } else {
-        let _ = writeln!(
+        writeln!(
             out,
             "    {}: {} → {}",
             safe(&field.path),
             shown(&field.before),
             shown(&field.after)
-        );
+        )?;
     }
+    Ok(())
 }
 
 pub(crate) fn field_markdown(field: &FieldChange) -> String {

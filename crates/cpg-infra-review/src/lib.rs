@@ -26,6 +26,7 @@ pub mod picture;
 pub mod replace;
 pub mod risk;
 pub mod state;
+pub mod stream;
 pub mod targets;
 #[cfg(test)]
 mod test_support;

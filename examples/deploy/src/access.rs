@@ -11,6 +11,7 @@ use cpg_infra_review::access::{Access, AccessGraph, Principal};
 use cpg_infra_review::describe::escape_controls;
 use cpg_infra_review::names::{Names, role_label};
 use cpg_infra_review::picture::{NodeKind, Picture};
+use cpg_infra_review::stream::Text;
 
 /// What to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,9 +94,6 @@ pub enum QuestionError {
         /// The nearest dataset name.
         suggestion: Suggestion,
     },
-    /// The answer could not be written as JSON.
-    #[error("cannot write JSON")]
-    Json(#[from] serde_json::Error),
 }
 
 /// Runs `deploy access <dir>`, planning as `deploy plan` does with the plugins from
@@ -107,22 +105,51 @@ pub fn run(dir: &Path, query: &Query, json: bool, plugins_dir: Option<&Path>) ->
     };
     let names = Names::from_config(&config.infrastructure);
     let access = AccessGraph::with_names(&graph, names);
-    match answer(&config, &graph, &access, query, json) {
-        Ok(text) => crate::emit(&text),
+    let answer = answer(&config, &graph, &access, query);
+    // Written without the config and the plan: only the answer is held.
+    drop((config, graph));
+    match answer {
+        Ok(Answer::Picture(text)) => crate::emit(&text),
+        Ok(Answer::Everyone) => write_access(&access, || access.each_effective(), json),
+        Ok(Answer::Entries(entries)) => write_access(&access, || entries.iter().cloned(), json),
         Err(error) => crate::diagnostics::fail(&error),
     }
 }
 
-/// The answer to `query`, as text to print, or why there is none.
+/// The answer to a query.
+enum Answer {
+    /// A dataset's picture, as text to print.
+    Picture(String),
+    /// Everyone's access, made as it is written, a principal at a time.
+    Everyone,
+    /// Access, to write as text or JSON.
+    Entries(Vec<Access>),
+}
+
+/// Writes the access `entries` makes to standard output, as JSON or for people.
+fn write_access<I>(access: &AccessGraph, entries: impl Fn() -> I, json: bool) -> ExitCode
+where
+    I: Iterator<Item = Access>,
+{
+    crate::stream("write the access", |out| {
+        if json {
+            return cpg_infra_review::access::write_json(entries, out);
+        }
+        let mut out = Text::new(out);
+        let written = text(access, entries(), &mut out);
+        out.finish(written).map(drop)
+    })
+}
+
+/// The answer to `query`, or why there is none.
 fn answer(
     config: &Config,
     graph: &Graph,
     access: &AccessGraph,
     query: &Query,
-    json: bool,
-) -> Result<String, QuestionError> {
+) -> Result<Answer, QuestionError> {
     let entries: Vec<Access> = match query {
-        Query::Everyone => access.effective(),
+        Query::Everyone => return Ok(Answer::Everyone),
         Query::Person(person) => {
             let principals = person_principals(config, access, person);
             let entries: Vec<Access> = principals
@@ -169,18 +196,14 @@ fn answer(
             let names: Vec<String> = config.datasets.iter().map(|d| d.dataset.clone()).collect();
             check_dataset(&names, dataset)?;
             let picture = Picture::of_dataset(access, dataset, &names);
-            return Ok(match format {
+            return Ok(Answer::Picture(match format {
                 PictureFormat::Dot => picture.to_dot(),
                 PictureFormat::Mermaid => picture.to_mermaid(),
                 PictureFormat::Text => picture_text(&picture),
-            });
+            }));
         }
     };
-    if json {
-        let document = serde_json::json!({ "format_version": 1, "access": entries });
-        return Ok(serde_json::to_string_pretty(&document)? + "\n");
-    }
-    Ok(text(access, &entries))
+    Ok(Answer::Entries(entries))
 }
 
 /// The identities a person has in the plan: for a user key, each cloud identity and
@@ -317,34 +340,37 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
-/// The answer for people: per principal, each role on each resource and the chain
-/// that grants it.
-fn text(access: &AccessGraph, entries: &[Access]) -> String {
-    let mut out = String::new();
-    let mut current: Option<&Principal> = None;
+/// The answer for people, written to `out` a line at a time: per principal, each
+/// role on each resource and the chain that grants it.
+fn text(
+    access: &AccessGraph,
+    entries: impl Iterator<Item = Access>,
+    out: &mut impl Write,
+) -> std::fmt::Result {
+    let mut current: Option<Principal> = None;
     for entry in entries {
-        if current != Some(&entry.principal) {
+        if current.as_ref() != Some(&entry.principal) {
             if current.is_some() {
-                out.push('\n');
+                out.write_char('\n')?;
             }
-            let _ = writeln!(out, "{}", escape_controls(&access.label(&entry.principal)));
-            current = Some(&entry.principal);
+            writeln!(out, "{}", escape_controls(&access.label(&entry.principal)))?;
+            current = Some(entry.principal.clone());
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "  {} on {}",
             escape_controls(&role_label(&entry.role)),
             escape_controls(&entry.resource.to_string())
-        );
+        )?;
         if entry.chain.len() > 1 {
             let chain: Vec<String> = entry.chain.iter().map(|p| access.label(p)).collect();
-            let _ = writeln!(out, "    via {}", escape_controls(&chain.join(" → ")));
+            writeln!(out, "    via {}", escape_controls(&chain.join(" → ")))?;
         } else {
-            let _ = writeln!(out, "    directly");
+            writeln!(out, "    directly")?;
         }
     }
-    if entries.is_empty() {
-        out.push_str("no access\n");
+    if current.is_none() {
+        out.write_str("no access\n")?;
     }
-    out
+    Ok(())
 }

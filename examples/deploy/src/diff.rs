@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use cpg_infra_review::diff::PlanDiff;
 use cpg_infra_review::names::Names;
 use cpg_infra_review::state::{StackExport, StateDiff};
+use cpg_infra_review::stream::Text;
 use cpg_infra_review::urn::StackName;
 
 /// What `deploy diff` compares.
@@ -73,10 +74,18 @@ pub fn run(sides: &Sides, format: Format, gates: Gates, plugins_dir: Option<&Pat
         Sides::Configs { old, new } => between_configs(old, new, format, plugins_dir),
         Sides::State { export, dir } => against_state(export, dir, format, plugins_dir),
     };
-    let Some((text, diff)) = compared else {
+    let Some((output, diff)) = compared else {
         return ExitCode::from(1);
     };
-    let written = crate::emit(&text);
+    let written = match output {
+        Output::Rendered(text) => crate::emit(&text),
+        Output::Text { colour } => crate::stream("write the difference", |out| {
+            let mut text = Text::new(out);
+            let written = diff.write_text(colour, &mut text);
+            text.finish(written).map(drop)
+        }),
+        Output::Json => crate::stream("write the difference", |out| diff.write_json(out)),
+    };
     if written != ExitCode::SUCCESS {
         return written;
     }
@@ -95,6 +104,22 @@ pub fn run(sides: &Sides, format: Format, gates: Gates, plugins_dir: Option<&Pat
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// What `deploy diff` writes once it has compared: a text already made, or the
+/// difference itself, written as it is made so that the whole output is never
+/// held at once.
+enum Output {
+    /// Made before the plans were let go (`--targets` needs them; Markdown is
+    /// capped, and needs its whole text to cut it).
+    Rendered(String),
+    /// [`PlanDiff::write_text`].
+    Text {
+        /// Whether to colour it.
+        colour: bool,
+    },
+    /// [`PlanDiff::write_json`].
+    Json,
 }
 
 /// Prints an error (`error: …`) on standard error; `None`, for `?`.
@@ -116,13 +141,16 @@ fn lines(urns: &[String]) -> String {
     urns.iter().map(|u| format!("{u}\n")).collect()
 }
 
-/// The difference between the plans of two configs, written in `format`.
+/// The difference between the plans of two configs, and how to write it in
+/// `format`. The configs and their plans are let go before it is written: a
+/// difference between two large organisations is written while holding only the
+/// difference.
 fn between_configs(
     old: &Path,
     new: &Path,
     format: Format,
     plugins_dir: Option<&Path>,
-) -> Option<(String, PlanDiff)> {
+) -> Option<(Output, PlanDiff)> {
     let before = crate::build(old, plugins_dir, false);
     let after = crate::build(new, plugins_dir, false);
     let (Some((old_config, before)), Some((new_config, after))) = (before, after) else {
@@ -131,21 +159,25 @@ fn between_configs(
     // People by the user keys of either config, the new one's where they differ.
     let names = Names::from_config(&old_config.infrastructure)
         .and(Names::from_config(&new_config.infrastructure));
-    let diff = PlanDiff::between_named(&before, &after, &names);
-    let text = match format {
-        Format::Text { colour } => diff.to_text(colour),
-        Format::Markdown => diff.to_markdown(),
-        Format::Json => json_text(&diff.to_json())?,
+    drop((old_config, new_config));
+    let output = match format {
+        Format::Text { colour } => Output::Text { colour },
+        Format::Json => Output::Json,
+        Format::Markdown => {
+            let diff = PlanDiff::between_owned(before, after, &names);
+            return Some((Output::Rendered(diff.to_markdown()), diff));
+        }
         Format::Targets(stack) => {
             // The command line asks for --stack without --state.
             let stack = stack?;
-            match diff.targets(&before, &after, &stack) {
-                Ok(urns) => lines(&urns),
-                Err(error) => return failed(error),
-            }
+            let diff = PlanDiff::between_named(&before, &after, &names);
+            return match diff.targets(&before, &after, &stack) {
+                Ok(urns) => Some((Output::Rendered(lines(&urns)), diff)),
+                Err(error) => failed(error),
+            };
         }
     };
-    Some((text, diff))
+    Some((output, PlanDiff::between_owned(before, after, &names)))
 }
 
 /// The difference between what a stack export records and the plan of a config,
@@ -155,7 +187,7 @@ fn against_state(
     dir: &Path,
     format: Format,
     plugins_dir: Option<&Path>,
-) -> Option<(String, PlanDiff)> {
+) -> Option<(Output, PlanDiff)> {
     let document = match crate::migrate_state::read_document(export) {
         Ok(document) => document,
         Err(error) => return failed(cpg_infra::error_chain(&error)),
@@ -178,5 +210,5 @@ fn against_state(
         // The command line refuses --stack with --state.
         Format::Targets(Some(_)) => return None,
     };
-    Some((text, diff.diff))
+    Some((Output::Rendered(text), diff.diff))
 }

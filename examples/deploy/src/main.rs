@@ -844,13 +844,26 @@ fn completions(shell: clap_complete::Shell) -> ExitCode {
 /// error.
 fn emit(text: &str) -> ExitCode {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    stream("write to standard output", |out| {
+        out.write_all(text.as_bytes())
+    })
+}
+
+/// Standard output, buffered: what [`stream`] writes to.
+type Stdout = std::io::BufWriter<std::io::StdoutLock<'static>>;
+
+/// Writes to standard output with `write`, through a buffer, as it is produced: 0
+/// when written, or when the reader went away (`| head`); otherwise 1, saying it
+/// cannot `what`.
+fn stream(what: &str, write: impl FnOnce(&mut Stdout) -> std::io::Result<()>) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!(
-                "{}: cannot write to standard output: {error}",
+                "{}: cannot {what}: {error}",
                 crate::diagnostics::label(Severity::Error)
             );
             ExitCode::from(1)
@@ -860,23 +873,9 @@ fn emit(text: &str) -> ExitCode {
 
 /// Streams the plan document to standard output.
 fn write_json(graph: &Graph) -> ExitCode {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, &graph.plan())
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!(
-                "{}: cannot write the plan: {error}",
-                crate::diagnostics::label(Severity::Error)
-            );
-            ExitCode::from(1)
-        }
-    }
+    stream("write the plan", |out| {
+        cpg_infra_review::stream::write_json_pretty(out, &graph.plan())
+    })
 }
 
 #[cfg(test)]

@@ -442,3 +442,25 @@ fn the_dry_run_cloud_grants_through_its_groups_too() {
         "{through_group:#?}"
     );
 }
+
+/// `access::write_json` streams the document `access::to_json` builds, byte for
+/// byte, with user keys and role names in it.
+#[test]
+fn streamed_access_json_is_the_built_document() {
+    let config = synthetic_config(3, 42);
+    let names = cpg_infra_review::names::Names::from_config(&config.infrastructure);
+    let graph = plan(config).expect("generated configs are valid");
+    let access = AccessGraph::with_names(&graph, names);
+    let entries = access.effective();
+    assert!(entries.iter().any(|e| e.user.is_some()));
+    let built = serde_json::to_string_pretty(&cpg_infra_review::access::to_json(&entries))
+        .expect("json")
+        + "\n";
+    let mut streamed = Vec::new();
+    cpg_infra_review::access::write_json(|| entries.iter(), &mut streamed).expect("written");
+    assert_eq!(String::from_utf8(streamed).expect("utf-8"), built);
+    // Made a principal at a time.
+    let mut made = Vec::new();
+    cpg_infra_review::access::write_json(|| access.each_effective(), &mut made).expect("written");
+    assert_eq!(String::from_utf8(made).expect("utf-8"), built);
+}

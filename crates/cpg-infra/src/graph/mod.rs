@@ -90,6 +90,12 @@ impl Graph {
         &self.resources
     }
 
+    /// Every resource, in declaration order, the graph let go: for a reader done
+    /// with the graph that keeps its resources without copying them.
+    pub fn into_resources(self) -> Vec<Resource> {
+        self.resources
+    }
+
     /// The stack's exports.
     pub fn exports(&self) -> &BTreeMap<String, Value> {
         &self.exports
