@@ -517,6 +517,8 @@ impl AccessGraph {
             }
         }
         let mut explained: Vec<(usize, Vec<Principal>)> = Vec::new();
+        // A group's leaves, walked once however many lists ask.
+        let mut leaves_of: BTreeMap<&Principal, BTreeSet<&Principal>> = BTreeMap::new();
         for indices in lists.values() {
             let members: BTreeSet<&Principal> =
                 indices.iter().map(|i| &self.grants[*i].member).collect();
@@ -532,7 +534,7 @@ impl AccessGraph {
                 .skip(1)
                 .copied()
                 .filter(|g| walks.values().all(|walk| walk.chains.contains_key(g)))
-                .filter(|g| self.leaves(g) == members)
+                .filter(|g| *leaves_of.entry(g).or_insert_with(|| self.leaves(g)) == members)
                 .collect();
             // The innermost: no other match has it as a member. A group that holds
             // the list's group (the organisation's metamist invokers hold every
@@ -587,6 +589,9 @@ impl AccessGraph {
             }
         }
         let mut explained: Vec<(usize, Vec<Principal>)> = Vec::new();
+        // Walked once per group and per person, however many projects ask.
+        let mut leaves_of: BTreeMap<&Principal, BTreeSet<&Principal>> = BTreeMap::new();
+        let mut reached: BTreeMap<&Principal, Vec<&Principal>> = BTreeMap::new();
         for (project, indices) in &projects {
             let members: BTreeSet<&str> = indices
                 .iter()
@@ -600,17 +605,20 @@ impl AccessGraph {
                 .filter_map(|m| identities.get(m))
                 .flatten()
                 .collect();
-            let candidates: BTreeSet<&Principal> = people
-                .iter()
-                .flat_map(|p| self.chains_from(p).order.into_iter().skip(1))
-                .collect();
+            let mut candidates: BTreeSet<&Principal> = BTreeSet::new();
+            for person in people {
+                let groups = reached.entry(person).or_insert_with(|| {
+                    self.chains_from(person).order.into_iter().skip(1).collect()
+                });
+                candidates.extend(groups.iter().copied());
+            }
             // (people accounted for, words shared with the project's name, fewest members).
             let mut best: Option<(Score, &Principal)> = None;
             for group in candidates {
-                let leaves = self.leaves(group);
+                let leaves = leaves_of.entry(group).or_insert_with(|| self.leaves(group));
                 let mut accounted = 0;
                 let mut all_members = true;
-                for leaf in &leaves {
+                for leaf in leaves.iter() {
                     for hail in usernames.get(*leaf).into_iter().flatten() {
                         if members.contains(hail) {
                             accounted += 1;
