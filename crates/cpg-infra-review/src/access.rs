@@ -517,14 +517,23 @@ impl AccessGraph {
             }
         }
         let mut explained: Vec<(usize, Vec<Principal>)> = Vec::new();
-        // A group's leaves, walked once however many lists ask.
+        // A group's leaves, and the groups each member reaches with its chain to
+        // them, walked once however many lists ask.
         let mut leaves_of: BTreeMap<&Principal, BTreeSet<&Principal>> = BTreeMap::new();
+        let walk_of: BTreeMap<&Principal, Walk<'_>> = lists
+            .values()
+            .flatten()
+            .map(|i| &self.grants[*i].member)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|member| (member, self.chains_from(member)))
+            .collect();
+        let mut groups_in: BTreeMap<&Principal, BTreeSet<&Principal>> = BTreeMap::new();
         for indices in lists.values() {
             let members: BTreeSet<&Principal> =
                 indices.iter().map(|i| &self.grants[*i].member).collect();
-            // Groups every member reaches, with each member's chain to them.
-            let walks: BTreeMap<&Principal, Walk<'_>> =
-                members.iter().map(|m| (*m, self.chains_from(m))).collect();
+            let walks: BTreeMap<&Principal, &Walk<'_>> =
+                members.iter().map(|m| (*m, &walk_of[m])).collect();
             let Some(first) = walks.values().next() else {
                 continue;
             };
@@ -539,16 +548,18 @@ impl AccessGraph {
             // The innermost: no other match has it as a member. A group that holds
             // the list's group (the organisation's metamist invokers hold every
             // dataset's) may have the same members, but it is not where they come from.
-            let walks_of_matches: Vec<BTreeMap<&Principal, Vec<Principal>>> =
-                matches.iter().map(|g| self.chains_from(g).chains).collect();
+            for g in &matches {
+                groups_in
+                    .entry(g)
+                    .or_insert_with(|| self.chains_from(g).order.into_iter().collect());
+            }
             let mut innermost: Vec<&Principal> = matches
                 .iter()
                 .copied()
                 .filter(|g| {
                     !matches
                         .iter()
-                        .zip(&walks_of_matches)
-                        .any(|(other, chains)| other != g && chains.contains_key(g))
+                        .any(|other| other != g && groups_in[other].contains(g))
                 })
                 .collect();
             innermost.sort();
@@ -591,7 +602,7 @@ impl AccessGraph {
         let mut explained: Vec<(usize, Vec<Principal>)> = Vec::new();
         // Walked once per group and per person, however many projects ask.
         let mut leaves_of: BTreeMap<&Principal, BTreeSet<&Principal>> = BTreeMap::new();
-        let mut reached: BTreeMap<&Principal, Vec<&Principal>> = BTreeMap::new();
+        let mut reached: BTreeMap<&Principal, Walk<'_>> = BTreeMap::new();
         for (project, indices) in &projects {
             let members: BTreeSet<&str> = indices
                 .iter()
@@ -607,10 +618,10 @@ impl AccessGraph {
                 .collect();
             let mut candidates: BTreeSet<&Principal> = BTreeSet::new();
             for person in people {
-                let groups = reached.entry(person).or_insert_with(|| {
-                    self.chains_from(person).order.into_iter().skip(1).collect()
-                });
-                candidates.extend(groups.iter().copied());
+                let walk = reached
+                    .entry(person)
+                    .or_insert_with(|| self.chains_from(person));
+                candidates.extend(walk.order.iter().skip(1).copied());
             }
             // (people accounted for, words shared with the project's name, fewest members).
             let mut best: Option<(Score, &Principal)> = None;
@@ -646,7 +657,10 @@ impl AccessGraph {
                     .get(hail.as_str())
                     .into_iter()
                     .flatten()
-                    .filter_map(|identity| self.chains_from(identity).chains.remove(group))
+                    .filter_map(|identity| match reached.get(identity) {
+                        Some(walk) => walk.chains.get(group).cloned(),
+                        None => self.chains_from(identity).chains.remove(group),
+                    })
                     .min_by_key(Vec::len);
                 if let Some(way) = way {
                     explained.push((*i, way));
