@@ -10,7 +10,7 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Fault, Recorder, Shared, authorised, error, lock, start_with};
+use super::{Fault, Recorder, Shared, admit, error, lock, start_with};
 
 #[derive(Debug, Default)]
 struct Groups {
@@ -18,6 +18,12 @@ struct Groups {
     /// group id → membership id → member email (as added).
     groups: BTreeMap<String, BTreeMap<String, String>>,
     next_id: u64,
+}
+
+impl super::Bearer for Groups {
+    fn token(&self) -> &str {
+        &self.token
+    }
 }
 
 impl Groups {
@@ -131,12 +137,6 @@ impl FakeCloudIdentity {
     }
 }
 
-fn pq(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map(ToString::to_string)
-        .unwrap_or_default()
-}
-
 async fn list(
     State(state): St,
     Path(group): Path<String>,
@@ -144,13 +144,10 @@ async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::GET, &pq(&uri)).await {
-        return r;
-    }
-    let s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, s) = match admit(&state, &Method::GET, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let Some(members) = s.groups.get(&group) else {
         return error(404, "group not found");
     };
@@ -188,14 +185,10 @@ async fn create(
     uri: Uri,
     Json(body): Json<Value>,
 ) -> Response {
-    let fault = match state.0.before(&Method::POST, &pq(&uri)).await {
-        Ok(f) => f,
+    let (fault, mut s) = match admit(&state, &Method::POST, &uri, &headers).await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
-    let mut s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
     let Some(email) = body["preferredMemberKey"]["id"].as_str().map(String::from) else {
         return error(400, "preferredMemberKey.id is required");
     };
@@ -237,13 +230,10 @@ async fn remove(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::DELETE, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::DELETE, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let removed = s.groups.get_mut(&group).and_then(|g| g.remove(&membership));
     match removed {
         Some(_) => Json(json!({"done": true, "response": {}})).into_response(),

@@ -10,12 +10,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::{Recorder, Shared, authorised, error, lock, start_with};
+use super::{Recorder, Shared, admit, error, lock, start_with};
 
 #[derive(Debug, Default)]
 struct Settings {
     token: String,
     groups: BTreeMap<String, Map<String, Value>>,
+}
+
+impl super::Bearer for Settings {
+    fn token(&self) -> &str {
+        &self.token
+    }
 }
 
 /// The fake Groups Settings service.
@@ -81,25 +87,16 @@ impl FakeGroupsSettings {
     }
 }
 
-fn pq(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map(ToString::to_string)
-        .unwrap_or_default()
-}
-
 async fn read(
     State(state): St,
     Path(email): Path<String>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::GET, &pq(&uri)).await {
-        return r;
-    }
-    let s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, s) = match admit(&state, &Method::GET, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     match s.groups.get(&email) {
         Some(g) => Json(Value::Object(g.clone())).into_response(),
         None => error(404, "group not found"),
@@ -113,13 +110,10 @@ async fn update(
     uri: Uri,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::PUT, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::PUT, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let Some(group) = s.groups.get_mut(&email) else {
         return error(404, "group not found");
     };

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Recorder, Shared, authorised, error, lock, start_with};
+use super::{Recorder, Shared, admit, error, lock, start_with};
 
 #[derive(Debug)]
 struct User {
@@ -33,6 +33,18 @@ struct Batch {
     projects: BTreeMap<String, Project>,
     identity_after_reads: u32,
     internal_headers: usize,
+}
+
+impl super::Bearer for Batch {
+    fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn arrived(&mut self, headers: &HeaderMap) {
+        if headers.contains_key("x-hail-internal-authorization") {
+            self.internal_headers += 1;
+        }
+    }
 }
 
 /// The fake Hail Batch service.
@@ -124,28 +136,16 @@ impl FakeHail {
     }
 }
 
-fn pq(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map(ToString::to_string)
-        .unwrap_or_default()
-}
-
 async fn read_user(
     State(state): St,
     Path(user): Path<String>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::GET, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if headers.contains_key("x-hail-internal-authorization") {
-        s.internal_headers += 1;
-    }
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::GET, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     match s.users.get_mut(&user) {
         None => error(404, "user not found"),
         Some(u) => {
@@ -168,16 +168,10 @@ async fn create_user(
     uri: Uri,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::POST, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if headers.contains_key("x-hail-internal-authorization") {
-        s.internal_headers += 1;
-    }
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::POST, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     if body["user"] != json!(user) || body["is_service_account"] != json!(true) {
         return error(400, "unexpected body");
     }
@@ -201,16 +195,10 @@ async fn read_project(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::GET, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if headers.contains_key("x-hail-internal-authorization") {
-        s.internal_headers += 1;
-    }
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, s) = match admit(&state, &Method::GET, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     match s.projects.get(&project) {
         // What Hail answers for a billing project it does not know.
         None => error(
@@ -233,16 +221,10 @@ async fn project_action(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::POST, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if headers.contains_key("x-hail-internal-authorization") {
-        s.internal_headers += 1;
-    }
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::POST, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let existing = s.projects.get_mut(&project);
     match (action.as_str(), existing) {
         ("create", None) => {
@@ -269,16 +251,10 @@ async fn user_action(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::POST, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if headers.contains_key("x-hail-internal-authorization") {
-        s.internal_headers += 1;
-    }
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::POST, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let Some(p) = s.projects.get_mut(&project).filter(|p| !p.closed) else {
         return error(
             403,

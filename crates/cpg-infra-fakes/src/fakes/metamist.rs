@@ -11,7 +11,7 @@ use axum::routing::{get, patch, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::{Recorder, Shared, authorised, error, lock, start_with};
+use super::{Recorder, Shared, admit, error, lock, start_with};
 
 #[derive(Debug, Default)]
 struct Projects {
@@ -20,6 +20,12 @@ struct Projects {
     /// project → member → roles.
     members: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     next_id: i64,
+}
+
+impl super::Bearer for Projects {
+    fn token(&self) -> &str {
+        &self.token
+    }
 }
 
 /// The fake metamist.
@@ -94,20 +100,11 @@ impl FakeMetamist {
     }
 }
 
-fn pq(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map(ToString::to_string)
-        .unwrap_or_default()
-}
-
 async fn all(State(state): St, headers: HeaderMap, uri: Uri) -> Response {
-    if let Err(r) = state.0.before(&Method::GET, &pq(&uri)).await {
-        return r;
-    }
-    let s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, s) = match admit(&state, &Method::GET, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let list: Vec<Value> = s
         .projects
         .iter()
@@ -122,13 +119,10 @@ async fn create(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::PUT, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::PUT, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     let (Some(name), Some(dataset)) = (q.get("name"), q.get("dataset")) else {
         return error(422, "name and dataset are required");
     };
@@ -148,13 +142,10 @@ async fn set_members(
     uri: Uri,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Err(r) = state.0.before(&Method::PATCH, &pq(&uri)).await {
-        return r;
-    }
-    let mut s = lock(&state.1);
-    if !authorised(&headers, &s.token) {
-        return error(401, "bad token");
-    }
+    let (_, mut s) = match admit(&state, &Method::PATCH, &uri, &headers).await {
+        Ok(admitted) => admitted,
+        Err(r) => return r,
+    };
     if !s.projects.contains_key(&project) {
         return error(404, "project not found");
     }

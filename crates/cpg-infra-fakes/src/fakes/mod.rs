@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 pub use cloud_identity::FakeCloudIdentity;
@@ -222,6 +222,40 @@ impl Recorder {
             Some(f @ Fault::ConcurrentCreate) => Ok(Some(f)),
         }
     }
+}
+
+/// A service's state that accepts one bearer token.
+trait Bearer {
+    /// The token requests must carry.
+    fn token(&self) -> &str;
+
+    /// Notes what the service counts about a request, before its token is checked.
+    fn arrived(&mut self, _headers: &HeaderMap) {}
+}
+
+/// A request's path and query, as faults match them.
+fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// Lets a request in: records it and applies its fault (a fault that answers is the
+/// `Err`), then locks the state, notes the request and checks its bearer token (401
+/// otherwise). `Ok` holds the fault handed back (`ConcurrentCreate`) and the state.
+async fn admit<'a, T: Bearer>(
+    state: &'a Shared<T>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(Option<Fault>, std::sync::MutexGuard<'a, T>), Response> {
+    let fault = state.0.before(method, &path_and_query(uri)).await?;
+    let mut s = lock(&state.1);
+    s.arrived(headers);
+    if !authorised(headers, s.token()) {
+        return Err(error(401, "bad token"));
+    }
+    Ok((fault, s))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
